@@ -1,0 +1,48 @@
+"""The one place for money arithmetic: Decimal only, half-up to the kobo, kobo integers at gateways."""
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+KOBO = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDRED = Decimal("100")
+
+
+def to_decimal(value) -> Decimal:
+    """A Decimal from a str/int/Decimal. Floats are refused: they cannot hold naira exactly."""
+    if isinstance(value, float):
+        raise TypeError("Money must never be a float; pass a str, int or Decimal.")
+    if isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError(f"Not a money amount: {value!r}") from exc
+
+
+def quantize(amount) -> Decimal:
+    """Round to the kobo, half up (₦0.005 → ₦0.01)."""
+    return to_decimal(amount).quantize(KOBO, rounding=ROUND_HALF_UP)
+
+
+def percent_of(amount, rate) -> Decimal:
+    """``amount × rate / 100`` rounded half-up to the kobo."""
+    return quantize(to_decimal(amount) * to_decimal(rate) / HUNDRED)
+
+
+def to_kobo(amount) -> int:
+    """Naira → integer kobo, for gateways (Paystack). Exact: refuses sub-kobo amounts."""
+    value = to_decimal(amount)
+    kobo = value * 100
+    if kobo != kobo.to_integral_value():
+        raise ValueError(f"{value} has more precision than a kobo")
+    return int(kobo)
+
+
+def from_kobo(kobo: int) -> Decimal:
+    """Integer kobo → naira Decimal with two places."""
+    if isinstance(kobo, bool) or not isinstance(kobo, int):
+        kobo = int(to_decimal(kobo))
+    return (Decimal(kobo) / 100).quantize(KOBO)
+
+
+def money_str(amount) -> str:
+    return str(quantize(amount))

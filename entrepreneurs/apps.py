@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EntrepreneursConfig(AppConfig):
+    name = "entrepreneurs"
+    verbose_name = "Entrepreneurs"

@@ -1,0 +1,155 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+from core.models import TimeStampedModel
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    PROCESSING = "processing", "Processing"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CANCELLED = "cancelled", "Cancelled"
+    RETURNED = "returned", "Returned"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+
+
+class SourceChannel(models.TextChoices):
+    WHATSAPP = "whatsapp", "WhatsApp"
+    FACEBOOK = "facebook", "Facebook"
+    X = "x", "X"
+    INSTAGRAM = "instagram", "Instagram"
+    QR = "qr", "QR code"
+    LINK = "link", "Link"
+
+
+# The status machine (SPEC §5) as data: status → statuses it may move to.
+ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    OrderStatus.PENDING: (OrderStatus.PAID, OrderStatus.CANCELLED),
+    OrderStatus.PAID: (OrderStatus.PROCESSING, OrderStatus.CANCELLED),
+    OrderStatus.PROCESSING: (OrderStatus.SHIPPED, OrderStatus.CANCELLED),
+    OrderStatus.SHIPPED: (OrderStatus.DELIVERED, OrderStatus.RETURNED),
+    OrderStatus.DELIVERED: (OrderStatus.RETURNED,),
+    OrderStatus.CANCELLED: (),
+    OrderStatus.RETURNED: (),
+}
+
+_MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Order(TimeStampedModel):
+    order_id = models.CharField(max_length=24, unique=True, editable=False)
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    entrepreneur = models.ForeignKey(
+        "entrepreneurs.EntrepreneurProfile", on_delete=models.PROTECT, related_name="orders"
+    )
+    supplier = models.ForeignKey("suppliers.SupplierProfile", on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True)
+    subtotal = models.DecimalField(**_MONEY)
+    markup_amount = models.DecimalField(**_MONEY)
+    commission_amount = models.DecimalField(**_MONEY)
+    shipping_fee = models.DecimalField(**_MONEY, default=Decimal("0.00"))
+    total_amount = models.DecimalField(**_MONEY)
+    payment_status = models.CharField(
+        max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING, db_index=True
+    )
+    payment_method = models.CharField(max_length=30, blank=True)
+    shipping_address = models.JSONField(default=dict)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    notes = models.TextField(blank=True)
+    source_channel = models.CharField(max_length=20, choices=SourceChannel.choices, blank=True)
+    reserved_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Set once when the reserved stock goes back to the shelf, so a second cancel never restocks twice.
+    stock_released_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["entrepreneur", "-created_at"]),
+            models.Index(fields=["supplier", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(subtotal__gte=0), name="order_subtotal_gte_0"),
+            models.CheckConstraint(condition=models.Q(markup_amount__gte=0), name="order_markup_gte_0"),
+            models.CheckConstraint(condition=models.Q(commission_amount__gte=0), name="order_commission_gte_0"),
+            models.CheckConstraint(condition=models.Q(shipping_fee__gte=0), name="order_shipping_fee_gte_0"),
+            models.CheckConstraint(condition=models.Q(total_amount__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in OrderStatus]), name="order_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payment_status__in=[s.value for s in PaymentStatus]),
+                name="order_payment_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.order_id
+
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return ORDER_TRANSITIONS.get(self.status, ())
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.allowed_transitions()
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="order_items")
+    variation = models.ForeignKey(
+        "products.ProductVariation", null=True, blank=True, on_delete=models.PROTECT, related_name="order_items"
+    )
+    product_name = models.CharField(max_length=300)
+    product_sku = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**_MONEY)
+    base_price = models.DecimalField(**_MONEY)
+    markup_amount = models.DecimalField(**_MONEY)
+    commission_amount = models.DecimalField(**_MONEY)
+    total_price = models.DecimalField(**_MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="order_item_quantity_gte_1"),
+            models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="order_item_unit_price_gte_0"),
+            models.CheckConstraint(condition=models.Q(base_price__gte=0), name="order_item_base_price_gte_0"),
+            models.CheckConstraint(condition=models.Q(markup_amount__gte=0), name="order_item_markup_gte_0"),
+            models.CheckConstraint(condition=models.Q(commission_amount__gte=0), name="order_item_commission_gte_0"),
+            models.CheckConstraint(condition=models.Q(total_price__gte=0), name="order_item_total_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_name}"
+
+
+class OrderStatusHistory(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_history")
+    status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    previous_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "order status history"
+
+    def __str__(self):
+        return f"{self.order_id}: {self.previous_status or '—'} → {self.status}"

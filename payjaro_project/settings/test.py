@@ -1,0 +1,36 @@
+"""Test settings: fast hashing, eager Celery, media in a temporary folder, no real gateways."""
+import tempfile
+
+from .base import *  # noqa: F401,F403
+from .base import REST_FRAMEWORK
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_BROKER_URL = "memory://"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = tempfile.mkdtemp(prefix="payjaro-test-media-")
+PAYMENTS_SANDBOX = True
+PUBLIC_BASE_URL = "http://testserver"
+PAYSTACK_SECRET_KEY = "sk_test_payjaro"
+PAYSTACK_PUBLIC_KEY = "pk_test_payjaro"
+PAYSTACK_BASE_URL = "https://api.paystack.co"
+FLUTTERWAVE_SECRET_KEY = "FLWSECK_TEST-payjaro"
+FLUTTERWAVE_PUBLIC_KEY = "FLWPUBK_TEST-payjaro"
+FLUTTERWAVE_SECRET_HASH = "flw-test-hash"
+FLUTTERWAVE_BASE_URL = "https://api.flutterwave.com/v3"
+TWILIO_ACCOUNT_SID = ""
+TWILIO_AUTH_TOKEN = ""
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "payjaro-test"}}
+# Throttles are generous in tests; throttling tests override the rates they exercise.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "100000/min",
+        "user": "100000/min",
+        "auth": "100000/min",
+        "tracking": "100000/min",
+        "webhooks": "100000/min",
+    },
+}

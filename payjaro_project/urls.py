@@ -1,0 +1,45 @@
+"""Root URLconf. The public storefront catch-all is mounted last."""
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_yasg import openapi
+from drf_yasg.views import get_schema_view
+from rest_framework import permissions
+
+from core.views import health
+
+schema_view = get_schema_view(
+    openapi.Info(
+        title="Payjaro API",
+        default_version="v1",
+        description="Social commerce for Nigeria: suppliers, entrepreneurs' storefronts, orders, payments.",
+    ),
+    public=True,
+    permission_classes=[permissions.AllowAny],
+)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("health/", health, name="health"),
+    path("api/docs/", schema_view.with_ui("swagger", cache_timeout=0), name="api-docs"),
+    re_path(r"^api/schema\.json$", schema_view.without_ui(cache_timeout=0), name="api-schema"),
+    path("api/users/", include("users.urls")),
+    path("api/entrepreneurs/", include("entrepreneurs.urls")),
+    path("api/suppliers/", include("suppliers.urls")),
+    path("api/products/", include("products.urls")),
+    path("api/social/", include("social.urls")),
+    path("api/orders/", include("orders.urls")),
+    path("api/payments/", include("payments.urls")),
+    path("api/analytics/", include("analytics.urls")),
+]
+
+if not settings.AWS_STORAGE_BUCKET_NAME:
+    # Local media (the embedded default). Behind nginx in production, /media/ never reaches Django.
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+
+# Public storefronts: /<custom_url>/… — must stay last.
+urlpatterns += [path("", include("public.urls"))]
+
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

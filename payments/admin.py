@@ -1,0 +1,106 @@
+from django.contrib import admin
+
+from .models import (
+    Earnings,
+    JournalEntry,
+    LedgerEntry,
+    PaymentMethod,
+    Transaction,
+    Wallet,
+    WebhookEvent,
+    WithdrawalRequest,
+    WithdrawalStatusHistory,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(admin.ModelAdmin):
+    list_display = ("user", "method_type", "provider", "is_default", "is_active", "created_at")
+    list_filter = ("method_type", "is_default", "is_active")
+    search_fields = ("user__username", "user__email", "provider")
+    raw_id_fields = ("user",)
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = ("transaction_id", "transaction_type", "provider", "amount", "currency", "status", "flagged",
+                    "order", "user", "created_at")
+    list_filter = ("transaction_type", "provider", "status", "flagged")
+    search_fields = ("transaction_id", "provider_reference", "order__order_id", "user__username")
+
+
+@admin.register(Earnings)
+class EarningsAdmin(ReadOnlyAdmin):
+    list_display = ("entrepreneur", "order", "earning_type", "amount", "status", "payout_date", "created_at")
+    list_filter = ("earning_type", "status")
+    search_fields = ("entrepreneur__custom_url", "order__order_id")
+
+
+@admin.register(Wallet)
+class WalletAdmin(ReadOnlyAdmin):
+    list_display = ("user", "balance", "pending_balance", "total_earned", "total_withdrawn", "currency")
+    search_fields = ("user__username", "user__email")
+
+
+class WithdrawalHistoryInline(admin.TabularInline):
+    model = WithdrawalStatusHistory
+    extra = 0
+    can_delete = False
+    readonly_fields = ("previous_status", "status", "notes", "created_by", "created_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WithdrawalRequest)
+class WithdrawalRequestAdmin(admin.ModelAdmin):
+    list_display = ("reference_id", "entrepreneur", "amount", "processing_fee", "net_amount", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("reference_id", "entrepreneur__custom_url", "transfer_code")
+    readonly_fields = ("entrepreneur", "payment_method", "amount", "processing_fee", "net_amount",
+                       "withdrawal_method", "destination_details", "status", "reference_id", "transfer_code",
+                       "recipient_code", "failure_reason", "processed_by", "processed_at", "created_at", "updated_at")
+    inlines = [WithdrawalHistoryInline]
+
+
+class LedgerLineInline(admin.TabularInline):
+    model = LedgerEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ("account", "user", "amount", "created_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "entry_type", "idempotency_key", "order", "withdrawal", "created_at")
+    list_filter = ("entry_type",)
+    search_fields = ("idempotency_key", "order__order_id", "withdrawal__reference_id")
+    inlines = [LedgerLineInline]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "journal", "account", "user", "amount", "created_at")
+    list_filter = ("account",)
+    search_fields = ("journal__idempotency_key", "user__username")
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("provider", "event_type", "reference", "result", "received_at", "processed_at")
+    list_filter = ("provider", "event_type")
+    search_fields = ("reference", "event_key")

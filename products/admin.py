@@ -1,0 +1,55 @@
+from django.contrib import admin
+
+from .models import Category, InventoryAdjustment, Product, ProductImage, ProductVariation
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "parent", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class VariationInline(admin.TabularInline):
+    model = ProductVariation
+    extra = 0
+
+
+class ImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "sku", "supplier", "category", "base_price", "stock_quantity", "is_active", "created_at")
+    list_filter = ("is_active", "category", "supplier__verification_status")
+    search_fields = ("name", "sku", "description", "supplier__company_name")
+    list_select_related = ("supplier", "category")
+    raw_id_fields = ("supplier",)
+    inlines = [VariationInline, ImageInline]
+
+
+@admin.register(ProductVariation)
+class ProductVariationAdmin(admin.ModelAdmin):
+    list_display = ("name", "sku", "product", "price_modifier", "stock_quantity", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "sku", "product__name")
+    raw_id_fields = ("product",)
+
+
+@admin.register(ProductImage)
+class ProductImageAdmin(admin.ModelAdmin):
+    list_display = ("id", "product", "is_primary", "position", "created_at")
+    list_filter = ("is_primary",)
+    search_fields = ("product__name", "alt_text")
+    raw_id_fields = ("product",)
+
+
+@admin.register(InventoryAdjustment)
+class InventoryAdjustmentAdmin(admin.ModelAdmin):
+    list_display = ("product", "variation", "previous_quantity", "new_quantity", "reason", "created_by", "created_at")
+    search_fields = ("product__name", "product__sku", "reason")
+    readonly_fields = ("product", "variation", "previous_quantity", "new_quantity", "reason", "created_by",
+                       "created_at")

@@ -1,0 +1,40 @@
+from django.db import models
+
+from core.models import TimeStampedModel
+
+
+class EntrepreneurStorefront(TimeStampedModel):
+    entrepreneur = models.OneToOneField(
+        "entrepreneurs.EntrepreneurProfile", on_delete=models.CASCADE, related_name="storefront"
+    )
+    theme = models.CharField(max_length=50, default="default")
+    about_section = models.TextField(blank=True)
+    contact_info = models.JSONField(default=dict, blank=True)
+    social_links = models.JSONField(default=dict, blank=True)
+    seo_title = models.CharField(max_length=70, blank=True)
+    seo_description = models.CharField(max_length=160, blank=True)
+    is_published = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"Storefront of {self.entrepreneur.business_name}"
+
+
+class StoreProduct(TimeStampedModel):
+    """A supplier product an entrepreneur sells, at the price the entrepreneur set."""
+
+    storefront = models.ForeignKey(EntrepreneurStorefront, on_delete=models.CASCADE, related_name="store_products")
+    product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="store_listings")
+    selling_price = models.DecimalField(max_digits=12, decimal_places=2)
+    is_featured = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["storefront", "product"], name="store_product_unique"),
+            models.CheckConstraint(condition=models.Q(selling_price__gt=0), name="store_product_price_gt_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.product} @ ₦{self.selling_price}"
