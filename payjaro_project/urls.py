@@ -23,7 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("api/docs/", schema_view.with_ui("swagger", cache_timeout=0), name="api-docs"),
-    re_path(r"^api/schema\.json$", schema_view.without_ui(cache_timeout=0), name="api-schema"),
+    re_path(r"^api/schema(?P<format>\.json)$", schema_view.without_ui(cache_timeout=0), name="api-schema"),
     path("api/users/", include("users.urls")),
     path("api/entrepreneurs/", include("entrepreneurs.urls")),
     path("api/suppliers/", include("suppliers.urls")),
