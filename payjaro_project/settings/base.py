@@ -3,6 +3,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from .env import env_bool, env_decimal, env_int, env_list, env_str
 
@@ -236,7 +237,25 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+# Every periodic job the project has (SPEC §5, §6, §8). Times are Africa/Lagos.
+CELERY_BEAT_SCHEDULE = {
+    "release-expired-orders": {
+        "task": "orders.tasks.release_expired_orders",
+        "schedule": timedelta(minutes=5),
+    },
+    "reconcile-pending-transactions": {
+        "task": "payments.tasks.reconcile_pending_transactions",
+        "schedule": timedelta(minutes=5),
+    },
+    "release-matured-earnings": {
+        "task": "payments.tasks.release_matured_earnings",
+        "schedule": timedelta(hours=1),
+    },
+    "rollup-daily-metrics": {
+        "task": "analytics.tasks.rollup_daily_metrics",
+        "schedule": crontab(hour=0, minute=30),
+    },
+}
 
 # --- Logging: plain text to stdout ---
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
