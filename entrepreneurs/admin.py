@@ -9,5 +9,7 @@ class EntrepreneurProfileAdmin(admin.ModelAdmin):
                     "total_earnings", "is_active", "created_at")
     list_filter = ("performance_tier", "is_active")
     search_fields = ("business_name", "custom_url", "user__username", "user__email")
-    readonly_fields = ("total_sales", "total_earnings", "created_at", "updated_at")
+    list_select_related = ("user",)
+    # Totals come from the earnings ledger; images only through the upload API (validated, resized, old file removed).
+    readonly_fields = ("total_sales", "total_earnings", "profile_image", "banner_image", "created_at", "updated_at")
     raw_id_fields = ("user",)

@@ -1,11 +1,13 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinLengthValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
 from core.models import TimeStampedModel
+
+from .validators import normalize_custom_url, validate_custom_url
 
 # Paths at the root that a storefront may never take (they are, or may become, our own routes).
 RESERVED_CUSTOM_URLS = frozenset(
@@ -16,6 +18,8 @@ RESERVED_CUSTOM_URLS = frozenset(
         "store", "stores", "shop", "products", "product", "suppliers", "supplier", "entrepreneurs",
         "users", "user", "www", "mail", "blog", "favicon.ico", "robots.txt", "sitemap.xml", "assets",
         "public", "share", "qr", "analytics", "root", "null", "undefined",
+        "order", "new", "search", "explore", "category", "categories", "home", "index", "contact",
+        "media-files", "staticfiles", "well-known", "api-docs", "swagger", "redoc", "graphql",
     }
 )
 
@@ -29,7 +33,8 @@ class EntrepreneurProfile(TimeStampedModel):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="entrepreneur_profile")
     business_name = models.CharField(max_length=200)
-    custom_url = models.SlugField(max_length=50, unique=True, validators=[MinLengthValidator(3)])
+    # Stored lower-case; unique case-insensitively (constraint below); never a reserved word.
+    custom_url = models.SlugField(max_length=50, unique=True, validators=[validate_custom_url])
     bio = models.TextField(blank=True)
     profile_image = models.ImageField(upload_to="entrepreneurs/", blank=True, max_length=255)
     banner_image = models.ImageField(upload_to="entrepreneurs/", blank=True, max_length=255)
@@ -55,3 +60,7 @@ class EntrepreneurProfile(TimeStampedModel):
 
     def __str__(self):
         return f"{self.business_name} (/{self.custom_url}/)"
+
+    def save(self, *args, **kwargs):
+        self.custom_url = normalize_custom_url(self.custom_url)
+        super().save(*args, **kwargs)

@@ -7,6 +7,7 @@ class StoreProductInline(admin.TabularInline):
     model = StoreProduct
     extra = 0
     raw_id_fields = ("product",)
+    fields = ("product", "selling_price", "is_featured", "position", "is_active")
 
 
 @admin.register(EntrepreneurStorefront)
@@ -14,7 +15,9 @@ class EntrepreneurStorefrontAdmin(admin.ModelAdmin):
     list_display = ("entrepreneur", "theme", "is_published", "created_at")
     list_filter = ("is_published", "theme")
     search_fields = ("entrepreneur__business_name", "entrepreneur__custom_url", "seo_title")
+    list_select_related = ("entrepreneur",)
     raw_id_fields = ("entrepreneur",)
+    readonly_fields = ("created_at", "updated_at")
     inlines = [StoreProductInline]
 
 
@@ -23,4 +26,6 @@ class StoreProductAdmin(admin.ModelAdmin):
     list_display = ("product", "storefront", "selling_price", "is_featured", "position", "is_active")
     list_filter = ("is_featured", "is_active")
     search_fields = ("product__name", "product__sku", "storefront__entrepreneur__custom_url")
+    list_select_related = ("product", "storefront__entrepreneur")
     raw_id_fields = ("product", "storefront")
+    readonly_fields = ("created_at", "updated_at")

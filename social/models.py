@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from core.models import TimeStampedModel
@@ -38,3 +39,11 @@ class StoreProduct(TimeStampedModel):
 
     def __str__(self):
         return f"{self.product} @ ₦{self.selling_price}"
+
+    def clean(self):
+        # The API enforces the same rule in social.services; this covers Django admin.
+        super().clean()
+        if self.product_id and self.selling_price is not None and self.selling_price < self.product.base_price:
+            raise ValidationError(
+                {"selling_price": f"The selling price must be at least the base price (₦{self.product.base_price})."}
+            )

@@ -1,0 +1,250 @@
+"""Shopper-facing storefront pages at the root: ``/<custom_url>/…``. No authentication."""
+import io
+
+import segno
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_safe
+from drf_yasg import openapi
+from drf_yasg.utils import swagger_auto_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics.services import event_record
+from core.errors import NotFound, ValidationFailed
+from core.money import quantize
+from core.pagination import StandardPagination
+from entrepreneurs.serializers import PublicEntrepreneurSerializer
+from social.selectors import (
+    public_featured_store_products,
+    public_store_product_by_product_id,
+    public_store_product_get,
+    public_store_products,
+    public_storefront_get,
+)
+from social.serializers import PublicProductCardSerializer, PublicStorefrontSerializer, first_image_url
+
+from .links import (
+    SHARE_CHANNELS,
+    media_url,
+    product_url,
+    purchase_link,
+    share_links,
+    storefront_url,
+    with_source,
+)
+
+SHARE_DESCRIPTION_LENGTH = 150
+
+
+def _source(request) -> str:
+    """The share channel the visitor came from (``?src=``), if it is one we know."""
+    src = (request.query_params.get("src") or "").strip().lower()
+    return src if src in SHARE_CHANNELS else ""
+
+
+def _visit_metadata(request, **extra) -> dict:
+    metadata = {key: value for key, value in extra.items() if value not in (None, "")}
+    source = _source(request)
+    if source:
+        metadata["src"] = source
+    referrer = request.META.get("HTTP_REFERER", "")[:300]
+    if referrer:
+        metadata["referrer"] = referrer
+    return metadata
+
+
+def _record(request, **kwargs) -> None:
+    """One event row per page view; HEAD probes (link previewers) are not views."""
+    if request.method == "GET":
+        event_record(request=request, **kwargs)
+
+
+def _short(text: str, length: int = SHARE_DESCRIPTION_LENGTH) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+class PublicView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []  # a stale token in the browser must never break a public page
+    renderer_classes = [JSONRenderer]
+    swagger_tags = ["public"]
+
+
+class PublicStorefrontView(PublicView):
+    """A published storefront: the entrepreneur, featured products, every product (paginated), SEO."""
+
+    @swagger_auto_schema(
+        tags=["public"], security=[],
+        manual_parameters=[
+            openapi.Parameter("page", openapi.IN_QUERY, type=openapi.TYPE_INTEGER),
+            openapi.Parameter("page_size", openapi.IN_QUERY, type=openapi.TYPE_INTEGER),
+            openapi.Parameter("src", openapi.IN_QUERY, type=openapi.TYPE_STRING, enum=list(SHARE_CHANNELS)),
+        ],
+        responses={200: "entrepreneur, storefront, featured_products, all_products, seo"},
+    )
+    def get(self, request, custom_url: str):
+        storefront = public_storefront_get(custom_url=custom_url)
+        entrepreneur = storefront.entrepreneur
+        context = {"custom_url": entrepreneur.custom_url}
+
+        featured = public_featured_store_products(storefront=storefront)
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(public_store_products(storefront=storefront), request, view=self)
+        all_products = paginator.get_paginated_response(
+            PublicProductCardSerializer(page, many=True, context=context).data
+        ).data
+
+        _record(request, event_type="storefront_view", entrepreneur=entrepreneur,
+                     metadata=_visit_metadata(request, custom_url=entrepreneur.custom_url))
+
+        return Response({
+            "entrepreneur": PublicEntrepreneurSerializer(entrepreneur).data,
+            "storefront": {**PublicStorefrontSerializer(storefront).data, "url": storefront_url(entrepreneur.custom_url)},
+            "featured_products": PublicProductCardSerializer(featured, many=True, context=context).data,
+            "all_products": all_products,
+            "seo": {
+                "title": storefront.seo_title or f"{entrepreneur.business_name} - Payjaro Store",
+                "description": storefront.seo_description or _short(
+                    entrepreneur.bio or f"Shop from {entrepreneur.business_name} on Payjaro"
+                ),
+                "canonical_url": storefront_url(entrepreneur.custom_url),
+                "og_image": media_url(entrepreneur.banner_image) or media_url(entrepreneur.profile_image),
+                "og_type": "website",
+            },
+        })
+
+
+class PublicProductView(PublicView):
+    """One product of this store, at the entrepreneur's price, with purchase and share data."""
+
+    @swagger_auto_schema(tags=["public"], security=[],
+                         responses={200: "product, entrepreneur, purchase_link, share_data, pricing"})
+    def get(self, request, custom_url: str, product_slug: str):
+        storefront = public_storefront_get(custom_url=custom_url)
+        entrepreneur = storefront.entrepreneur
+        store_product = public_store_product_get(storefront=storefront, product_slug=product_slug)
+        product = store_product.product
+        selling_price = store_product.selling_price
+        url = product_url(entrepreneur.custom_url, product.slug)
+        image = first_image_url(product)
+
+        variations = [
+            {
+                "id": variation.id,
+                "name": variation.name,
+                "attributes": variation.attributes,
+                "price": str(quantize(selling_price + variation.price_modifier)),
+                "stock_quantity": variation.stock_quantity,
+                "in_stock": variation.stock_quantity > 0,
+            }
+            for variation in product.active_variations
+        ]
+
+        _record(request, event_type="product_view", entrepreneur=entrepreneur, product=product,
+                     metadata=_visit_metadata(request, custom_url=entrepreneur.custom_url))
+
+        return Response({
+            "product": {
+                "id": product.id,
+                "name": product.name,
+                "slug": product.slug,
+                "description": product.description,
+                "category": product.category.name if product.category else None,
+                "price": str(selling_price),
+                "currency": "NGN",
+                "stock_quantity": product.stock_quantity,
+                "in_stock": product.stock_quantity > 0,
+                "images": [
+                    {"url": media_url(img.image), "alt_text": img.alt_text, "is_primary": img.is_primary}
+                    for img in product.ordered_images
+                ],
+                "variations": variations,
+                "url": url,
+            },
+            "entrepreneur": PublicEntrepreneurSerializer(entrepreneur).data,
+            "purchase_link": purchase_link(entrepreneur.custom_url, product.slug, _source(request)),
+            # What the order API needs (POST /api/orders/orders/); the server prices it, not the client.
+            "checkout": {
+                "endpoint": "/api/orders/orders/",
+                "entrepreneur_custom_url": entrepreneur.custom_url,
+                "product_id": product.id,
+                "source_channel": _source(request),
+            },
+            "share_data": {
+                "title": f"{product.name} - {entrepreneur.business_name}",
+                "description": _short(product.description),
+                "image": image,
+                "url": url,
+                "share_links": f"{storefront_url(entrepreneur.custom_url)}share/?product_id={product.id}",
+            },
+            "pricing": {
+                "currency": "NGN",
+                "selling_price": str(selling_price),
+                "variations": [{"id": v["id"], "name": v["name"], "price": v["price"]} for v in variations],
+            },
+        })
+
+
+class PublicShareLinksView(PublicView):
+    """Share links for the store, or for one of its products with ``?product_id=``."""
+
+    @swagger_auto_schema(
+        tags=["public"], security=[],
+        manual_parameters=[openapi.Parameter("product_id", openapi.IN_QUERY, type=openapi.TYPE_INTEGER)],
+        responses={200: "whatsapp, instagram, facebook, twitter, copy_link, qr_code"},
+    )
+    def get(self, request, custom_url: str):
+        storefront = public_storefront_get(custom_url=custom_url)
+        entrepreneur = storefront.entrepreneur
+        handle = str((storefront.social_links or {}).get("instagram", ""))[:100]
+        raw_product_id = request.query_params.get("product_id")
+        product = None
+        if raw_product_id not in (None, ""):
+            try:
+                product_id = int(raw_product_id)
+            except ValueError:
+                raise ValidationFailed("product_id: A valid integer is required.",
+                                       details={"product_id": ["A valid integer is required."]})
+            product = public_store_product_by_product_id(storefront=storefront, product_id=product_id).product
+            links = share_links(
+                target_url=product_url(entrepreneur.custom_url, product.slug),
+                text=f"Check out {product.name} from {entrepreneur.business_name}! 🛍️",
+                custom_url=entrepreneur.custom_url, product_slug=product.slug, instagram_handle=handle,
+            )
+        else:
+            links = share_links(
+                target_url=storefront_url(entrepreneur.custom_url),
+                text=f"Shop from {entrepreneur.business_name} on Payjaro! 🛍️",
+                custom_url=entrepreneur.custom_url, instagram_handle=handle,
+            )
+        _record(request, event_type="product_share", entrepreneur=entrepreneur, product=product,
+                     metadata={"scope": "product" if product else "storefront"})
+        return Response(links)
+
+
+@require_safe
+def public_qr_code(request, custom_url: str):
+    """An SVG QR code of the store (or ``?product=<slug>``) URL tagged ``src=qr``, made locally with segno."""
+    try:
+        storefront = public_storefront_get(custom_url=custom_url)
+        product_slug = (request.GET.get("product") or "").strip()
+        custom = storefront.entrepreneur.custom_url
+        if product_slug:
+            store_product = public_store_product_get(storefront=storefront, product_slug=product_slug)
+            target = product_url(custom, store_product.product.slug)
+        else:
+            target = storefront_url(custom)
+    except NotFound as exc:
+        return JsonResponse({"error": exc.message}, status=404)
+    buffer = io.BytesIO()
+    segno.make(with_source(target, "qr"), error="m").save(
+        buffer, kind="svg", scale=8, border=2, xmldecl=True, title=f"QR code for {target}",
+    )
+    response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Content-Disposition"] = f'inline; filename="{custom}-qr.svg"'
+    return response
+

@@ -1,0 +1,84 @@
+"""Absolute public URLs and share links, all on ``settings.PUBLIC_BASE_URL`` (SPEC §8)."""
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+
+# The channel a link was shared on travels with it as ``?src=`` (SPEC §8).
+SHARE_CHANNELS = ("whatsapp", "facebook", "x", "instagram", "qr", "link")
+
+
+def public_base_url() -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/")
+
+
+def absolute_url(path_or_url: str) -> str:
+    """``/media/x.jpg`` → ``<PUBLIC_BASE_URL>/media/x.jpg``; absolute URLs (S3) are returned unchanged."""
+    if not path_or_url:
+        return path_or_url
+    if path_or_url.startswith(("http://", "https://", "//")):
+        return path_or_url
+    return f"{public_base_url()}/{path_or_url.lstrip('/')}"
+
+
+def media_url(field_file) -> str | None:
+    """The public URL of a stored file, or None when the field is empty."""
+    if not field_file or not getattr(field_file, "name", ""):
+        return None
+    return absolute_url(field_file.url)
+
+
+def storefront_url(custom_url: str) -> str:
+    return f"{public_base_url()}/{quote(custom_url)}/"
+
+
+def product_url(custom_url: str, product_slug: str) -> str:
+    return f"{public_base_url()}/{quote(custom_url)}/product/{quote(product_slug)}/"
+
+
+def with_source(url: str, channel: str) -> str:
+    """The URL tagged with the channel it is shared on."""
+    if channel not in SHARE_CHANNELS:
+        raise ValueError(f"Unknown share channel {channel!r}")
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}{urlencode({'src': channel})}"
+
+
+def qr_code_url(custom_url: str, product_slug: str | None = None) -> str:
+    url = f"{public_base_url()}/{quote(custom_url)}/qr.svg"
+    if product_slug:
+        url = f"{url}?{urlencode({'product': product_slug})}"
+    return url
+
+
+def purchase_link(custom_url: str, product_slug: str, source: str = "") -> str:
+    """The frontend's order page for this product in this store (the API order call takes the same facts)."""
+    params = {"entrepreneur": custom_url, "product": product_slug}
+    if source in SHARE_CHANNELS:
+        params["src"] = source
+    return f"{settings.FRONTEND_URL.rstrip('/')}/order?{urlencode(params)}"
+
+
+def share_links(*, target_url: str, text: str, custom_url: str, product_slug: str | None = None,
+                instagram_handle: str = "") -> dict:
+    """Links for every channel. Text and URLs are percent-encoded; each target carries its ``src``."""
+    whatsapp_target = with_source(target_url, "whatsapp")
+    instagram_target = with_source(target_url, "instagram")
+    return {
+        "whatsapp": "https://wa.me/?text=" + quote(f"{text} {whatsapp_target}", safe=""),
+        "facebook": "https://www.facebook.com/sharer/sharer.php?"
+        + urlencode({"u": with_source(target_url, "facebook")}, quote_via=quote),
+        "twitter": "https://twitter.com/intent/tweet?"
+        + urlencode({"text": text, "url": with_source(target_url, "x")}, quote_via=quote),
+        # Instagram has no web share intent: the client copies the link/caption and posts it itself.
+        "instagram": {
+            "link": instagram_target,
+            "caption": f"{text} {instagram_target}",
+            "handle": instagram_handle,
+            "instructions": "Instagram has no share link: copy the caption (it includes the link) into your "
+                            "bio, story link sticker or post.",
+        },
+        "copy_link": with_source(target_url, "link"),
+        "qr_code": qr_code_url(custom_url, product_slug),
+        "url": target_url,
+        "text": text,
+    }

@@ -1,0 +1,122 @@
+"""Reads for storefronts and store products, each with a fixed number of queries."""
+from django.db.models import F, Prefetch, Q, QuerySet
+
+from core.errors import NotFound
+from entrepreneurs.models import RESERVED_CUSTOM_URLS
+from products.models import Product, ProductImage, ProductVariation
+
+from .models import EntrepreneurStorefront, StoreProduct
+
+FEATURED_LIMIT = 12
+
+
+def catalog_visible_q(prefix: str = "") -> Q:
+    """A product shoppers may see: active, from a verified and active supplier (the catalog's rule)."""
+    return Q(**{
+        f"{prefix}is_active": True,
+        f"{prefix}supplier__verification_status": "verified",
+        f"{prefix}supplier__is_active": True,
+    })
+
+
+def product_is_catalog_visible(product: Product) -> bool:
+    supplier = product.supplier
+    return bool(product.is_active and supplier.verification_status == "verified" and supplier.is_active)
+
+
+def _images_prefetch(path: str = "product__images") -> Prefetch:
+    # Primary first, so the first element is the picture to show.
+    return Prefetch(path, queryset=ProductImage.objects.order_by("-is_primary", "position", "id"), to_attr="ordered_images")
+
+
+def storefront_for_user(user) -> EntrepreneurStorefront | None:
+    return EntrepreneurStorefront.objects.select_related("entrepreneur").filter(entrepreneur__user=user).first()
+
+
+def storefront_get(*, user) -> EntrepreneurStorefront:
+    storefront = storefront_for_user(user)
+    if storefront is None:
+        raise NotFound("You have no storefront yet.")
+    return storefront
+
+
+def store_products_for_owner(*, storefront: EntrepreneurStorefront) -> QuerySet[StoreProduct]:
+    """Every item of the owner's store, whatever its visibility, with its product summary."""
+    return (
+        StoreProduct.objects.filter(storefront=storefront)
+        .select_related("product", "product__supplier")
+        .prefetch_related(_images_prefetch())
+        .order_by("position", "id")
+    )
+
+
+def store_product_get_for_owner(*, user, store_product_id: int) -> StoreProduct:
+    """One of the user's own store products; someone else's is a 404."""
+    store_product = (
+        StoreProduct.objects.select_related("storefront__entrepreneur", "product", "product__supplier")
+        .prefetch_related(_images_prefetch())
+        .filter(pk=store_product_id, storefront__entrepreneur__user=user)
+        .first()
+    )
+    if store_product is None:
+        raise NotFound("Store product not found.")
+    return store_product
+
+
+# --- Public (shopper-facing) reads ---
+
+def public_storefront_get(*, custom_url: str) -> EntrepreneurStorefront:
+    """A published storefront of an active entrepreneur, by case-insensitive address; otherwise 404."""
+    normalized = (custom_url or "").lower()
+    storefront = None
+    if normalized not in RESERVED_CUSTOM_URLS:
+        storefront = (
+            EntrepreneurStorefront.objects.select_related("entrepreneur")
+            .filter(entrepreneur__custom_url__iexact=normalized, entrepreneur__is_active=True, is_published=True)
+            .first()
+        )
+    if storefront is None:
+        raise NotFound("Storefront not found.")
+    return storefront
+
+
+def public_store_products(*, storefront: EntrepreneurStorefront) -> QuerySet[StoreProduct]:
+    """What a shopper can buy here: active listings of catalog-visible products still priced ≥ base."""
+    return (
+        StoreProduct.objects.filter(storefront=storefront, is_active=True)
+        .filter(catalog_visible_q("product__"))
+        .filter(selling_price__gte=F("product__base_price"))
+        .select_related("product", "product__category")
+        .prefetch_related(_images_prefetch())
+        .order_by("position", "id")
+    )
+
+
+def public_featured_store_products(*, storefront: EntrepreneurStorefront) -> list[StoreProduct]:
+    return list(public_store_products(storefront=storefront).filter(is_featured=True)[:FEATURED_LIMIT])
+
+
+def public_store_product_get(*, storefront: EntrepreneurStorefront, product_slug: str) -> StoreProduct:
+    """A product in this store (by slug) with its images and active variations; otherwise 404."""
+    store_product = (
+        public_store_products(storefront=storefront)
+        .prefetch_related(
+            Prefetch(
+                "product__variations",
+                queryset=ProductVariation.objects.filter(is_active=True).order_by("id"),
+                to_attr="active_variations",
+            )
+        )
+        .filter(product__slug=product_slug)
+        .first()
+    )
+    if store_product is None:
+        raise NotFound("Product not found in this store.")
+    return store_product
+
+
+def public_store_product_by_product_id(*, storefront: EntrepreneurStorefront, product_id: int) -> StoreProduct:
+    store_product = public_store_products(storefront=storefront).filter(product_id=product_id).first()
+    if store_product is None:
+        raise NotFound("Product not found in this store.")
+    return store_product

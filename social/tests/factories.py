@@ -1,0 +1,9 @@
+"""Helpers for storefront tests (the model factories live in core.tests.factories)."""
+from core.tests.factories import EntrepreneurFactory, StorefrontFactory
+
+
+def entrepreneur_with_store(**storefront_kwargs):
+    """An entrepreneur profile with a published storefront."""
+    profile = EntrepreneurFactory()
+    storefront = StorefrontFactory(entrepreneur=profile, **storefront_kwargs)
+    return profile, storefront
