@@ -1,6 +1,12 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
-from .models import Order, OrderItem, OrderStatusHistory
+from core.errors import ApplicationError
+
+from .models import Order, OrderItem, OrderStatus, OrderStatusHistory
+from .services import order_transition
 
 MONEY_FIELDS = ("subtotal", "markup_amount", "commission_amount", "shipping_fee", "total_amount")
 
@@ -26,6 +32,15 @@ class StatusHistoryInline(admin.TabularInline):
         return False
 
 
+class ChangeStatusForm(forms.Form):
+    """The admin's status change, applied through orders.services.order_transition (never a raw save)."""
+
+    status = forms.ChoiceField(choices=[(s.value, s.label) for s in OrderStatus if s != OrderStatus.PAID],
+                               help_text="'Paid' is set only by a confirmed payment.")
+    tracking_number = forms.CharField(max_length=100, required=False, help_text="Required for 'Shipped'.")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("order_id", "customer", "entrepreneur", "supplier", "status", "payment_status", "total_amount",
@@ -36,6 +51,44 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ("customer", "entrepreneur", "supplier")
     readonly_fields = ("order_id", "customer", "entrepreneur", "supplier", "status", "payment_status",
                        *MONEY_FIELDS, "reserved_until", "stock_released_at", "paid_at", "shipped_at",
-                       "delivered_at", "cancelled_at", "created_at", "updated_at")
+                       "delivered_at", "cancelled_at", "created_at", "updated_at", "tracking_number")
     inlines = [OrderItemInline, StatusHistoryInline]
     date_hierarchy = "created_at"
+    actions = ["change_status"]
+
+    def has_add_permission(self, request):
+        return False  # orders are placed through checkout (orders.services.order_create)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Change status of selected orders", permissions=["change"])
+    def change_status(self, request, queryset):
+        if "apply" in request.POST:
+            form = ChangeStatusForm(request.POST)
+            if form.is_valid():
+                done, failed = 0, []
+                for order in queryset.order_by("pk"):
+                    try:
+                        order_transition(order_id=order.pk, to_status=form.cleaned_data["status"], actor=request.user,
+                                         notes=form.cleaned_data["notes"],
+                                         tracking_number=form.cleaned_data["tracking_number"])
+                        done += 1
+                    except ApplicationError as exc:
+                        failed.append(f"{order.order_id}: {exc.message}")
+                if done:
+                    self.message_user(request, f"{done} order(s) moved to {form.cleaned_data['status']}.", messages.SUCCESS)
+                for failure in failed:
+                    self.message_user(request, failure, messages.ERROR)
+                return None
+        else:
+            form = ChangeStatusForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Change order status",
+            "opts": self.model._meta,
+            "orders": queryset,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/orders/order/change_status.html", context)

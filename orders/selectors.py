@@ -1,0 +1,61 @@
+"""Reads of orders: role-scoped querysets with their joins planned (a fixed number of queries per page)."""
+from datetime import date
+
+from django.db.models import Prefetch, QuerySet
+
+from core.permissions import has_role, is_admin
+
+from .models import Order, OrderItem, OrderStatusHistory
+
+
+def order_queryset() -> QuerySet[Order]:
+    """Orders with everything the API serializer reads: 1 query + 1 for items + 1 for history."""
+    return (
+        Order.objects.select_related("customer", "entrepreneur", "supplier")
+        .prefetch_related(
+            Prefetch("items", queryset=OrderItem.objects.order_by("id")),
+            Prefetch(
+                "status_history",
+                queryset=OrderStatusHistory.objects.select_related("created_by").order_by("created_at", "id"),
+            ),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def orders_visible_to(user) -> QuerySet[Order]:
+    """Customer: own orders; entrepreneur: their store's; supplier: orders of their products; admin: all."""
+    qs = order_queryset()
+    if is_admin(user):
+        return qs
+    if has_role(user, "customer"):
+        return qs.filter(customer=user)
+    if has_role(user, "entrepreneur"):
+        return qs.filter(entrepreneur__user=user)
+    if has_role(user, "supplier"):
+        return qs.filter(supplier__user=user)
+    return qs.none()
+
+
+def orders_for_entrepreneur(user) -> QuerySet[Order]:
+    return order_queryset().filter(entrepreneur__user=user)
+
+
+def orders_for_supplier(user) -> QuerySet[Order]:
+    return order_queryset().filter(supplier__user=user)
+
+
+def orders_filter(qs: QuerySet[Order], *, status: str | None = None, date_from: date | None = None,
+                  date_to: date | None = None) -> QuerySet[Order]:
+    """Dates are calendar days in Lagos time, both ends inclusive."""
+    if status:
+        qs = qs.filter(status=status)
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    return qs
+
+
+def order_get_for_user(*, user, pk) -> Order | None:
+    return orders_visible_to(user).filter(pk=pk).first()
