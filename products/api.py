@@ -1,0 +1,177 @@
+"""Catalog (public), categories (public tree, admin writes) and product images (owning supplier)."""
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_yasg import openapi
+from drf_yasg.utils import swagger_auto_schema
+from rest_framework import filters, mixins, permissions, status, viewsets
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import NotFound
+from core.permissions import IsAdmin, IsVerifiedSupplier, is_admin
+
+from . import services
+from .filters import CatalogFilter
+from .models import Category, Product
+from .selectors import catalog_product_list, category_subtree, category_tree
+from .serializers import (
+    CategoryNodeSerializer,
+    CategoryWriteSerializer,
+    ProductImageSerializer,
+    ProductImageUpdateSerializer,
+    ProductImageUploadSerializer,
+    ProductSerializer,
+)
+
+
+class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
+    """The public catalog: active products of verified, active suppliers.
+
+    Filters: `category` (id or slug, sub-categories included), `min_price`, `max_price` (base price),
+    `in_stock`, `supplier`; `search` over name, description and SKU; `ordering` = price, created_at,
+    name (prefix `-` for descending). Paginated (`page`, `page_size`).
+    """
+
+    serializer_class = ProductSerializer
+    permission_classes = [permissions.AllowAny]
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filterset_class = CatalogFilter
+    search_fields = ["name", "description", "sku"]
+
+    def get_queryset(self):
+        return catalog_product_list()
+
+
+class CategoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Categories as a tree (`children` nested). Admins create, rename, move (`parent`) and delete them;
+    a category that still has products or sub-categories cannot be deleted (409)."""
+
+    queryset = Category.objects.all()
+    serializer_class = CategoryWriteSerializer
+    pagination_class = None
+    filter_backends: list = []
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_permissions(self):
+        if self.action in ("list", "retrieve"):
+            return [permissions.AllowAny()]
+        return [IsAdmin()]
+
+    def _include_inactive(self) -> bool:
+        return is_admin(self.request.user)
+
+    @swagger_auto_schema(responses={200: CategoryNodeSerializer(many=True)})
+    def list(self, request, *args, **kwargs):
+        return Response(category_tree(include_inactive=self._include_inactive()))
+
+    @swagger_auto_schema(responses={200: CategoryNodeSerializer()})
+    def retrieve(self, request, *args, **kwargs):
+        category = self.get_object()
+        if not category.is_active and not self._include_inactive():
+            raise NotFound("Category not found.")
+        return Response(category_subtree(category=category, include_inactive=self._include_inactive()))
+
+    @swagger_auto_schema(request_body=CategoryWriteSerializer, responses={201: CategoryWriteSerializer()})
+    def create(self, request, *args, **kwargs):
+        serializer = CategoryWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        category = services.category_create(data=dict(serializer.validated_data))
+        return Response(CategoryWriteSerializer(category).data, status=status.HTTP_201_CREATED)
+
+    @swagger_auto_schema(request_body=CategoryWriteSerializer, responses={200: CategoryWriteSerializer()})
+    def partial_update(self, request, *args, **kwargs):
+        category = self.get_object()
+        serializer = CategoryWriteSerializer(category, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        category = services.category_update(category=category, data=dict(serializer.validated_data))
+        return Response(CategoryWriteSerializer(category).data)
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        services.category_delete(category=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _own_product(request, product_id) -> Product:
+    """The requesting supplier's product (active or not); anyone else's is not found."""
+    try:
+        return Product.objects.get(pk=product_id, supplier__user=request.user)
+    except Product.DoesNotExist as exc:
+        raise NotFound("Product not found.") from exc
+
+
+class ProductImagesView(APIView):
+    permission_classes = [IsVerifiedSupplier]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @swagger_auto_schema(
+        operation_description="Upload one image of your product (multipart). It is decoded, converted to an "
+                              "optimised JPEG ≤ 1200×1200 and stored under `products/<id>/`. `is_primary` makes it "
+                              "the product's only primary image (the first image is primary anyway).",
+        request_body=ProductImageUploadSerializer,
+        responses={201: ProductImageSerializer(), 413: "Image larger than 10 MB"},
+    )
+    def post(self, request, product_id):
+        product = _own_product(request, product_id)
+        serializer = ProductImageUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        image = services.product_image_add(product=product, uploaded_file=data["image"],
+                                           is_primary=data["is_primary"], alt_text=data["alt_text"])
+        return Response(ProductImageSerializer(image, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class ProductImagesBulkView(APIView):
+    permission_classes = [IsVerifiedSupplier]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @swagger_auto_schema(
+        operation_description="Upload up to 10 images (multipart `images`, repeated). Each is accepted or refused on "
+                              "its own; 201 when at least one was stored, otherwise 400.",
+        manual_parameters=[openapi.Parameter("images", openapi.IN_FORM, type=openapi.TYPE_FILE, required=True,
+                                             description="An image file; repeat the field for up to 10 images.")],
+        responses={201: openapi.Response("Stored images and per-file failures", schema=openapi.Schema(
+            type=openapi.TYPE_OBJECT, properties={
+                "message": openapi.Schema(type=openapi.TYPE_STRING),
+                "successful_uploads": openapi.Schema(type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_OBJECT)),
+                "failed_uploads": openapi.Schema(type=openapi.TYPE_ARRAY, items=openapi.Schema(type=openapi.TYPE_OBJECT)),
+            }))},
+    )
+    def post(self, request, product_id):
+        product = _own_product(request, product_id)
+        files = request.FILES.getlist("images")
+        created, failed = services.product_images_add_bulk(product=product, files=files)
+        body = {
+            "message": f"{len(created)} image(s) uploaded.",
+            "successful_uploads": ProductImageSerializer(created, many=True, context={"request": request}).data,
+            "failed_uploads": failed,
+        }
+        if not created:
+            return Response({"error": "No image was stored.", "details": {"failed_uploads": failed}},
+                            status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ProductImageDetailView(APIView):
+    permission_classes = [IsVerifiedSupplier]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @swagger_auto_schema(request_body=ProductImageUpdateSerializer, responses={200: ProductImageSerializer()})
+    def patch(self, request, product_id, image_id):
+        """Change alt text or position, or make this the primary image (the old primary is unset)."""
+        product = _own_product(request, product_id)
+        serializer = ProductImageUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        image = services.product_image_update(product=product, image_id=image_id, **serializer.validated_data)
+        return Response(ProductImageSerializer(image, context={"request": request}).data)
+
+    @swagger_auto_schema(responses={204: "Deleted (the file too)"})
+    def delete(self, request, product_id, image_id):
+        """Delete the image and its stored file. If it was primary, the next image becomes primary."""
+        product = _own_product(request, product_id)
+        services.product_image_delete(product=product, image_id=image_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,112 @@
+"""Reads for the catalog and suppliers' product lists, with their queries planned."""
+from django.db.models import Prefetch, QuerySet
+
+from core.errors import NotFound
+
+from .models import Category, Product, ProductImage, ProductVariation
+
+
+def catalog_products() -> QuerySet[Product]:
+    """Products anyone may see and sell: active, of a verified and active supplier.
+
+    The storefront and order code use this too, so that "visible in the catalog" means one thing.
+    """
+    return Product.objects.filter(
+        is_active=True, supplier__verification_status="verified", supplier__is_active=True
+    )
+
+
+def _with_relations(queryset: QuerySet[Product], *, active_variations_only: bool) -> QuerySet[Product]:
+    variations = ProductVariation.objects.order_by("id")
+    if active_variations_only:
+        variations = variations.filter(is_active=True)
+    return queryset.select_related("supplier", "category").prefetch_related(
+        Prefetch("variations", queryset=variations, to_attr="prefetched_variations"),
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="prefetched_images"),
+    )
+
+
+def catalog_product_list() -> QuerySet[Product]:
+    """The public catalog: three queries per page (products, variations, images) plus the count."""
+    return _with_relations(catalog_products(), active_variations_only=True).order_by("-created_at", "-id")
+
+
+def supplier_product_list(*, supplier) -> QuerySet[Product]:
+    """All of a supplier's own products, active or not, with every variation."""
+    return _with_relations(Product.objects.filter(supplier=supplier), active_variations_only=False).order_by(
+        "-created_at", "-id"
+    )
+
+
+def supplier_product_get(*, supplier, product_id) -> Product:
+    """One of the supplier's own products; another supplier's product is simply not found."""
+    try:
+        return supplier_product_list(supplier=supplier).get(pk=product_id)
+    except (Product.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("Product not found.") from exc
+
+
+def category_descendant_ids(category_ids: set[int], categories: list[tuple[int, int | None]]) -> set[int]:
+    """The given categories and all their descendants, from ``(id, parent_id)`` pairs (one query upstream)."""
+    children: dict[int | None, list[int]] = {}
+    for category_id, parent_id in categories:
+        children.setdefault(parent_id, []).append(category_id)
+    result: set[int] = set()
+    stack = list(category_ids)
+    while stack:
+        current = stack.pop()
+        if current in result:
+            continue
+        result.add(current)
+        stack.extend(children.get(current, ()))
+    return result
+
+
+def category_and_descendants(value: str) -> set[int]:
+    """Ids of the category given by id or slug and all its descendants (empty when unknown). One query."""
+    rows = list(Category.objects.values_list("id", "parent_id", "slug"))
+    value = str(value).strip()
+    matches = {row[0] for row in rows if (value.isdigit() and row[0] == int(value)) or row[2] == value}
+    if not matches:
+        return set()
+    return category_descendant_ids(matches, [(row[0], row[1]) for row in rows])
+
+
+def category_tree(*, include_inactive: bool = False) -> list[dict]:
+    """All categories as nested dicts (``children`` lists), built from one query."""
+    queryset = Category.objects.order_by("name", "id")
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True)
+    nodes = {
+        category.id: {
+            "id": category.id, "name": category.name, "slug": category.slug, "description": category.description,
+            "parent": category.parent_id, "is_active": category.is_active, "children": [],
+        }
+        for category in queryset
+    }
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node["parent"])
+        if parent is None:
+            # A child of an inactive (hidden) category is hidden with it.
+            if node["parent"] is None:
+                roots.append(node)
+        else:
+            parent["children"].append(node)
+    return roots
+
+
+def category_subtree(*, category: Category, include_inactive: bool = False) -> dict:
+    def find(nodes):
+        for node in nodes:
+            if node["id"] == category.id:
+                return node
+            found = find(node["children"])
+            if found:
+                return found
+        return None
+
+    return find(category_tree(include_inactive=include_inactive)) or {
+        "id": category.id, "name": category.name, "slug": category.slug, "description": category.description,
+        "parent": category.parent_id, "is_active": category.is_active, "children": [],
+    }

@@ -1,0 +1,317 @@
+"""Input validation and output shapes for the catalog, suppliers' products, images and categories."""
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils.text import slugify
+from rest_framework import serializers
+
+from core.money import quantize
+
+from .models import Category, Product, ProductImage, ProductVariation
+
+MAX_VARIATIONS = 100
+
+def absolute_media_url(request, file_field) -> str | None:
+    """The file's URL, absolute (local ``/media/…`` gets the request's host; S3 URLs are already absolute)."""
+    if not file_field:
+        return None
+    url = file_field.url
+    if request is not None and url.startswith("/"):
+        return request.build_absolute_uri(url)
+    return url
+
+def _images(product: Product) -> list[ProductImage]:
+    images = getattr(product, "prefetched_images", None)
+    return images if images is not None else list(product.images.order_by("position", "id"))
+
+def _variations(product: Product) -> list[ProductVariation]:
+    variations = getattr(product, "prefetched_variations", None)
+    return variations if variations is not None else list(product.variations.order_by("id"))
+
+def primary_image(product: Product) -> ProductImage | None:
+    images = _images(product)
+    for image in images:
+        if image.is_primary:
+            return image
+    return images[0] if images else None
+
+class ProductImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductImage
+        fields = ["id", "url", "alt_text", "is_primary", "position", "created_at"]
+
+    def get_url(self, obj) -> str | None:
+        return absolute_media_url(self.context.get("request"), obj.image)
+
+class ProductImageUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG, PNG or WebP; at most 10 MB and 40 megapixels.")
+    is_primary = serializers.BooleanField(required=False, default=False)
+    alt_text = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+class ProductImageUpdateSerializer(serializers.Serializer):
+    is_primary = serializers.BooleanField(required=False)
+    alt_text = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    position = serializers.IntegerField(required=False, min_value=0, max_value=10_000)
+
+class ProductVariationSerializer(serializers.ModelSerializer):
+    """A variation. On write, an item with ``id`` updates that variation; one without creates a new one."""
+
+    id = serializers.IntegerField(required=False)
+    stock_quantity = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    price_modifier = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+
+    class Meta:
+        model = ProductVariation
+        fields = ["id", "name", "attributes", "sku", "price_modifier", "stock_quantity", "is_active"]
+        # name and sku are required for new variations only; validate_variations checks that.
+        extra_kwargs = {"sku": {"validators": [], "required": False}, "name": {"required": False},
+                        "attributes": {"required": False}, "is_active": {"required": False}}
+
+    def validate_sku(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+    def validate_attributes(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object, e.g. {\"size\": \"M\"}.")
+        return value
+
+class CategoryBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug"]
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A product as the catalog shows it: supplier, category, primary image, images, variations."""
+
+    category_detail = CategoryBriefSerializer(source="category", read_only=True)
+    supplier = serializers.SerializerMethodField()
+    suggested_price = serializers.SerializerMethodField()
+    in_stock = serializers.SerializerMethodField()
+    primary_image = serializers.SerializerMethodField()
+    images = serializers.SerializerMethodField()
+    variations = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = [
+            "id", "name", "slug", "description", "sku", "category", "category_detail", "supplier", "base_price",
+            "suggested_markup", "suggested_price", "stock_quantity", "in_stock", "weight", "primary_image",
+            "images", "variations", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_supplier(self, obj) -> dict:
+        return {"id": obj.supplier_id, "company_name": obj.supplier.company_name}
+
+    def get_suggested_price(self, obj) -> str:
+        return str(quantize(obj.base_price * (1 + obj.suggested_markup / Decimal("100"))))
+
+    def get_in_stock(self, obj) -> bool:
+        return obj.stock_quantity > 0
+
+    def get_primary_image(self, obj) -> str | None:
+        image = primary_image(obj)
+        return absolute_media_url(self.context.get("request"), image.image) if image else None
+
+    def get_images(self, obj) -> list[dict]:
+        return ProductImageSerializer(_images(obj), many=True, context=self.context).data
+
+    def get_variations(self, obj) -> list[dict]:
+        return ProductVariationSerializer(_variations(obj), many=True).data
+
+class SupplierProductSerializer(ProductSerializer):
+    """A supplier's own product, writable. ``slug`` is generated from the name at creation and then kept,
+    so shared links keep working after a rename. ``variations`` are created/updated with the product
+    (an item with ``id`` updates, one without creates; to retire a variation set ``is_active`` false).
+    Changing ``stock_quantity`` here is recorded like ``update_inventory``."""
+
+    variations = ProductVariationSerializer(many=True, required=False, write_only=True)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    base_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    suggested_markup = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0"),
+                                                max_value=Decimal("1000"), required=False)
+    stock_quantity = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+    weight = serializers.DecimalField(max_digits=8, decimal_places=3, min_value=Decimal("0"), required=False,
+                                      allow_null=True)
+
+    class Meta(ProductSerializer.Meta):
+        fields = [*ProductSerializer.Meta.fields, "is_active"]
+        read_only_fields = ["id", "slug", "category_detail", "supplier", "suggested_price", "in_stock",
+                            "primary_image", "images", "created_at", "updated_at"]
+        extra_kwargs = {"sku": {"validators": []}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["variations"] = ProductVariationSerializer(_variations(instance), many=True).data
+        return data
+
+    def validate_name(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+    def validate_sku(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        taken = Product.objects.filter(sku__iexact=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError("A product with this SKU already exists.")
+        return value
+
+    def validate_variations(self, value):
+        if len(value) > MAX_VARIATIONS:
+            raise serializers.ValidationError(f"At most {MAX_VARIATIONS} variations.")
+        product_id = self.instance.pk if self.instance is not None else None
+        own_ids = set()
+        if product_id is not None:
+            own_ids = set(ProductVariation.objects.filter(product_id=product_id).values_list("id", flat=True))
+        errors: list[dict] = [{} for _ in value]
+        skus: dict[str, int] = {}
+        for index, item in enumerate(value):
+            if "id" in item and item["id"] not in own_ids:
+                errors[index]["id"] = ["Not a variation of this product."]
+            if "id" not in item and "name" not in item:
+                errors[index]["name"] = ["This field is required."]
+            if "id" not in item and "sku" not in item:
+                errors[index]["sku"] = ["This field is required."]
+            sku = item.get("sku")
+            if sku:
+                if sku.lower() in skus:
+                    errors[index]["sku"] = ["Duplicate SKU in this request."]
+                skus[sku.lower()] = index
+        if skus:
+            query = Q()
+            for sku in skus:
+                query |= Q(sku__iexact=sku)
+            taken = ProductVariation.objects.filter(query).values_list("sku", "id")
+            for sku, variation_id in taken:
+                index = skus[sku.lower()]
+                if value[index].get("id") != variation_id:
+                    errors[index]["sku"] = ["A variation with this SKU already exists."]
+        if any(errors):
+            raise serializers.ValidationError(errors)
+        return value
+
+    def validate(self, attrs):
+        if self.instance is None:
+            missing = {name: ["This field is required."] for name in ("name", "sku", "base_price") if name not in attrs}
+            if missing:
+                raise serializers.ValidationError(missing)
+        return attrs
+
+class InventoryUpdateSerializer(serializers.Serializer):
+    stock_quantity = serializers.IntegerField(min_value=0, max_value=10_000_000,
+                                              help_text="The new absolute quantity (not a delta).")
+    variation_id = serializers.IntegerField(required=False, allow_null=True,
+                                            help_text="Set this variation's stock instead of the product's.")
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+    def to_internal_value(self, data):
+        # The guide's client sends ``quantity``; accept it as an alias.
+        if hasattr(data, "get") and "stock_quantity" not in data and "quantity" in data:
+            data = {"stock_quantity": data.get("quantity"), "variation_id": data.get("variation_id"),
+                    "reason": data.get("reason", "")}
+            if data["variation_id"] is None:
+                data.pop("variation_id")
+        return super().to_internal_value(data)
+
+class InventoryAdjustmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = serializers.IntegerField(source="product_id")
+    variation = serializers.IntegerField(source="variation_id", allow_null=True)
+    previous_quantity = serializers.IntegerField()
+    new_quantity = serializers.IntegerField()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+class BulkRowSerializer(serializers.Serializer):
+    """One row of a bulk upload. Database checks (SKU taken, category exists) are done for all rows
+    at once by the service, so validating a row costs no query."""
+
+    name = serializers.CharField(max_length=200)
+    sku = serializers.CharField(max_length=64)
+    base_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    category = serializers.CharField(required=False, allow_blank=True, allow_null=True, default="",
+                                     help_text="Category id or slug.")
+    suggested_markup = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=Decimal("0"),
+                                                max_value=Decimal("1000"), required=False, default=Decimal("20.00"))
+    stock_quantity = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, default=0)
+    weight = serializers.DecimalField(max_digits=8, decimal_places=3, min_value=Decimal("0"), required=False,
+                                      allow_null=True, default=None)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            # CSV cells are strings; an empty optional cell means "not given".
+            data = {key: value for key, value in data.items()
+                    if key and not (isinstance(value, str) and value.strip() == "" and key not in ("name", "sku"))}
+        return super().to_internal_value(data)
+
+    def validate_name(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+    def validate_sku(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+class BulkUploadJSONSerializer(serializers.Serializer):
+    products = serializers.ListField(child=serializers.DictField(), help_text="At most 1,000 product rows.")
+
+class BulkUploadResponseSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    created_products = serializers.ListField(child=serializers.DictField())
+    errors = serializers.ListField(child=serializers.DictField())
+
+class CategoryNodeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField()
+    parent = serializers.IntegerField(allow_null=True)
+    is_active = serializers.BooleanField()
+    children = serializers.ListField(child=serializers.DictField())
+
+class CategoryWriteSerializer(serializers.ModelSerializer):
+    slug = serializers.SlugField(max_length=120, required=False, allow_blank=True)
+    parent = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "parent", "description", "is_active"]
+        read_only_fields = ["id"]
+
+    def validate_name(self, value):
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+    def validate(self, attrs):
+        slug = attrs.get("slug")
+        if not slug and self.instance is None:
+            slug = slugify(attrs.get("name", ""))[:120]
+            if not slug:
+                raise serializers.ValidationError({"slug": ["Could not make a slug from the name; give one."]})
+            attrs["slug"] = slug
+        if slug:
+            taken = Category.objects.filter(slug=slug)
+            if self.instance is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                raise serializers.ValidationError({"slug": ["A category with this slug already exists."]})
+        return attrs

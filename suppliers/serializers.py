@@ -1,0 +1,242 @@
+"""Input validation and output shapes for suppliers. No business logic here (see services.py)."""
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from core.permissions import is_admin
+from users.serializers import RegisterSerializer, UserSerializer, validate_phone_field
+
+from .models import SupplierProfile, SupplierVerificationLog
+
+_PROFILE_INPUT_FIELDS = (
+    "company_name", "business_registration", "tax_id", "address", "contact_person", "bank_details",
+    "payment_terms", "minimum_order_value", "delivery_areas", "business_hours",
+)
+
+
+def _clean_business_registration(value: str, *, exclude_pk=None) -> str:
+    value = value.strip()
+    if not value:
+        raise serializers.ValidationError("This field may not be blank.")
+    queryset = SupplierProfile.objects.filter(business_registration__iexact=value)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    if queryset.exists():
+        raise serializers.ValidationError("A supplier with this business registration already exists.")
+    return value
+
+
+class SupplierRegistrationSerializer(RegisterSerializer):
+    """The user's fields (validated exactly as ``/api/users/register/`` does) plus the company's.
+
+    ``user_type`` is always ``supplier``; ``commission_rate``, ``verification_status`` and
+    ``performance_rating`` are decided by admins and ignored here.
+    """
+
+    user_type = None  # removes the inherited field: suppliers are always suppliers
+    referral_code = None
+    referred_by = None
+    password2 = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=128, required=False,
+        help_text="Password confirmation (must match `password` when given).",
+    )
+
+    company_name = serializers.CharField(max_length=200)
+    business_registration = serializers.CharField(max_length=100)
+    tax_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    address = serializers.CharField()
+    contact_person = serializers.CharField(max_length=200)
+    business_phone = serializers.CharField(
+        max_length=32, required=False, allow_blank=True,
+        help_text="The company's phone number (defaults to `phone_number`).",
+    )
+    business_email = serializers.EmailField(required=False, allow_blank=True,
+                                            help_text="The company's email (defaults to `email`).")
+    bank_details = serializers.JSONField(required=False, default=dict)
+    payment_terms = serializers.CharField(max_length=100, required=False, allow_blank=True, default="net_7")
+    minimum_order_value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"),
+                                                   required=False, default=Decimal("0.00"))
+    delivery_areas = serializers.JSONField(required=False, default=list)
+    business_hours = serializers.JSONField(required=False, default=dict)
+
+    def validate_business_registration(self, value):
+        return _clean_business_registration(value)
+
+    def validate_business_phone(self, value):
+        return validate_phone_field(value) if value else ""
+
+    def validate_bank_details(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object.")
+        return value
+
+    def validate_business_hours(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object.")
+        return value
+
+    def validate_delivery_areas(self, value):
+        if not isinstance(value, list):
+            raise serializers.ValidationError("Must be a list.")
+        return value
+
+    def validate(self, attrs):
+        if not attrs.get("password2"):
+            attrs["password2"] = attrs["password"]
+        return super().validate(attrs)
+
+    def user_data(self) -> dict:
+        data = self.validated_data
+        return {
+            "username": data["username"], "email": data["email"], "phone_number": data["phone_number"],
+            "password": data["password"], "first_name": data.get("first_name", ""),
+            "last_name": data.get("last_name", ""),
+        }
+
+    def profile_data(self) -> dict:
+        data = self.validated_data
+        profile = {field: data[field] for field in _PROFILE_INPUT_FIELDS if field in data}
+        profile["phone_number"] = data.get("business_phone") or data["phone_number"]
+        profile["email"] = (data.get("business_email") or data["email"]).strip().lower()
+        return profile
+
+
+# Fields only an admin may write; suppliers see them read-only.
+ADMIN_ONLY_FIELDS = ("commission_rate", "performance_rating", "is_active", "business_registration")
+
+
+class SupplierProfileSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+    user_email = serializers.EmailField(source="user.email", read_only=True)
+    user_phone = serializers.CharField(source="user.phone_number", read_only=True)
+
+    class Meta:
+        model = SupplierProfile
+        fields = [
+            "id", "username", "user_email", "user_phone", "company_name", "business_registration", "tax_id",
+            "address", "contact_person", "phone_number", "email", "bank_details", "commission_rate",
+            "payment_terms", "minimum_order_value", "delivery_areas", "business_hours", "verification_status",
+            "verification_notes", "verified_at", "performance_rating", "is_active", "created_at", "updated_at",
+        ]
+        # verification_status changes only through POST …/verify/, which records who decided and why.
+        read_only_fields = ["id", "verification_status", "verification_notes", "verified_at", "created_at",
+                            "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if not (request and is_admin(request.user)):
+            for name in ADMIN_ONLY_FIELDS:
+                fields[name].read_only = True
+        return fields
+
+    def validate_business_registration(self, value):
+        return _clean_business_registration(value, exclude_pk=getattr(self.instance, "pk", None))
+
+    def validate_phone_number(self, value):
+        return validate_phone_field(value)
+
+    def validate_email(self, value):
+        return value.strip().lower()
+
+    def validate_bank_details(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object.")
+        return value
+
+    def validate_business_hours(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object.")
+        return value
+
+    def validate_delivery_areas(self, value):
+        if not isinstance(value, list):
+            raise serializers.ValidationError("Must be a list.")
+        return value
+
+
+class SupplierRegistrationResponseSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    supplier = SupplierProfileSerializer()
+    user = UserSerializer()
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class SupplierVerifySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[SupplierProfile.VerificationStatus.VERIFIED,
+                                              SupplierProfile.VerificationStatus.REJECTED])
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def to_internal_value(self, data):
+        # The guide's client sends ``verification_status``; accept it as an alias of ``status``.
+        if hasattr(data, "get") and "status" not in data and "verification_status" in data:
+            data = {"status": data.get("verification_status"), "notes": data.get("notes", "")}
+        return super().to_internal_value(data)
+
+
+class SupplierVerificationLogSerializer(serializers.ModelSerializer):
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = SupplierVerificationLog
+        fields = ["id", "status", "notes", "decided_by", "created_at"]
+
+
+class SupplierOrderItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product = serializers.IntegerField(source="product_id")
+    variation = serializers.IntegerField(source="variation_id", allow_null=True)
+    product_name = serializers.CharField()
+    product_sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    base_price = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class SupplierOrderSerializer(serializers.Serializer):
+    """What a supplier needs to fulfil an order: the lines at base price, where to ship, status."""
+
+    id = serializers.IntegerField()
+    order_id = serializers.CharField()
+    status = serializers.CharField()
+    payment_status = serializers.CharField()
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    shipping_address = serializers.JSONField()
+    tracking_number = serializers.CharField()
+    notes = serializers.CharField()
+    items = SupplierOrderItemSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class DashboardRecentOrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_id = serializers.CharField()
+    status = serializers.CharField()
+    payment_status = serializers.CharField()
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    created_at = serializers.DateTimeField()
+
+
+class DashboardTopProductSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    name = serializers.CharField()
+    sku = serializers.CharField()
+    quantity_sold = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class SupplierDashboardSerializer(serializers.Serializer):
+    total_products = serializers.IntegerField()
+    active_products = serializers.IntegerField()
+    total_orders = serializers.IntegerField()
+    total_revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
+    pending_orders = serializers.IntegerField()
+    completed_orders = serializers.IntegerField()
+    orders_by_status = serializers.DictField(child=serializers.IntegerField())
+    recent_orders = DashboardRecentOrderSerializer(many=True)
+    top_products = DashboardTopProductSerializer(many=True)
+    verification_status = serializers.CharField()
+    performance_rating = serializers.DecimalField(max_digits=3, decimal_places=2)

@@ -1,0 +1,78 @@
+"""Every write about suppliers: registration, profile updates, verification decisions."""
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.errors import NotFound, ValidationFailed
+from core.notifications import notify
+from users.models import User
+from users.services import user_create
+
+from .models import SupplierProfile, SupplierVerificationLog
+
+_DUPLICATE_REGISTRATION = ValidationFailed(
+    "business_registration: A supplier with this business registration already exists.",
+    details={"business_registration": ["A supplier with this business registration already exists."]},
+)
+
+
+@transaction.atomic
+def supplier_register(*, user_data: dict[str, Any], profile_data: dict[str, Any]) -> SupplierProfile:
+    """Create the supplier's user (``user_type='supplier'``) and profile together, verification pending.
+
+    Uniqueness was checked by the serializer; the database constraints decide races.
+    """
+    user = user_create(**user_data, user_type=User.UserType.SUPPLIER)
+    profile = SupplierProfile(
+        user=user, verification_status=SupplierProfile.VerificationStatus.PENDING, **profile_data
+    )
+    try:
+        with transaction.atomic():
+            profile.save()
+    except IntegrityError as exc:
+        raise _DUPLICATE_REGISTRATION from exc
+    return profile
+
+
+@transaction.atomic
+def supplier_update(*, supplier: SupplierProfile, data: dict[str, Any]) -> SupplierProfile:
+    """Apply validated profile changes. Which fields a caller may change is the serializer's job."""
+    if not data:
+        return supplier
+    for field, value in data.items():
+        setattr(supplier, field, value)
+    try:
+        with transaction.atomic():
+            supplier.save(update_fields=[*data.keys(), "updated_at"])
+    except IntegrityError as exc:
+        raise _DUPLICATE_REGISTRATION from exc
+    return supplier
+
+
+@transaction.atomic
+def supplier_verify(*, supplier_id: int, status: str, notes: str = "", actor: User | None) -> SupplierProfile:
+    """An admin's decision (verified | rejected): recorded in the log, supplier notified after commit.
+
+    A rejected (or later re-rejected) supplier's products disappear from the catalog at once, because
+    the catalog only shows products of verified, active suppliers.
+    """
+    allowed = (SupplierProfile.VerificationStatus.VERIFIED, SupplierProfile.VerificationStatus.REJECTED)
+    if status not in allowed:
+        raise ValidationFailed(
+            "status: Must be 'verified' or 'rejected'.", details={"status": ["Must be 'verified' or 'rejected'."]}
+        )
+    try:
+        supplier = SupplierProfile.objects.select_for_update().get(pk=supplier_id)
+    except SupplierProfile.DoesNotExist as exc:
+        raise NotFound("Supplier not found.") from exc
+
+    supplier.verification_status = status
+    supplier.verification_notes = notes or ""
+    supplier.verified_by = actor
+    supplier.verified_at = timezone.now() if status == SupplierProfile.VerificationStatus.VERIFIED else None
+    supplier.save(update_fields=["verification_status", "verification_notes", "verified_by", "verified_at",
+                                 "updated_at"])
+    SupplierVerificationLog.objects.create(supplier=supplier, status=status, notes=notes or "", decided_by=actor)
+    notify(f"supplier_{status}", supplier_id=supplier.pk)
+    return supplier
