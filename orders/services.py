@@ -160,10 +160,7 @@ def _attach_catalog(lines: list[_Line], storefront: EntrepreneurStorefront) -> N
     for line in lines:
         listing = listings.get(line.product_id)
         product = listing.product if listing else None
-        if (
-            listing is None or not listing.is_active or not product.is_active
-            or not product.supplier.is_active or not product.supplier.is_verified
-        ):
+        if listing is None or not listing.is_active or not product.is_catalog_visible:
             unavailable.append({**line.ref, "error": "This product is not available in this store."})
         line.listing = listing
     if unavailable:

@@ -52,6 +52,12 @@ class Product(TimeStampedModel):
     def __str__(self):
         return f"{self.name} ({self.sku})"
 
+    @property
+    def is_catalog_visible(self) -> bool:
+        """Same rule as ``products.selectors.catalog_visible_q``, for a loaded product."""
+        supplier = self.supplier
+        return bool(self.is_active and supplier.is_active and supplier.verification_status == "verified")
+
 
 class ProductVariation(TimeStampedModel):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variations")

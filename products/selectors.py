@@ -1,19 +1,27 @@
 """Reads for the catalog and suppliers' product lists, with their queries planned."""
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from core.errors import NotFound
 
 from .models import Category, Product, ProductImage, ProductVariation
 
 
-def catalog_products() -> QuerySet[Product]:
-    """Products anyone may see and sell: active, of a verified and active supplier.
+def catalog_visible_q(prefix: str = "") -> Q:
+    """The one rule for "visible in the catalog": an active product of a verified and active supplier.
 
-    The storefront and order code use this too, so that "visible in the catalog" means one thing.
+    ``prefix`` lets querysets of related models use it (``catalog_visible_q("product__")``);
+    ``Product.is_catalog_visible`` is the same rule for a loaded instance.
     """
-    return Product.objects.filter(
-        is_active=True, supplier__verification_status="verified", supplier__is_active=True
-    )
+    return Q(**{
+        f"{prefix}is_active": True,
+        f"{prefix}supplier__verification_status": "verified",
+        f"{prefix}supplier__is_active": True,
+    })
+
+
+def catalog_products() -> QuerySet[Product]:
+    """Products anyone may see and sell. The storefront and order code use the same rule."""
+    return Product.objects.filter(catalog_visible_q())
 
 
 def _with_relations(queryset: QuerySet[Product], *, active_variations_only: bool) -> QuerySet[Product]:

@@ -1,27 +1,14 @@
 """Reads for storefronts and store products, each with a fixed number of queries."""
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
 from core.errors import NotFound
 from entrepreneurs.models import RESERVED_CUSTOM_URLS
-from products.models import Product, ProductImage, ProductVariation
+from products.models import ProductImage, ProductVariation
+from products.selectors import catalog_visible_q
 
 from .models import EntrepreneurStorefront, StoreProduct
 
 FEATURED_LIMIT = 12
-
-
-def catalog_visible_q(prefix: str = "") -> Q:
-    """A product shoppers may see: active, from a verified and active supplier (the catalog's rule)."""
-    return Q(**{
-        f"{prefix}is_active": True,
-        f"{prefix}supplier__verification_status": "verified",
-        f"{prefix}supplier__is_active": True,
-    })
-
-
-def product_is_catalog_visible(product: Product) -> bool:
-    supplier = product.supplier
-    return bool(product.is_active and supplier.verification_status == "verified" and supplier.is_active)
 
 
 def _images_prefetch(path: str = "product__images") -> Prefetch:

@@ -5,7 +5,6 @@ from rest_framework import serializers
 from public.links import media_url, product_url, storefront_url
 
 from .models import EntrepreneurStorefront, StoreProduct
-from .selectors import product_is_catalog_visible
 
 
 def first_image_url(product) -> str | None:
@@ -72,7 +71,7 @@ class ProductSummarySerializer(serializers.Serializer):
         return first_image_url(obj)
 
     def get_is_available(self, obj) -> bool:
-        return product_is_catalog_visible(obj)
+        return obj.is_catalog_visible
 
 
 class StoreProductSerializer(serializers.ModelSerializer):

@@ -9,7 +9,6 @@ from entrepreneurs.selectors import entrepreneur_profile_required
 from products.models import Product
 
 from .models import EntrepreneurStorefront, StoreProduct
-from .selectors import product_is_catalog_visible
 
 STOREFRONT_FIELDS = ("theme", "about_section", "contact_info", "social_links", "seo_title", "seo_description",
                      "is_published")
@@ -61,7 +60,7 @@ def store_product_add(*, storefront: EntrepreneurStorefront, product_id: int, se
                       is_featured: bool = False, position: int = 0) -> StoreProduct:
     """Put a catalog-visible product in the store, at a price ≥ its base price (default: the suggested markup)."""
     product = Product.objects.select_related("supplier").filter(pk=product_id).first()
-    if product is None or not product_is_catalog_visible(product):
+    if product is None or not product.is_catalog_visible:
         message = "This product does not exist or is not available in the catalog."
         raise ValidationFailed(f"product: {message}", details={"product": [message]})
     price = default_selling_price(product) if selling_price is None else _check_selling_price(product, selling_price)
