@@ -1,5 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from core.errors import ApplicationError
+
+from . import services
 from .models import (
     Earnings,
     JournalEntry,
@@ -36,8 +39,9 @@ class PaymentMethodAdmin(admin.ModelAdmin):
 class TransactionAdmin(ReadOnlyAdmin):
     list_display = ("transaction_id", "transaction_type", "provider", "amount", "currency", "status", "flagged",
                     "order", "user", "created_at")
-    list_filter = ("transaction_type", "provider", "status", "flagged")
+    list_filter = ("flagged", "transaction_type", "provider", "status")
     search_fields = ("transaction_id", "provider_reference", "order__order_id", "user__username")
+    list_select_related = ("order", "user")
 
 
 @admin.register(Earnings)
@@ -72,6 +76,32 @@ class WithdrawalRequestAdmin(admin.ModelAdmin):
                        "withdrawal_method", "destination_details", "status", "reference_id", "transfer_code",
                        "recipient_code", "failure_reason", "processed_by", "processed_at", "created_at", "updated_at")
     inlines = [WithdrawalHistoryInline]
+    actions = ["approve_selected", "reject_selected"]
+
+    def has_add_permission(self, request):
+        return False  # withdrawals are requested by entrepreneurs through the API (balance checks, ledger hold)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _decide(self, request, queryset, service, verb):
+        done = 0
+        for withdrawal in queryset.order_by("pk"):
+            try:
+                service(withdrawal_id=withdrawal.pk, admin=request.user, notes=f"{verb} in admin")
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{withdrawal.reference_id}: {exc.message}", level=messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} withdrawal(s) {verb.lower()}.", level=messages.SUCCESS)
+
+    @admin.action(description="Approve selected withdrawals (starts the payout)")
+    def approve_selected(self, request, queryset):
+        self._decide(request, queryset, services.withdrawal_approve, "Approved")
+
+    @admin.action(description="Reject selected withdrawals (returns the funds)")
+    def reject_selected(self, request, queryset):
+        self._decide(request, queryset, services.withdrawal_reject, "Rejected")
 
 
 class LedgerLineInline(admin.TabularInline):

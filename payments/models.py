@@ -217,6 +217,36 @@ class WebhookEvent(models.Model):
         return f"{self.provider} {self.event_type} {self.reference}"
 
 
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete a ledger row: the ledger is append-only."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Ledger rows are immutable; post a new journal entry instead.")
+
+    def delete(self):
+        raise AppendOnlyError("Ledger rows are immutable; post a new journal entry instead.")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows are written once (insert) and never updated or deleted through the ORM."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are immutable.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows are immutable.")
+
+
 class LedgerAccount(models.TextChoices):
     GATEWAY_CLEARING = "gateway_clearing", "Gateway clearing"
     ENTREPRENEUR_PENDING = "entrepreneur_pending", "Entrepreneur pending"
@@ -226,7 +256,7 @@ class LedgerAccount(models.TextChoices):
     PAYOUTS_IN_FLIGHT = "payouts_in_flight", "Payouts in flight"
 
 
-class JournalEntry(models.Model):
+class JournalEntry(AppendOnlyModel):
     """One balanced group of ledger lines: the sum of its lines' amounts is zero. Append-only."""
 
     class EntryType(models.TextChoices):
@@ -259,7 +289,7 @@ class JournalEntry(models.Model):
         return f"{self.entry_type} {self.idempotency_key}"
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(AppendOnlyModel):
     """One line of a journal entry. Positive amounts increase the account, negative decrease it."""
 
     journal = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")

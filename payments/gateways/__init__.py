@@ -1,0 +1,24 @@
+"""Payment gateway clients. ``gateway_for(provider)`` is the one way services get a client."""
+from core.errors import ValidationFailed
+
+from .base import FAILED, PENDING, SUCCESS, InitializeResult, RefundResult, Verification
+from .flutterwave import FlutterwaveClient
+from .paystack import PaystackClient
+from .sandbox import SandboxClient
+
+__all__ = ["FAILED", "PENDING", "SUCCESS", "InitializeResult", "RefundResult", "Verification", "gateway_for",
+           "PaystackClient", "FlutterwaveClient", "SandboxClient"]
+
+
+def gateway_for(provider: str):
+    from django.conf import settings
+
+    if provider == "paystack":
+        return PaystackClient()
+    if provider == "flutterwave":
+        return FlutterwaveClient()
+    if provider == "sandbox":
+        if not settings.PAYMENTS_SANDBOX:
+            raise ValidationFailed("The sandbox payment provider is disabled.", details={"provider": ["disabled"]})
+        return SandboxClient()
+    raise ValidationFailed(f"Unknown payment provider {provider!r}.", details={"provider": ["unknown"]})

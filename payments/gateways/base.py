@@ -1,0 +1,82 @@
+"""What every gateway client shares: one HTTP helper that turns transport failures into typed errors."""
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import requests
+from django.conf import settings
+
+from core.errors import GatewayError, GatewayUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Our normalised payment statuses (each gateway maps its own words onto these).
+SUCCESS = "success"
+FAILED = "failed"
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class InitializeResult:
+    payment_url: str
+    reference: str
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The gateway's own view of a charge, fetched by us (never taken from a webhook body)."""
+
+    status: str  # SUCCESS | FAILED | PENDING
+    amount: Decimal | None  # naira, exact
+    currency: str
+    provider_reference: str = ""  # the gateway's id for the charge (needed for refunds)
+    gateway_status: str = ""  # the gateway's own word, for the record
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    status: str  # SUCCESS (accepted/processed) | PENDING
+    provider_reference: str = ""
+    raw: dict = field(default_factory=dict)
+
+
+class HttpClient:
+    """JSON over HTTPS with a bearer key. Timeouts/connection errors/5xx → GatewayUnavailable (503, worth
+    retrying); any other non-2xx or unparsable answer → GatewayError (502)."""
+
+    name = "gateway"
+
+    def __init__(self, *, base_url: str, secret_key: str, timeout: int | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.secret_key = secret_key
+        self.timeout = timeout or settings.PAYMENT_GATEWAY_TIMEOUT
+
+    def request(self, method: str, path: str, *, json: dict | None = None, params: dict | None = None) -> dict[str, Any]:
+        url = f"{self.base_url}{path}"
+        headers = {"Authorization": f"Bearer {self.secret_key}", "Accept": "application/json"}
+        try:
+            response = requests.request(method, url, json=json, params=params, headers=headers, timeout=self.timeout)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            logger.warning("%s %s %s unreachable: %s", self.name, method, path, exc)
+            raise GatewayUnavailable(f"{self.name.capitalize()} is unavailable. Please try again.") from exc
+        except requests.RequestException as exc:
+            logger.error("%s %s %s failed: %s", self.name, method, path, exc)
+            raise GatewayError(f"{self.name.capitalize()} request failed.") from exc
+        if response.status_code >= 500:
+            logger.warning("%s %s %s answered %s", self.name, method, path, response.status_code)
+            raise GatewayUnavailable(f"{self.name.capitalize()} is unavailable. Please try again.")
+        try:
+            body = response.json()
+        except ValueError as exc:
+            logger.error("%s %s %s answered non-JSON (%s)", self.name, method, path, response.status_code)
+            raise GatewayError(f"{self.name.capitalize()} returned an unreadable answer.") from exc
+        if not isinstance(body, dict):
+            raise GatewayError(f"{self.name.capitalize()} returned an unreadable answer.")
+        if response.status_code >= 400:
+            message = str(body.get("message") or f"HTTP {response.status_code}")
+            logger.warning("%s %s %s refused (%s): %s", self.name, method, path, response.status_code, message)
+            raise GatewayError(f"{self.name.capitalize()}: {message}", details={"status_code": response.status_code})
+        return body

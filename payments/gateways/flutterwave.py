@@ -1,0 +1,91 @@
+"""Flutterwave v3 REST client (https://developer.flutterwave.com/). Amounts go out in naira."""
+import base64
+import hashlib
+import hmac
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+
+from core.errors import GatewayError
+from core.money import quantize
+
+from .base import FAILED, PENDING, SUCCESS, HttpClient, InitializeResult, RefundResult, Verification
+
+_STATUS = {"successful": SUCCESS, "failed": FAILED, "cancelled": FAILED}
+
+
+def verify_signature(raw_body: bytes, *, verif_hash: str | None, signature: str | None,
+                     secret_hash: str | None = None) -> bool:
+    """The newer ``flutterwave-signature`` (base64 HMAC-SHA256 of the raw body keyed with the secret hash)
+    wins when present; otherwise the classic ``verif-hash`` header must equal the secret hash."""
+    secret = secret_hash if secret_hash is not None else settings.FLUTTERWAVE_SECRET_HASH
+    if not secret:
+        return False
+    if signature:
+        expected = base64.b64encode(hmac.new(secret.encode(), raw_body, hashlib.sha256).digest()).decode()
+        return hmac.compare_digest(expected, signature.strip())
+    if verif_hash:
+        return hmac.compare_digest(secret.encode(), verif_hash.strip().encode())
+    return False
+
+
+def _naira(value) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        # Flutterwave sends JSON numbers; str() of the parsed value keeps what was written, never a float sum.
+        return quantize(Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+class FlutterwaveClient(HttpClient):
+    name = "flutterwave"
+
+    def __init__(self):
+        super().__init__(base_url=settings.FLUTTERWAVE_BASE_URL, secret_key=settings.FLUTTERWAVE_SECRET_KEY)
+
+    def _data(self, body: dict) -> dict:
+        if body.get("status") != "success" or not isinstance(body.get("data"), dict):
+            raise GatewayError(f"Flutterwave: {body.get('message') or 'unexpected answer'}")
+        return body["data"]
+
+    def initialize(self, *, reference: str, amount: Decimal, email: str, callback_url: str = "",
+                   metadata: dict | None = None, customer_name: str = "", phone_number: str = "") -> InitializeResult:
+        payload = {
+            "tx_ref": reference,
+            "amount": str(quantize(amount)),
+            "currency": "NGN",
+            "redirect_url": callback_url or f"{settings.FRONTEND_URL}/payment/callback",
+            "customer": {"email": email, "phonenumber": phone_number, "name": customer_name or email},
+            "customizations": {"title": "Payjaro", "description": f"Payment {reference}"},
+            "meta": metadata or {},
+        }
+        data = self._data(self.request("POST", "/payments", json=payload))
+        link = data.get("link")
+        if not link:
+            raise GatewayError("Flutterwave did not return a payment link.")
+        return InitializeResult(payment_url=link, reference=reference, raw=data)
+
+    def verify(self, reference: str) -> Verification:
+        data = self._data(self.request("GET", "/transactions/verify_by_reference", params={"tx_ref": reference}))
+        if data.get("tx_ref") not in (None, reference):
+            raise GatewayError("Flutterwave verified a different transaction reference.")
+        gateway_status = str(data.get("status") or "")
+        return Verification(
+            status=_STATUS.get(gateway_status, PENDING),
+            amount=_naira(data.get("amount")),
+            currency=str(data.get("currency") or ""),
+            provider_reference=str(data.get("id") or ""),
+            gateway_status=gateway_status,
+            raw={k: data.get(k) for k in ("id", "tx_ref", "flw_ref", "status", "amount", "currency",
+                                          "charged_amount", "created_at")},
+        )
+
+    def refund(self, *, reference: str, amount: Decimal, provider_reference: str = "") -> RefundResult:
+        if not provider_reference:
+            raise GatewayError("Flutterwave refunds need the Flutterwave transaction id.")
+        data = self._data(self.request("POST", f"/transactions/{provider_reference}/refund",
+                                       json={"amount": str(quantize(amount))}))
+        return RefundResult(status=SUCCESS, provider_reference=str(data.get("id") or ""),
+                            raw={"id": data.get("id"), "status": data.get("status")})

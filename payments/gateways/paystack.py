@@ -1,0 +1,96 @@
+"""Paystack REST client (https://paystack.com/docs/api/). Amounts go out as integer kobo."""
+import hashlib
+import hmac
+from decimal import Decimal
+
+from django.conf import settings
+
+from core.errors import GatewayError
+from core.money import from_kobo, to_kobo
+
+from .base import FAILED, PENDING, SUCCESS, HttpClient, InitializeResult, RefundResult, Verification
+
+_STATUS = {
+    "success": SUCCESS,
+    "failed": FAILED,
+    "abandoned": FAILED,
+    "reversed": FAILED,
+}
+
+
+def verify_signature(raw_body: bytes, signature: str | None, secret_key: str | None = None) -> bool:
+    """``x-paystack-signature`` is the hex HMAC-SHA512 of the raw body keyed with the secret key."""
+    secret = secret_key if secret_key is not None else settings.PAYSTACK_SECRET_KEY
+    if not signature or not secret:
+        return False
+    expected = hmac.new(secret.encode(), raw_body, hashlib.sha512).hexdigest()
+    return hmac.compare_digest(expected, signature.strip().lower())
+
+
+class PaystackClient(HttpClient):
+    name = "paystack"
+
+    def __init__(self):
+        super().__init__(base_url=settings.PAYSTACK_BASE_URL, secret_key=settings.PAYSTACK_SECRET_KEY)
+
+    def _data(self, body: dict) -> dict:
+        if body.get("status") is not True or not isinstance(body.get("data"), dict):
+            raise GatewayError(f"Paystack: {body.get('message') or 'unexpected answer'}")
+        return body["data"]
+
+    # --- charges ---
+    def initialize(self, *, reference: str, amount: Decimal, email: str, callback_url: str = "",
+                   metadata: dict | None = None, **_customer) -> InitializeResult:
+        payload = {"email": email, "amount": to_kobo(amount), "currency": "NGN", "reference": reference,
+                   "metadata": metadata or {}}
+        if callback_url:
+            payload["callback_url"] = callback_url
+        data = self._data(self.request("POST", "/transaction/initialize", json=payload))
+        url = data.get("authorization_url")
+        if not url:
+            raise GatewayError("Paystack did not return an authorization URL.")
+        return InitializeResult(payment_url=url, reference=data.get("reference") or reference, raw=data)
+
+    def verify(self, reference: str) -> Verification:
+        data = self._data(self.request("GET", f"/transaction/verify/{reference}"))
+        gateway_status = str(data.get("status") or "")
+        amount = data.get("amount")
+        return Verification(
+            status=_STATUS.get(gateway_status, PENDING),
+            amount=from_kobo(int(amount)) if isinstance(amount, int) and not isinstance(amount, bool) else None,
+            currency=str(data.get("currency") or ""),
+            provider_reference=str(data.get("id") or ""),
+            gateway_status=gateway_status,
+            raw={k: data.get(k) for k in ("id", "status", "reference", "amount", "currency", "paid_at",
+                                          "gateway_response", "channel")},
+        )
+
+    def refund(self, *, reference: str, amount: Decimal, provider_reference: str = "") -> RefundResult:
+        payload = {"transaction": provider_reference or reference, "amount": to_kobo(amount)}
+        data = self._data(self.request("POST", "/refund", json=payload))
+        status = str(data.get("status") or "pending")
+        return RefundResult(status=SUCCESS if status in ("processed", "pending", "processing") else PENDING,
+                            provider_reference=str(data.get("id") or ""), raw={"id": data.get("id"), "status": status})
+
+    # --- transfers (payouts) ---
+    def resolve_account(self, *, account_number: str, bank_code: str) -> str:
+        data = self._data(self.request("GET", "/bank/resolve",
+                                       params={"account_number": account_number, "bank_code": bank_code}))
+        return str(data.get("account_name") or "")
+
+    def create_recipient(self, *, name: str, account_number: str, bank_code: str) -> str:
+        payload = {"type": "nuban", "name": name, "account_number": account_number, "bank_code": bank_code,
+                   "currency": "NGN"}
+        data = self._data(self.request("POST", "/transferrecipient", json=payload))
+        code = data.get("recipient_code")
+        if not code:
+            raise GatewayError("Paystack did not return a recipient code.")
+        return str(code)
+
+    def transfer(self, *, amount: Decimal, recipient_code: str, reference: str, reason: str = "") -> dict:
+        """Start a transfer. ``reference`` must be lowercase, ≥ 16 chars; re-sending it never pays twice."""
+        payload = {"source": "balance", "amount": to_kobo(amount), "recipient": recipient_code,
+                   "reference": reference, "currency": "NGN", "reason": reason}
+        data = self._data(self.request("POST", "/transfer", json=payload))
+        return {"status": str(data.get("status") or ""), "transfer_code": str(data.get("transfer_code") or ""),
+                "reference": str(data.get("reference") or reference)}

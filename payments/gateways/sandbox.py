@@ -1,0 +1,32 @@
+"""The offline sandbox "gateway" (development only, ``PAYMENTS_SANDBOX``).
+
+Its checkout page is ours; the shopper's Pay/Fail click is stored on the transaction and this
+client's ``verify`` reports it with the order's exact amount — so the confirm service runs unchanged.
+"""
+from decimal import Decimal
+
+from django.conf import settings
+from django.urls import reverse
+
+from .base import FAILED, PENDING, SUCCESS, InitializeResult, RefundResult, Verification
+
+
+class SandboxClient:
+    name = "sandbox"
+
+    def initialize(self, *, reference: str, amount: Decimal, email: str, callback_url: str = "",
+                   metadata: dict | None = None, **kwargs) -> InitializeResult:
+        path = reverse("payments:sandbox-checkout", kwargs={"reference": reference})
+        return InitializeResult(payment_url=f"{settings.PUBLIC_BASE_URL}{path}", reference=reference)
+
+    def verify(self, reference: str) -> Verification:
+        from payments.models import Transaction
+
+        txn = Transaction.objects.select_related("order").get(transaction_id=reference)
+        outcome = (txn.metadata or {}).get("sandbox_outcome")
+        status = {"pay": SUCCESS, "fail": FAILED}.get(outcome, PENDING)
+        return Verification(status=status, amount=txn.order.total_amount if txn.order_id else txn.amount,
+                            currency="NGN", provider_reference=f"sbx_{reference}".lower(), gateway_status=outcome or "")
+
+    def refund(self, *, reference: str, amount: Decimal, provider_reference: str = "") -> RefundResult:
+        return RefundResult(status=SUCCESS, provider_reference=f"sbx_refund_{reference}".lower())

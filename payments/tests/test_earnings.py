@@ -1,0 +1,224 @@
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from core.tests.factories import EntrepreneurFactory, SupplierUserFactory
+from orders.models import Order
+from orders.services import order_transition
+from payments.ledger import ledger_audit
+from payments.models import Earnings, JournalEntry, Transaction, Wallet
+from payments.services import sandbox_checkout_complete
+from payments.tasks import release_matured_earnings
+
+from .factories import PAYSTACK, place_order
+
+pytestmark = pytest.mark.django_db
+
+
+def pay(order, provider="sandbox"):
+    """Pay through the real confirm service (sandbox gateway), or fake a Paystack attempt for refund tests."""
+    if provider == "sandbox":
+        txn = Transaction.objects.create(transaction_id=f"PJ-{order.order_id}-SBX", order=order, user=order.customer,
+                                         amount=order.total_amount, provider="sandbox")
+        sandbox_checkout_complete(reference=txn.transaction_id, outcome="pay")
+    order.refresh_from_db()
+    assert order.payment_status == "paid"
+    return order
+
+
+def deliver(order, *, days_ago=0):
+    supplier_user = order.supplier.user
+    order_transition(order_id=order.pk, to_status="processing", actor=supplier_user)
+    order_transition(order_id=order.pk, to_status="shipped", actor=supplier_user, tracking_number="GIG-123")
+    order_transition(order_id=order.pk, to_status="delivered", actor=supplier_user)
+    if days_ago:
+        Order.objects.filter(pk=order.pk).update(delivered_at=timezone.now() - timedelta(days=days_ago))
+    order.refresh_from_db()
+    return order
+
+
+def wallet_of(order):
+    return Wallet.objects.get(user=order.entrepreneur.user)
+
+
+def test_payment_credits_pending_and_release_after_return_window(order):
+    pay(order)
+    deliver(order, days_ago=6)
+    assert release_matured_earnings.delay().get() == 0
+    wallet = wallet_of(order)
+    assert (wallet.pending_balance, wallet.balance) == (Decimal("520.00"), Decimal("0.00"))
+
+    Order.objects.filter(pk=order.pk).update(delivered_at=timezone.now() - timedelta(days=7, minutes=1))
+    assert release_matured_earnings.delay().get() == 1
+    assert release_matured_earnings.delay().get() == 0  # idempotent
+    wallet = wallet_of(order)
+    assert (wallet.pending_balance, wallet.balance, wallet.total_earned) == (
+        Decimal("0.00"), Decimal("520.00"), Decimal("520.00"))
+    earnings = {e.earning_type: e for e in Earnings.objects.filter(order=order)}
+    assert earnings["markup"].amount == Decimal("400.00") and earnings["commission"].amount == Decimal("120.00")
+    assert all(e.status == "paid" and e.payout_date is not None for e in earnings.values())
+    profile = order.entrepreneur
+    profile.refresh_from_db()
+    assert (profile.total_sales, profile.total_earnings) == (Decimal("2900.00"), Decimal("520.00"))
+    assert ledger_audit() == []
+
+
+def test_release_task_accepts_a_frozen_now(order):
+    pay(order)
+    deliver(order)
+    later = (timezone.now() + timedelta(days=8)).isoformat()
+    assert release_matured_earnings.delay(now=later).get() == 1
+    assert wallet_of(order).balance == Decimal("520.00")
+
+
+def test_unpaid_cancel_cancels_earnings_without_ledger(order):
+    order_transition(order_id=order.pk, to_status="cancelled", actor=order.customer)
+    assert set(Earnings.objects.filter(order=order).values_list("status", flat=True)) == {"cancelled"}
+    assert not JournalEntry.objects.exists()
+    assert not Transaction.objects.filter(transaction_type="refund").exists()
+
+
+def test_cancel_after_payment_reverses_and_refunds_through_paystack(order, admin_user, rsps,
+                                                                   django_capture_on_commit_callbacks):
+    txn = Transaction.objects.create(transaction_id=f"PJ-{order.order_id}-PSK", order=order, user=order.customer,
+                                     amount=order.total_amount, provider="paystack")
+    from .factories import paystack_verify_body
+
+    rsps.get(f"{PAYSTACK}/transaction/verify/{txn.transaction_id}",
+             json=paystack_verify_body(txn.transaction_id, Decimal("2900.00"), txn_id=1004723697))
+    refund_call = rsps.post(f"{PAYSTACK}/refund", json={
+        "status": True, "message": "Refund has been queued for processing",
+        "data": {"transaction": {"id": 1004723697, "reference": txn.transaction_id, "amount": 290000},
+                 "integration": 428626, "deducted_amount": 0, "channel": None, "merchant_note": "", "customer_note": "",
+                 "status": "pending", "refunded_by": "ops@payjaro.ng", "expected_at": "2026-12-03T10:00:00.000Z",
+                 "currency": "NGN", "amount": 290000, "id": 3018284}})
+    from payments.services import payment_confirm
+
+    payment_confirm(reference=txn.transaction_id)
+    assert wallet_of(order).pending_balance == Decimal("520.00")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(order_id=order.pk, to_status="cancelled", actor=admin_user, notes="Out of stock")
+
+    sent = json.loads(refund_call.calls[0].request.body)
+    assert sent == {"transaction": "1004723697", "amount": 290000}
+    refund = Transaction.objects.get(transaction_type="refund")
+    assert (refund.status, refund.amount, refund.provider, refund.order_id) == (
+        "completed", Decimal("2900.00"), "paystack", order.pk)
+    txn.refresh_from_db()
+    order.refresh_from_db()
+    assert txn.status == "reversed"
+    assert (order.status, order.payment_status) == ("cancelled", "refunded")
+    assert wallet_of(order).pending_balance == Decimal("0.00")
+    assert set(Earnings.objects.filter(order=order).values_list("status", flat=True)) == {"cancelled"}
+    assert JournalEntry.objects.filter(entry_type="reversal", order=order).count() == 1
+    assert ledger_audit() == []
+
+
+def test_refund_gateway_down_keeps_refund_pending_for_reconciliation(order, admin_user, rsps,
+                                                                     django_capture_on_commit_callbacks):
+    import requests
+
+    pay(order)
+    Transaction.objects.filter(order=order).update(provider="paystack", provider_reference="55")
+    rsps.post(f"{PAYSTACK}/refund", body=requests.Timeout("slow"))
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(order_id=order.pk, to_status="cancelled", actor=admin_user)
+    refund = Transaction.objects.get(transaction_type="refund")
+    assert refund.status == "pending"
+    order.refresh_from_db()
+    assert order.payment_status == "paid"  # not refunded until the gateway accepts
+    rsps.replace("POST", f"{PAYSTACK}/refund", json={"status": True, "message": "Refund has been queued for processing",
+                                                    "data": {"id": 9, "status": "pending", "amount": 290000}})
+    Transaction.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    from payments.tasks import reconcile_pending_transactions
+
+    assert reconcile_pending_transactions.delay().get()["refunds"] == 1
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert refund.status == "completed" and order.payment_status == "refunded"
+
+
+def test_return_after_release_debits_the_available_balance(order, admin_user, django_capture_on_commit_callbacks):
+    pay(order)
+    deliver(order, days_ago=8)
+    release_matured_earnings.delay().get()
+    assert wallet_of(order).balance == Decimal("520.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(order_id=order.pk, to_status="returned", actor=admin_user)
+    wallet = wallet_of(order)
+    assert (wallet.balance, wallet.pending_balance, wallet.total_earned) == (
+        Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+    profile = order.entrepreneur
+    profile.refresh_from_db()
+    assert (profile.total_sales, profile.total_earnings) == (Decimal("0.00"), Decimal("0.00"))
+    order.refresh_from_db()
+    assert order.payment_status == "refunded"
+    assert ledger_audit() == []
+
+
+def test_return_before_release_reverses_pending(order, admin_user):
+    pay(order)
+    deliver(order)
+    order_transition(order_id=order.pk, to_status="returned", actor=admin_user)
+    assert wallet_of(order).pending_balance == Decimal("0.00")
+    assert release_matured_earnings.delay(now=(timezone.now() + timedelta(days=30)).isoformat()).get() == 0
+    assert ledger_audit() == []
+
+
+# --- APIs ---
+
+def test_wallet_endpoint(order, auth_client):
+    pay(order)
+    response = auth_client(order.entrepreneur.user).get("/api/payments/wallet/")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["balance"], body["available_balance"], body["pending_balance"], body["currency"]) == (
+        "0.00", "0.00", "520.00", "NGN")
+    assert auth_client(order.customer).get("/api/payments/wallet/").status_code == 403
+
+
+def test_wallet_endpoint_without_wallet_returns_zeros(auth_client):
+    entrepreneur = EntrepreneurFactory()
+    body = auth_client(entrepreneur.user).get("/api/payments/wallet/").json()
+    assert body["balance"] == "0.00" and body["pending_balance"] == "0.00"
+    assert not Wallet.objects.exists()
+
+
+def test_earnings_list_is_own_only_and_paginated(auth_client, django_assert_max_num_queries):
+    mine = EntrepreneurFactory()
+    for _ in range(3):
+        place_order(entrepreneur=mine)
+    place_order()  # someone else's
+    client = auth_client(mine.user)
+    with django_assert_max_num_queries(6):
+        response = client.get("/api/payments/earnings/?page_size=4")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 6 and len(body["results"]) == 4 and body["next"]
+    assert {row["earning_type"] for row in body["results"]} <= {"markup", "commission"}
+    assert all(row["order_id"].startswith("PAY") for row in body["results"])
+    other = Earnings.objects.exclude(entrepreneur=mine).first()
+    assert client.get(f"/api/payments/earnings/{other.pk}/").status_code == 404
+    assert auth_client(SupplierUserFactory()).get("/api/payments/earnings/").status_code == 403
+
+
+def test_earnings_summary(order, auth_client, django_assert_max_num_queries):
+    pay(order)
+    deliver(order, days_ago=8)
+    release_matured_earnings.delay().get()
+    second = place_order(entrepreneur=order.entrepreneur)
+    pay(second)
+    place_order(entrepreneur=order.entrepreneur)  # unpaid: not counted as pending earnings
+    client = auth_client(order.entrepreneur.user)
+    with django_assert_max_num_queries(5):
+        response = client.get("/api/payments/earnings/summary/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "available_balance": "520.00", "pending_balance": "520.00", "total_earned": "520.00",
+        "total_withdrawn": "0.00", "total_markup": "400.00", "total_commission": "120.00",
+        "pending_earnings": "520.00", "total_sales": "2900.00", "performance_tier": "bronze", "currency": "NGN",
+    }

@@ -1,0 +1,172 @@
+"""The whole money path through the public API, as the clients would drive it (SPEC §4–§6):
+
+supplier registers → admin verifies → product → entrepreneur + storefront + store product → customer
+orders twice → pays (sandbox checkout page, and Paystack webhook) → supplier processes, ships, delivers
+→ return window passes (release task) → wallet available = markup + commission → withdrawal → admin
+approves → Paystack payout → transfer.success webhook → audit_ledger clean.
+"""
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+import responses
+from django.conf import settings
+from django.core.management import call_command
+from django.utils import timezone
+
+from core.tests.factories import AdminFactory
+from payments.tasks import release_matured_earnings
+from users.models import User
+
+PAYSTACK = "https://api.paystack.co"
+ADDRESS = {"full_name": "Chinedu Okafor", "phone": "08031234567", "address": "14 Allen Avenue, Ikeja",
+           "city": "Ikeja", "state": "Lagos"}
+
+
+def signed(client, body: dict):
+    raw = json.dumps(body).encode()
+    signature = hmac.new(settings.PAYSTACK_SECRET_KEY.encode(), raw, hashlib.sha512).hexdigest()
+    return client.post("/api/payments/webhooks/paystack/", data=raw, content_type="application/json",
+                       HTTP_X_PAYSTACK_SIGNATURE=signature)
+
+
+def register(api_client, auth_client, username, user_type, phone):
+    response = api_client.post("/api/users/register/", {
+        "username": username, "email": f"{username}@example.com", "phone_number": phone,
+        "password": "TestPass123!", "password2": "TestPass123!", "user_type": user_type}, format="json")
+    assert response.status_code == 201, response.content
+    return auth_client(User.objects.get(username=username))
+
+
+@pytest.mark.django_db
+def test_full_money_path(api_client, auth_client, django_capture_on_commit_callbacks):
+    admin = auth_client(AdminFactory())
+
+    # 1. Supplier registers (no auth) and is verified by an admin.
+    response = api_client.post("/api/suppliers/profiles/register/", {
+        "username": "acme", "email": "sales@acme.ng", "phone_number": "08098765432", "password": "TestPass123!",
+        "password2": "TestPass123!", "company_name": "Acme Nigeria Ltd", "business_registration": "RC765432",
+        "address": "3 Marina, Lagos", "contact_person": "Ngozi Eze"}, format="json")
+    assert response.status_code == 201, response.content
+    supplier_id = response.json()["supplier"]["id"]
+    supplier = auth_client(User.objects.get(username="acme"))
+    response = admin.post(f"/api/suppliers/profiles/{supplier_id}/verify/", {"status": "verified"}, format="json")
+    assert response.status_code == 200, response.content
+
+    # 2. Supplier lists a product.
+    response = supplier.post("/api/suppliers/products/", {
+        "name": "Ankara Tote Bag", "description": "Handmade", "sku": "ANK-TOTE-1", "base_price": "10000.00",
+        "suggested_markup": "20.00", "stock_quantity": 20}, format="json")
+    assert response.status_code == 201, response.content
+    product_id = response.json()["id"]
+
+    # 3. Entrepreneur: account, profile, published storefront, store product at ₦12,000.
+    entrepreneur = register(api_client, auth_client, "ada", "entrepreneur", "08031111111")
+    assert entrepreneur.post("/api/entrepreneurs/profile/", {"business_name": "Ada's Bags", "custom_url": "ada-bags"},
+                             format="json").status_code == 201
+    assert entrepreneur.post("/api/social/storefront/", {"is_published": True, "seo_title": "Ada's Bags"},
+                             format="json").status_code == 201
+    response = entrepreneur.post("/api/social/store-products/", {"product": product_id, "selling_price": "12000.00"},
+                                 format="json")
+    assert response.status_code == 201, response.content
+
+    # 4. Customer orders twice (1 bag each): subtotal 10000, markup 2000, commission 5 % of 12000 = 600,
+    #    shipping 500 → total 12500; entrepreneur share 2600 per order.
+    customer = register(api_client, auth_client, "chinedu", "customer", "08032222222")
+    orders = []
+    for _ in range(2):
+        response = customer.post("/api/orders/orders/", {
+            "entrepreneur_custom_url": "ada-bags", "items": [{"product_id": product_id, "quantity": 1}],
+            "shipping_address": ADDRESS}, format="json")
+        assert response.status_code == 201, response.content
+        body = response.json()
+        assert Decimal(body["total_amount"]) == Decimal("12500.00")
+        orders.append(body)
+
+    # 5a. First order paid on the sandbox checkout page (the offline demo path).
+    response = customer.post("/api/payments/initialize/", {"order_id": orders[0]["order_id"], "provider": "sandbox"},
+                             format="json")
+    assert response.status_code == 200, response.content
+    checkout_path = response.json()["payment_url"].removeprefix("http://testserver")
+    page = api_client.post(checkout_path, {"outcome": "pay"})
+    assert page.status_code == 200 and "Payment completed" in page.content.decode()
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        # 5b. Second order paid through Paystack: initialize, then the charge.success webhook (re-verified).
+        rsps.post(f"{PAYSTACK}/transaction/initialize", json={
+            "status": True, "message": "Authorization URL created",
+            "data": {"authorization_url": "https://checkout.paystack.com/abc", "access_code": "abc", "reference": "x"}})
+        response = customer.post("/api/payments/initialize/", {"order_id": orders[1]["id"], "provider": "paystack"},
+                                 format="json")
+        assert response.status_code == 200, response.content
+        reference = response.json()["reference"]
+        rsps.get(f"{PAYSTACK}/transaction/verify/{reference}", json={
+            "status": True, "message": "Verification successful",
+            "data": {"id": 4099260516, "status": "success", "reference": reference, "amount": 1250000,
+                     "currency": "NGN", "gateway_response": "Successful", "paid_at": "2026-11-26T10:00:00.000Z"}})
+        response = signed(api_client, {"event": "charge.success",
+                                       "data": {"id": 4099260516, "reference": reference, "amount": 1250000}})
+        assert response.status_code == 200 and response.json()["result"] == "payment_completed"
+
+        for order in orders:
+            assert customer.get(f"/api/orders/orders/{order['id']}/").json()["payment_status"] == "paid"
+
+        # 6. Supplier processes, ships, delivers both orders.
+        for order in orders:
+            for step in ({"status": "processing"}, {"status": "shipped", "tracking_number": "GIG-42"},
+                         {"status": "delivered"}):
+                response = supplier.post(f"/api/orders/orders/{order['id']}/update_status/", step, format="json")
+                assert response.status_code == 200, response.content
+
+        wallet = entrepreneur.get("/api/payments/wallet/").json()
+        assert (wallet["balance"], wallet["pending_balance"]) == ("0.00", "5200.00")
+
+        # 7. The return window passes: the periodic task releases the earnings.
+        assert release_matured_earnings.delay(now=(timezone.now() + timedelta(days=8)).isoformat()).get() == 2
+        wallet = entrepreneur.get("/api/payments/wallet/").json()
+        assert (wallet["available_balance"], wallet["pending_balance"], wallet["total_earned"]) == (
+            "5200.00", "0.00", "5200.00")
+        summary = entrepreneur.get("/api/payments/earnings/summary/").json()
+        assert (summary["total_markup"], summary["total_commission"], summary["total_sales"]) == (
+            "4000.00", "1200.00", "25000.00")
+
+        # 8. Withdrawal of everything to a verified bank account; admin approves; Paystack pays out.
+        response = entrepreneur.post("/api/payments/payment-methods/", {
+            "method_type": "bank_transfer", "is_default": True,
+            "details": {"account_number": "0123456789", "bank_code": "058", "account_name": "Ada Obi"}}, format="json")
+        assert response.status_code == 201, response.content
+        response = entrepreneur.post("/api/payments/withdrawals/",
+                                     {"amount": "5200.00", "payment_method": response.json()["id"]}, format="json")
+        assert response.status_code == 201, response.content
+        withdrawal = response.json()
+        assert (withdrawal["processing_fee"], withdrawal["net_amount"]) == ("104.00", "5096.00")
+
+        rsps.get(f"{PAYSTACK}/bank/resolve", json={"status": True, "message": "Account number resolved",
+                                                    "data": {"account_number": "0123456789", "account_name": "ADA OBI"}})
+        rsps.post(f"{PAYSTACK}/transferrecipient", json={"status": True, "message": "Transfer recipient created",
+                                                          "data": {"recipient_code": "RCP_e2e", "type": "nuban"}})
+        transfer = rsps.post(f"{PAYSTACK}/transfer", json={
+            "status": True, "message": "Transfer has been queued",
+            "data": {"status": "pending", "transfer_code": "TRF_e2e", "reference": withdrawal["reference_id"]}})
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin.post(f"/api/payments/withdrawals/{withdrawal['id']}/approve/")
+        assert response.status_code == 200, response.content
+        assert json.loads(transfer.calls[0].request.body)["amount"] == 509600
+
+    response = signed(api_client, {"event": "transfer.success",
+                                   "data": {"id": 1, "reference": withdrawal["reference_id"], "status": "success",
+                                            "transfer_code": "TRF_e2e", "amount": 509600}})
+    assert response.status_code == 200
+    listed = entrepreneur.get("/api/payments/withdrawals/").json()["results"]
+    assert listed[0]["status"] == "completed"
+    wallet = entrepreneur.get("/api/payments/wallet/").json()
+    assert (wallet["balance"], wallet["total_withdrawn"]) == ("0.00", "5200.00")
+
+    # 9. Every journal balances and every wallet matches its entries.
+    out = StringIO()
+    call_command("audit_ledger", stdout=out)
+    assert "Ledger OK" in out.getvalue()
