@@ -159,6 +159,10 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
+    # Counted in the default cache (Redis in production, shared by every gunicorn worker). Per client address
+    # (NUM_PROXIES hops of X-Forwarded-For trusted). "auth" = login + register + token refresh together;
+    # 20/min rather than less because Nigerian mobile carriers put many customers behind one NAT address.
+    # "webhooks" is generous: gateways send bursts from a few addresses and must never be turned away.
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "300/min"),
         "user": env_str("THROTTLE_USER", "1200/min"),
