@@ -185,7 +185,7 @@ def test_production_settings_values():
     assert values["THROTTLE_CLASSES"] == [
         "rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle",
     ]
-    assert set(values["THROTTLE_RATES"]) == {"anon", "user", "auth", "tracking", "webhooks"}
+    assert set(values["THROTTLE_RATES"]) == {"anon", "user", "auth", "token_refresh", "tracking", "webhooks"}
     assert values["PUBLIC_BASE_URL"] == "https://api.payjaro.ng"
     # Logs: JSON on stdout, no file handlers.
     assert values["LOG_FORMATTER"] == "pythonjsonlogger.json.JsonFormatter"
@@ -220,7 +220,7 @@ def test_logs_are_json_lines_on_stdout():
 
 def test_default_rates_and_scopes():
     rates = api_settings.DEFAULT_THROTTLE_RATES
-    assert set(rates) >= {"anon", "user", "auth", "tracking", "webhooks"}
+    assert set(rates) >= {"anon", "user", "auth", "token_refresh", "tracking", "webhooks"}
     assert api_settings.DEFAULT_THROTTLE_CLASSES == [AnonRateThrottle, UserRateThrottle]
 
 
@@ -246,11 +246,21 @@ def test_login_is_throttled_with_429_in_the_error_shape(api_client, monkeypatch)
     assert body["error"].startswith("Request was throttled.")
     assert body["details"] == {"retry_after": retry_after}
 
-    # Same "auth" bucket: switching to registration or token refresh does not reset the count.
+    # Same "auth" bucket: switching to registration does not reset the count.
     response = api_client.post(REGISTER_URL, {"username": "newbie"}, format="json")
     assert response.status_code == 429
+    # Token refresh has its own bucket, so app sessions refreshing behind one address never lock out logins.
     response = api_client.post("/api/users/token/refresh/", {"refresh": "x"}, format="json")
-    assert response.status_code == 429
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_token_refresh_is_throttled_in_its_own_scope(api_client, monkeypatch):
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "token_refresh", "2/min")
+    statuses = [api_client.post("/api/users/token/refresh/", {"refresh": "x"}, format="json").status_code
+                for _ in range(3)]
+    assert statuses == [401, 401, 429]
+    assert _login(api_client, "nobody", "wrong").status_code == 401
 
 
 @pytest.mark.django_db
@@ -284,7 +294,7 @@ def test_webhooks_are_not_throttled_by_the_anonymous_rate(api_client, monkeypatc
     [
         ("/api/users/login/", "auth"),
         ("/api/users/register/", "auth"),
-        ("/api/users/token/refresh/", "auth"),
+        ("/api/users/token/refresh/", "token_refresh"),
         ("/api/payments/webhooks/paystack/", "webhooks"),
         ("/api/payments/webhooks/flutterwave/", "webhooks"),
         ("/api/analytics/track/", "tracking"),

@@ -67,6 +67,8 @@ class LoginView(AuthThrottleMixin, APIView):
 class RefreshView(AuthThrottleMixin, TokenRefreshView):
     """Exchange a refresh token for a new access (and rotated refresh) token."""
 
+    throttle_scope = "token_refresh"
+
 
 class LogoutView(APIView):
     permission_classes = [permissions.IsAuthenticated]

@@ -160,17 +160,20 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     # Counted in the default cache (Redis in production, shared by every gunicorn worker). Per client address
-    # (NUM_PROXIES hops of X-Forwarded-For trusted). "auth" = login + register + token refresh together;
+    # (NUM_PROXIES hops of X-Forwarded-For trusted). "auth" = login + register; token refresh has its own scope
+    # so that many app sessions behind one carrier address refreshing tokens never lock out logins;
     # 20/min rather than less because Nigerian mobile carriers put many customers behind one NAT address.
     # "webhooks" is generous: gateways send bursts from a few addresses and must never be turned away.
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "300/min"),
         "user": env_str("THROTTLE_USER", "1200/min"),
         "auth": env_str("THROTTLE_AUTH", "20/min"),
+        "token_refresh": env_str("THROTTLE_TOKEN_REFRESH", "60/min"),
         "tracking": env_str("THROTTLE_TRACKING", "120/min"),
         "webhooks": env_str("THROTTLE_WEBHOOKS", "3000/min"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    # 0 = use REMOTE_ADDR (direct connections); None would trust a client-sent X-Forwarded-For.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -30,6 +30,7 @@ REST_FRAMEWORK = {
         "anon": "100000/min",
         "user": "100000/min",
         "auth": "100000/min",
+        "token_refresh": "100000/min",
         "tracking": "100000/min",
         "webhooks": "100000/min",
     },
