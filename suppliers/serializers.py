@@ -26,7 +26,26 @@ def _clean_business_registration(value: str, *, exclude_pk=None) -> str:
     return value
 
 
-class SupplierRegistrationSerializer(RegisterSerializer):
+class SupplierJSONFieldsMixin:
+    """Shape checks for the profile's JSON fields, shared by registration and profile updates."""
+
+    def validate_bank_details(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object.")
+        return value
+
+    def validate_business_hours(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object.")
+        return value
+
+    def validate_delivery_areas(self, value):
+        if not isinstance(value, list):
+            raise serializers.ValidationError("Must be a list.")
+        return value
+
+
+class SupplierRegistrationSerializer(SupplierJSONFieldsMixin, RegisterSerializer):
     """The user's fields (validated exactly as ``/api/users/register/`` does) plus the company's.
 
     ``user_type`` is always ``supplier``; ``commission_rate``, ``verification_status`` and
@@ -65,21 +84,6 @@ class SupplierRegistrationSerializer(RegisterSerializer):
     def validate_business_phone(self, value):
         return validate_phone_field(value) if value else ""
 
-    def validate_bank_details(self, value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be an object.")
-        return value
-
-    def validate_business_hours(self, value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be an object.")
-        return value
-
-    def validate_delivery_areas(self, value):
-        if not isinstance(value, list):
-            raise serializers.ValidationError("Must be a list.")
-        return value
-
     def validate(self, attrs):
         if not attrs.get("password2"):
             attrs["password2"] = attrs["password"]
@@ -105,7 +109,7 @@ class SupplierRegistrationSerializer(RegisterSerializer):
 ADMIN_ONLY_FIELDS = ("commission_rate", "performance_rating", "is_active", "business_registration")
 
 
-class SupplierProfileSerializer(serializers.ModelSerializer):
+class SupplierProfileSerializer(SupplierJSONFieldsMixin, serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     user_email = serializers.EmailField(source="user.email", read_only=True)
     user_phone = serializers.CharField(source="user.phone_number", read_only=True)
@@ -138,21 +142,6 @@ class SupplierProfileSerializer(serializers.ModelSerializer):
 
     def validate_email(self, value):
         return value.strip().lower()
-
-    def validate_bank_details(self, value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be an object.")
-        return value
-
-    def validate_business_hours(self, value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be an object.")
-        return value
-
-    def validate_delivery_areas(self, value):
-        if not isinstance(value, list):
-            raise serializers.ValidationError("Must be a list.")
-        return value
 
 
 class SupplierRegistrationResponseSerializer(serializers.Serializer):
