@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint migrate seed clean
+.PHONY: run test install lint migrate seed clean bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test: install
 	$(BIN)/ruff check .
 	DJANGO_ENVIRONMENT=test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_ENVIRONMENT=test $(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmark (not a test; not run by CI): needs PostgreSQL and Redis on loopback; installs Debian's wrk if missing.
+# BENCH_ARGS=--small for a quick run, --update-readme to record the table in bench/README.md.
+BENCH_ARGS ?=
+bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.cache import invalidate_products_on_commit
 from core.errors import (
     ApplicationError,
     Conflict,
@@ -233,6 +234,7 @@ def _reserve_stock(lines: list[_Line]) -> None:
     The database re-checks the condition on the latest row version after any concurrent writer
     commits, so stock can never go negative nor be sold twice.
     """
+    invalidate_products_on_commit({line.product_id for line in lines})  # cached storefronts show stock
     for line in sorted(lines, key=lambda ln: _stock_target(ln)[::2]):
         _rank, model, pk = _stock_target(line)
         updated = model.objects.filter(pk=pk, stock_quantity__gte=line.quantity).update(
@@ -249,6 +251,7 @@ def _reserve_stock(lines: list[_Line]) -> None:
 def _release_stock(order: Order) -> None:
     """Put an order's units back (F() increments, same lock order as reservation)."""
     items = list(order.items.all())
+    invalidate_products_on_commit({item.product_id for item in items})  # cached storefronts show stock
     for item in sorted(items, key=lambda i: (1, i.variation_id) if i.variation_id else (0, i.product_id)):
         model, pk = (ProductVariation, item.variation_id) if item.variation_id else (Product, item.product_id)
         model.objects.filter(pk=pk).update(stock_quantity=F("stock_quantity") + item.quantity, updated_at=timezone.now())

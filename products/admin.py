@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.cache import invalidate_products
+
 from .models import Category, InventoryAdjustment, Product, ProductImage, ProductVariation
 
 
@@ -42,12 +44,16 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.action(description="Deactivate selected products (hidden from catalog and storefronts)")
     def deactivate_products(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
         updated = queryset.update(is_active=False)
+        invalidate_products(ids)  # .update() sends no signals (core.cache)
         self.message_user(request, f"{updated} product(s) deactivated.")
 
     @admin.action(description="Activate selected products")
     def activate_products(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
         updated = queryset.update(is_active=True)
+        invalidate_products(ids)  # .update() sends no signals (core.cache)
         self.message_user(request, f"{updated} product(s) activated.")
 
 

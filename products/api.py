@@ -7,6 +7,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.cache import cached_api_read
 from core.errors import NotFound
 from core.permissions import IsAdmin, IsVerifiedSupplier, is_admin
 
@@ -41,6 +42,14 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return catalog_product_list()
 
+    @cached_api_read(name="catalog-products")  # same for everyone; invalidated on any catalog change (core.cache)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @cached_api_read(name="catalog-product")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
 
 class CategoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
@@ -62,10 +71,12 @@ class CategoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return is_admin(self.request.user)
 
     @swagger_auto_schema(responses={200: CategoryNodeSerializer(many=True)})
+    @cached_api_read(name="categories", skip=lambda view, request: view._include_inactive())  # admins see more
     def list(self, request, *args, **kwargs):
         return Response(category_tree(include_inactive=self._include_inactive()))
 
     @swagger_auto_schema(responses={200: CategoryNodeSerializer()})
+    @cached_api_read(name="category", skip=lambda view, request: view._include_inactive())
     def retrieve(self, request, *args, **kwargs):
         category = self.get_object()
         if not category.is_active and not self._include_inactive():

@@ -1,5 +1,6 @@
 """Shopper-facing storefront pages at the root: ``/<custom_url>/…``. No authentication."""
 import io
+from urllib.parse import urlencode
 
 import segno
 from django.http import HttpResponse, JsonResponse
@@ -8,14 +9,17 @@ from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from analytics.services import event_record
 from core.errors import NotFound, ValidationFailed
 from core.money import quantize
 from core.pagination import StandardPagination
+from entrepreneurs.models import EntrepreneurProfile
 from entrepreneurs.serializers import PublicEntrepreneurSerializer
+from products.models import Product
 from social.selectors import (
     public_featured_store_products,
     public_store_product_by_product_id,
@@ -25,6 +29,7 @@ from social.selectors import (
 )
 from social.serializers import PublicProductCardSerializer, PublicStorefrontSerializer, first_image_url
 
+from .caching import StorePage, page_key, serve_store_page
 from .links import (
     SHARE_CHANNELS,
     media_url,
@@ -66,9 +71,50 @@ def _short(text: str, length: int = SHARE_DESCRIPTION_LENGTH) -> str:
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
+def _event_targets(page: StorePage) -> dict:
+    """The event's foreign keys from a (possibly cached) page, without loading the rows."""
+    return {
+        "entrepreneur": EntrepreneurProfile(pk=page.entrepreneur_id),
+        "product": Product(pk=page.product_id) if page.product_id else None,
+    }
+
+
+class StorefrontPagination(StandardPagination):
+    """Links carry only what the page is cached by (page, page_size, a known src), never e.g. ``fbclid``."""
+
+    def canonical_params(self, request) -> list[tuple[str, str]]:
+        params = []
+        if request.query_params.get(self.page_size_query_param) not in (None, ""):
+            params.append((self.page_size_query_param, str(self.get_page_size(request))))
+        if _source(request):
+            params.append(("src", _source(request)))
+        return params
+
+    def _url(self) -> str:
+        url = self.request.build_absolute_uri(self.request.path)
+        params = self.canonical_params(self.request)
+        return f"{url}?{urlencode(params)}" if params else url
+
+    def get_next_link(self):
+        if not self.page.has_next():
+            return None
+        return replace_query_param(self._url(), self.page_query_param, self.page.next_page_number())
+
+    def get_previous_link(self):
+        if not self.page.has_previous():
+            return None
+        number = self.page.previous_page_number()
+        if number == 1:
+            return remove_query_param(self._url(), self.page_query_param)
+        return replace_query_param(self._url(), self.page_query_param, number)
+
+
 class PublicView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []  # a stale token in the browser must never break a public page
+    # Every visitor is anonymous here, so the default UserRateThrottle would only count the same address a
+    # second time (two more cache round trips per page view): the anonymous rate alone applies.
+    throttle_classes = [AnonRateThrottle]
     renderer_classes = [JSONRenderer]
     swagger_tags = ["public"]
 
@@ -86,21 +132,27 @@ class PublicStorefrontView(PublicView):
         responses={200: "entrepreneur, storefront, featured_products, all_products, seo"},
     )
     def get(self, request, custom_url: str):
-        storefront = public_storefront_get(custom_url=custom_url)
+        paginator = StorefrontPagination()
+        page_number = request.query_params.get(paginator.page_query_param) or "1"
+        key = page_key(request, "storefront", custom_url, page_number, paginator.canonical_params(request))
+        return serve_store_page(
+            request, key=key, custom_url=custom_url,
+            build=lambda storefront: (self._data(request, storefront, paginator), None),
+            record=lambda page: _record(request, event_type="storefront_view", **_event_targets(page),
+                                        metadata=_visit_metadata(request, custom_url=page.custom_url)),
+        )
+
+    def _data(self, request, storefront, paginator) -> dict:
         entrepreneur = storefront.entrepreneur
         context = {"custom_url": entrepreneur.custom_url}
 
         featured = public_featured_store_products(storefront=storefront)
-        paginator = StandardPagination()
         page = paginator.paginate_queryset(public_store_products(storefront=storefront), request, view=self)
         all_products = paginator.get_paginated_response(
             PublicProductCardSerializer(page, many=True, context=context).data
         ).data
 
-        _record(request, event_type="storefront_view", entrepreneur=entrepreneur,
-                     metadata=_visit_metadata(request, custom_url=entrepreneur.custom_url))
-
-        return Response({
+        return {
             "entrepreneur": PublicEntrepreneurSerializer(entrepreneur).data,
             "storefront": {**PublicStorefrontSerializer(storefront).data, "url": storefront_url(entrepreneur.custom_url)},
             "featured_products": PublicProductCardSerializer(featured, many=True, context=context).data,
@@ -114,7 +166,7 @@ class PublicStorefrontView(PublicView):
                 "og_image": media_url(entrepreneur.banner_image) or media_url(entrepreneur.profile_image),
                 "og_type": "website",
             },
-        })
+        }
 
 
 class PublicProductView(PublicView):
@@ -123,7 +175,15 @@ class PublicProductView(PublicView):
     @swagger_auto_schema(tags=["public"], security=[],
                          responses={200: "product, entrepreneur, purchase_link, share_data, pricing"})
     def get(self, request, custom_url: str, product_slug: str):
-        storefront = public_storefront_get(custom_url=custom_url)
+        key = page_key(request, "product", custom_url, product_slug, _source(request))
+        return serve_store_page(
+            request, key=key, custom_url=custom_url,
+            build=lambda storefront: self._data(request, storefront, product_slug),
+            record=lambda page: _record(request, event_type="product_view", **_event_targets(page),
+                                        metadata=_visit_metadata(request, custom_url=page.custom_url)),
+        )
+
+    def _data(self, request, storefront, product_slug: str) -> tuple[dict, int]:
         entrepreneur = storefront.entrepreneur
         store_product = public_store_product_get(storefront=storefront, product_slug=product_slug)
         product = store_product.product
@@ -143,10 +203,7 @@ class PublicProductView(PublicView):
             for variation in product.active_variations
         ]
 
-        _record(request, event_type="product_view", entrepreneur=entrepreneur, product=product,
-                     metadata=_visit_metadata(request, custom_url=entrepreneur.custom_url))
-
-        return Response({
+        return {
             "product": {
                 "id": product.id,
                 "name": product.name,
@@ -185,7 +242,7 @@ class PublicProductView(PublicView):
                 "selling_price": str(selling_price),
                 "variations": [{"id": v["id"], "name": v["name"], "price": v["price"]} for v in variations],
             },
-        })
+        }, product.id
 
 
 class PublicShareLinksView(PublicView):
@@ -197,10 +254,18 @@ class PublicShareLinksView(PublicView):
         responses={200: "whatsapp, instagram, facebook, twitter, copy_link, qr_code"},
     )
     def get(self, request, custom_url: str):
-        storefront = public_storefront_get(custom_url=custom_url)
+        raw_product_id = request.query_params.get("product_id")
+        key = page_key(request, "share", custom_url, raw_product_id or "")
+        return serve_store_page(
+            request, key=key, custom_url=custom_url,
+            build=lambda storefront: self._data(storefront, raw_product_id),
+            record=lambda page: _record(request, event_type="product_share", **_event_targets(page),
+                                        metadata={"scope": "product" if page.product_id else "storefront"}),
+        )
+
+    def _data(self, storefront, raw_product_id) -> tuple[dict, int | None]:
         entrepreneur = storefront.entrepreneur
         handle = str((storefront.social_links or {}).get("instagram", ""))[:100]
-        raw_product_id = request.query_params.get("product_id")
         product = None
         if raw_product_id not in (None, ""):
             try:
@@ -220,9 +285,7 @@ class PublicShareLinksView(PublicView):
                 text=f"Shop from {entrepreneur.business_name} on Payjaro! 🛍️",
                 custom_url=entrepreneur.custom_url, instagram_handle=handle,
             )
-        _record(request, event_type="product_share", entrepreneur=entrepreneur, product=product,
-                     metadata={"scope": "product" if product else "storefront"})
-        return Response(links)
+        return links, product.id if product else None
 
 
 @require_safe

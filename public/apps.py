@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class PublicConfig(AppConfig):
     name = "public"
     verbose_name = "Public"
+
+    def ready(self):
+        # Cached public pages and catalog reads are invalidated when what they show changes (core.cache).
+        from core.cache import connect_invalidation
+
+        connect_invalidation()

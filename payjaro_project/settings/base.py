@@ -139,6 +139,8 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "payjaro"}}
+# Public storefront pages and catalog reads (core.cache): seconds an entry may live; 0 turns that caching off.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300)
 
 # --- REST framework ---
 REST_FRAMEWORK = {

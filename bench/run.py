@@ -1,0 +1,769 @@
+#!/usr/bin/env python
+"""Payjaro benchmark (not a test): seed a realistic dataset, serve it with gunicorn, load it with wrk.
+
+    make bench                      # full dataset (≈ 2-4 min of seeding)
+    make bench BENCH_ARGS=--small   # quick run
+    .venv/bin/python bench/run.py --help
+
+Needs: PostgreSQL (``--admin-db-url``; a fresh database ``--db-name`` is created and dropped), Redis
+(``--redis-url``, one database number of its own: it is flushed), Debian's ``wrk``. Everything listens on
+127.0.0.1 only. Every wait and every loop is bounded in count and time.
+"""
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = Path(__file__).resolve().parent / "README.md"
+PAYSTACK_SECRET = "sk_test_bench_" + "0" * 24
+HOST = "127.0.0.1"
+VISITORS = 5000  # distinct client addresses the load comes from
+
+SIZES = {
+    "full": {"suppliers": 200, "products": 20_000, "stores": 2_000, "listings": 25, "customers": 5_000,
+             "orders": 50_000, "heavy_orders": 500, "pending": 3_000},
+    "small": {"suppliers": 20, "products": 2_000, "stores": 200, "listings": 25, "customers": 500,
+              "orders": 5_000, "heavy_orders": 200, "pending": 600},
+}
+
+WORDS_ADJ = ["Classic", "Premium", "Smart", "Ultra", "Eco", "Royal", "Golden", "Mini", "Pro", "Urban", "Vintage",
+             "Lagos", "Abuja", "Silk", "Ankara", "Denim", "Leather", "Wireless", "Organic", "Handmade"]
+WORDS_NOUN = ["Sneakers", "Handbag", "Headphones", "Phone Case", "Power Bank", "Wristwatch", "Gown", "Shirt",
+              "Kaftan", "Sandals", "Perfume", "Shea Butter", "Blender", "Kettle", "Backpack", "Sunglasses",
+              "Earrings", "Necklace", "Charger", "Speaker", "Agbada", "Wig", "Hair Cream", "Lipstick", "Notebook"]
+CATEGORIES = ["Fashion", "Electronics", "Beauty", "Home & Kitchen", "Phones", "Accessories", "Health", "Books"]
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Environment: production settings on loopback
+# --------------------------------------------------------------------------------------------------
+
+def production_env(args, stub_port: int) -> dict[str, str]:
+    env = {
+        "DJANGO_ENVIRONMENT": "production",
+        "DJANGO_SETTINGS_MODULE": "payjaro_project.settings",
+        "SECRET_KEY": args.secret_key,
+        "DATABASE_URL": f"{args.admin_db_url.rsplit('/', 1)[0]}/{args.db_name}",
+        "REDIS_URL": args.redis_url,
+        "ALLOWED_HOSTS": f"{HOST},localhost",
+        "PUBLIC_BASE_URL": f"http://{HOST}:{args.port}",
+        # TLS ends at nginx in production; the bench talks to gunicorn directly and says so with the proxy header.
+        "SECURE_SSL_REDIRECT": "false",
+        "PAYMENTS_SANDBOX": "false",
+        "PAYSTACK_SECRET_KEY": PAYSTACK_SECRET,
+        "PAYSTACK_PUBLIC_KEY": "pk_test_bench",
+        "PAYSTACK_BASE_URL": f"http://{HOST}:{stub_port}",
+        "FLUTTERWAVE_SECRET_KEY": "FLWSECK_TEST-bench",
+        "FLUTTERWAVE_PUBLIC_KEY": "FLWPUBK_TEST-bench",
+        "FLUTTERWAVE_SECRET_HASH": "bench-hash",
+        # The load comes from one address: the rates are lifted so that throttling is not what is measured.
+        "THROTTLE_ANON": "10000000/min", "THROTTLE_USER": "10000000/min", "THROTTLE_AUTH": "10000000/min",
+        "THROTTLE_TRACKING": "10000000/min", "THROTTLE_WEBHOOKS": "10000000/min",
+        "LOG_LEVEL": "WARNING",
+        "GUNICORN_BIND": f"{HOST}:{args.port}",
+        "GUNICORN_LOG_LEVEL": "warning",
+        "GUNICORN_MAX_REQUESTS": "0",  # no worker recycling in the middle of a measurement
+    }
+    if args.workers:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+    if args.threads:
+        env["GUNICORN_THREADS"] = str(args.threads)
+    return env
+
+
+def create_database(args) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(args.admin_db_url, connect_timeout=5)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{args.db_name}"')
+        cur.execute(f'CREATE DATABASE "{args.db_name}"')
+    conn.close()
+
+
+def drop_database(args) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(args.admin_db_url, connect_timeout=5)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+    conn.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Seeding (in this process, with the same production settings gunicorn gets)
+# --------------------------------------------------------------------------------------------------
+
+def seed(sizes: dict, rng: random.Random) -> dict:
+    """Bulk-insert the dataset; returns what the scenarios need (paths, tokens, signed webhook bodies)."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from entrepreneurs.models import EntrepreneurProfile
+    from orders.models import Order, OrderItem, OrderStatusHistory
+    from orders.services import order_create
+    from payments.models import Transaction
+    from products.models import Category, Product, ProductImage, ProductVariation
+    from social.models import EntrepreneurStorefront, StoreProduct
+    from suppliers.models import SupplierProfile
+    from users.models import User
+
+    batch = 2000
+    password = make_password("bench-Password-1")
+    started = time.monotonic()
+
+    def users(kind: str, count: int, offset: int) -> list:
+        rows = [
+            User(username=f"{kind}{i}", email=f"{kind}{i}@bench.payjaro.ng", user_type=kind, password=password,
+                 phone_number=f"+234{offset + i:010d}", referral_code=f"B{kind[:2].upper()}{i:07d}")
+            for i in range(count)
+        ]
+        User.objects.bulk_create(rows, batch_size=batch)
+        return list(User.objects.filter(user_type=kind).order_by("id"))
+
+    supplier_users = users("supplier", sizes["suppliers"], 7_000_000_000)
+    suppliers = SupplierProfile.objects.bulk_create([
+        SupplierProfile(user=user, company_name=f"Bench Supplier {i} Ltd", business_registration=f"RC-B{i:07d}",
+                        address=f"{i} Broad Street, Lagos", contact_person="Ada Obi", phone_number=user.phone_number,
+                        email=user.email, verification_status="verified", commission_rate=Decimal("10.00"))
+        for i, user in enumerate(supplier_users)
+    ], batch_size=batch)
+
+    roots = Category.objects.bulk_create([Category(name=name, slug=re.sub(r"[^a-z]+", "-", name.lower()))
+                                          for name in CATEGORIES])
+    children = Category.objects.bulk_create([
+        Category(name=f"{root.name} {n}", slug=f"{root.slug}-{n}", parent=root) for root in roots for n in range(1, 5)
+    ])
+    categories = roots + children
+
+    products = []
+    for i in range(sizes["products"]):
+        name = f"{rng.choice(WORDS_ADJ)} {rng.choice(WORDS_NOUN)} {i}"
+        base = Decimal(rng.randrange(500, 150_000, 50))
+        products.append(Product(
+            supplier=suppliers[i % len(suppliers)], category=rng.choice(categories), name=name,
+            slug=f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}", sku=f"BN-{i:07d}",
+            description=f"{name}: quality goods delivered anywhere in Nigeria. Pay on Payjaro with Paystack.",
+            base_price=base, suggested_markup=Decimal("20.00"), stock_quantity=rng.randrange(0, 500),
+        ))
+    # The products the order-create and webhook scenarios buy never run out.
+    for product in products[:200]:
+        product.stock_quantity = 10_000_000
+    products = Product.objects.bulk_create(products, batch_size=batch)
+    ProductImage.objects.bulk_create([
+        ProductImage(product=p, image=f"products/{p.pk}/main.jpg", alt_text=p.name, is_primary=True, position=0)
+        for p in products
+    ], batch_size=batch)
+    ProductVariation.objects.bulk_create([
+        ProductVariation(product=p, name=size, sku=f"{p.sku}-{size}", attributes={"size": size},
+                         price_modifier=Decimal(100 * n), stock_quantity=rng.randrange(0, 100))
+        for p in products[200::5] for n, size in enumerate(("M", "L"))
+    ], batch_size=batch)
+    log(f"seeded {len(suppliers)} suppliers, {len(products)} products ({time.monotonic() - started:.0f} s)")
+
+    entrepreneur_users = users("entrepreneur", sizes["stores"], 8_000_000_000)
+    entrepreneurs = EntrepreneurProfile.objects.bulk_create([
+        EntrepreneurProfile(user=user, business_name=f"Bench Store {i}", custom_url=f"bench-store-{i}",
+                            bio="Everything you need, delivered in Lagos, Abuja and Port Harcourt.")
+        for i, user in enumerate(entrepreneur_users)
+    ], batch_size=batch)
+    storefronts = EntrepreneurStorefront.objects.bulk_create([
+        EntrepreneurStorefront(entrepreneur=e, is_published=True, about_section="Welcome to my store",
+                               seo_title=e.business_name, social_links={"instagram": f"@{e.custom_url}"})
+        for e in entrepreneurs
+    ], batch_size=batch)
+    listings = []
+    for index, storefront in enumerate(storefronts):
+        # Every store sells one of the always-in-stock products first, then a random selection.
+        chosen = {products[index % 200].pk: products[index % 200]}
+        while len(chosen) < sizes["listings"]:
+            product = rng.choice(products)
+            chosen[product.pk] = product
+        for position, product in enumerate(chosen.values()):
+            listings.append(StoreProduct(storefront=storefront, product=product, position=position,
+                                         is_featured=position < 4, selling_price=(product.base_price * Decimal("1.25"))))
+    StoreProduct.objects.bulk_create(listings, batch_size=batch)
+    log(f"seeded {len(storefronts)} storefronts, {len(listings)} listings ({time.monotonic() - started:.0f} s)")
+
+    customers = users("customer", sizes["customers"], 9_000_000_000)
+    heavy = customers[:10]
+    orders, now = [], timezone.now()
+    listing_rows = list(StoreProduct.objects.values_list("storefront__entrepreneur_id", "product_id", "selling_price",
+                                                         "product__base_price", "product__supplier_id",
+                                                         "product__name", "product__sku"))
+    address = {"full_name": "Chinedu Okafor", "phone": "+2348031234567", "address": "14 Allen Avenue",
+               "city": "Ikeja", "state": "Lagos"}
+    picks = []
+    for i in range(sizes["orders"]):
+        customer = heavy[i % 10] if i < 10 * sizes["heavy_orders"] else customers[10 + i % (len(customers) - 10)]
+        entrepreneur_id, product_id, price, base, supplier_id, name, sku = rng.choice(listing_rows)
+        quantity = rng.randint(1, 3)
+        subtotal, markup = base * quantity, (price - base) * quantity
+        commission = (price * quantity * Decimal("0.05")).quantize(Decimal("0.01"))
+        orders.append(Order(
+            order_id=f"PAY{now:%Y%m%d}B{i:07X}", customer=customer, entrepreneur_id=entrepreneur_id,
+            supplier_id=supplier_id, status="delivered", payment_status="paid", subtotal=subtotal,
+            markup_amount=markup, commission_amount=commission, shipping_fee=Decimal("500.00"),
+            total_amount=subtotal + markup + Decimal("500.00"), shipping_address=address, source_channel="whatsapp",
+        ))
+        picks.append((product_id, name, sku, quantity, price, base, commission))
+    orders = Order.objects.bulk_create(orders, batch_size=batch)
+    OrderItem.objects.bulk_create([
+        OrderItem(order=order, product_id=product_id, product_name=name, product_sku=sku, quantity=quantity,
+                  unit_price=price, base_price=base, markup_amount=(price - base) * quantity,
+                  commission_amount=commission, total_price=price * quantity)
+        for order, (product_id, name, sku, quantity, price, base, commission) in zip(orders, picks, strict=True)
+    ], batch_size=batch)
+    OrderStatusHistory.objects.bulk_create([
+        OrderStatusHistory(order=order, status="delivered", previous_status="shipped", notes="Delivered")
+        for order in orders
+    ], batch_size=batch)
+    with connection.cursor() as cursor:  # spread the history over a year (auto_now_add stamped them all "now")
+        cursor.execute("UPDATE orders_order SET created_at = created_at - mod(id, 365) * interval '1 day'")
+    log(f"seeded {len(customers)} customers, {len(orders)} orders ({time.monotonic() - started:.0f} s)")
+
+    # Real pending orders (through the checkout service) with pending Paystack transactions, for the webhook.
+    buyers = customers[10:30]
+    always = [(entrepreneurs[i], products[i % 200]) for i in range(len(entrepreneurs))]
+    pending = []
+    for i in range(sizes["pending"]):
+        entrepreneur, product = always[i % len(always)]
+        order = order_create(customer=buyers[i % len(buyers)], entrepreneur_custom_url=entrepreneur.custom_url,
+                             items=[{"product_id": product.pk, "quantity": 1}], shipping_address=address)
+        pending.append(order)
+    references = {}
+    with transaction.atomic():
+        Transaction.objects.bulk_create([
+            Transaction(transaction_id=f"bench-{order.pk}-{secrets.token_hex(4)}", order=order, user=order.customer,
+                        transaction_type="payment", amount=order.total_amount, currency="NGN", status="pending",
+                        provider="paystack")
+            for order in pending
+        ], batch_size=batch)
+        for ref, total in Transaction.objects.filter(status="pending").values_list("transaction_id", "amount"):
+            references[ref] = int(total * 100)
+    log(f"seeded {len(pending)} pending orders with Paystack transactions ({time.monotonic() - started:.0f} s)")
+
+    with connection.cursor() as cursor:  # so that autovacuum has nothing left to do while we measure
+        cursor.execute("VACUUM ANALYZE")
+
+    lifetime = timedelta(hours=6)
+
+    def token(user) -> str:
+        access = AccessToken.for_user(user)
+        access.set_exp(lifetime=lifetime)
+        return str(access)
+
+    return {
+        "stores": [e.custom_url for e in entrepreneurs],
+        "buy": [(e.custom_url, p.pk) for e, p in always[:200]],
+        "buyer_tokens": [token(user) for user in buyers],
+        "heavy_tokens": [token(user) for user in heavy],
+        "heavy_orders": sizes["heavy_orders"],
+        "references": references,
+        "search_terms": sorted({w.split()[0].lower() for w in WORDS_NOUN} | {w.lower() for w in WORDS_ADJ}),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# The Paystack verify API, stubbed on loopback
+# --------------------------------------------------------------------------------------------------
+
+class PaystackStub:
+    """Answers GET /transaction/verify/<ref> with a success for the transaction's exact amount."""
+
+    def __init__(self):
+        self.amounts: dict[str, int] = {}
+        self.ids: dict[str, int] = {}  # the gateway's own transaction id: unique per reference
+        self.calls = 0
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802 — http.server's naming
+                stub.calls += 1
+                match = re.fullmatch(r"/transaction/verify/([\w.-]+)", self.path)
+                amount = stub.amounts.get(match.group(1)) if match else None
+                if amount is None:
+                    body, status = {"status": False, "message": "Transaction reference not found"}, 400
+                else:
+                    body, status = {"status": True, "message": "Verification successful", "data": {
+                        "id": stub.ids.setdefault(match.group(1), 4_000_000 + len(stub.ids)), "status": "success",
+                        "reference": match.group(1), "amount": amount, "currency": "NGN",
+                        "paid_at": datetime.now(UTC).isoformat(), "gateway_response": "Successful", "channel": "card",
+                    }}, 200
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer((HOST, 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --------------------------------------------------------------------------------------------------
+# wrk scenarios
+# --------------------------------------------------------------------------------------------------
+
+LUA_COMMON = r"""
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+local n = 0
+local function next_index(count)
+  n = n + 1
+  return ((n - 1) * NTHREADS + tid) % count + 1
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH_RESULT {\"requests\": %d, \"duration_us\": %d, \"socket_errors\": %d, \"status_errors\": %d, " ..
+    "\"p50_us\": %d, \"p99_us\": %d, \"max_us\": %d}\n",
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+LUA_LOAD = r"""
+local reqs = {}
+function init(args)
+  -- One request per line: method, path, body, then header name/value pairs, tab separated.
+  for line in io.lines(DATA) do
+    local f = {}
+    for field in (line .. "\t"):gmatch("([^\t]*)\t") do f[#f + 1] = field end
+    local headers = {}
+    for i = 4, #f - 1, 2 do headers[f[i]] = f[i + 1] end
+    local body = nil
+    if f[3] ~= "" then body = f[3] end
+    reqs[#reqs + 1] = wrk.format(f[1], f[2], headers, body)
+  end
+end
+function request()
+  return reqs[next_index(#reqs)]
+end
+"""
+
+
+def lua_script(data_file: Path, nthreads: int) -> str:
+    """A wrk script cycling through the requests of ``data_file``; wrk's threads interleave, never repeat early."""
+    return f"NTHREADS = {nthreads}\nDATA = {json.dumps(str(data_file))}\n{LUA_COMMON}\n{LUA_LOAD}"
+
+
+def write_requests(path: Path, requests: list[tuple[str, str, dict, str | None]]) -> None:
+    with open(path, "w") as out:
+        for method, request_path, headers, body in requests:
+            fields = [method, request_path, body or ""]
+            for name, value in headers.items():
+                fields += [name, value]
+            if any("\t" in field or "\n" in field for field in fields):
+                raise ValueError("tab or newline in a request field")
+            out.write("\t".join(fields) + "\n")
+
+
+def run_wrk(args, name: str, requests: list, workdir: Path, *, connections: int, duration: int) -> dict:
+    stem = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    data_file, script = workdir / f"{stem}.tsv", workdir / f"{stem}.lua"
+    write_requests(data_file, requests)
+    script.write_text(lua_script(data_file, args.wrk_threads))
+    command = ["wrk", f"-t{args.wrk_threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
+               "-s", str(script), f"http://{HOST}:{args.port}"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
+    match = re.search(r"BENCH_RESULT (\{.*\})", completed.stdout)
+    if completed.returncode != 0 or not match:
+        raise RuntimeError(f"wrk failed for {name}: {completed.stdout}\n{completed.stderr}")
+    raw = json.loads(match.group(1))
+    seconds = raw["duration_us"] / 1e6
+    return {
+        "scenario": name, "connections": connections, "requests": raw["requests"],
+        "rps": raw["requests"] / seconds if seconds else 0.0,
+        "p50_ms": raw["p50_us"] / 1000, "p99_ms": raw["p99_us"] / 1000, "max_ms": raw["max_us"] / 1000,
+        "errors": raw["socket_errors"] + raw["status_errors"],
+    }
+
+
+def http(method: str, path: str, port: int, headers: dict | None = None, body: bytes | None = None,
+         timeout: float = 10) -> tuple[int, bytes]:
+    request = urllib.request.Request(f"http://{HOST}:{port}{path}", data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # loopback only
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def wait_healthy(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        try:
+            if http("GET", "/health/", port, timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError("gunicorn did not become healthy within 60 s")
+
+
+def statuses_since(log_file: Path, offset: int) -> tuple[dict, list[str]]:
+    """Status codes of the gunicorn access-log lines written after ``offset``, and the first error lines."""
+    counts: dict[str, int] = {}
+    errors: list[str] = []
+    with open(log_file, "rb") as log_stream:
+        log_stream.seek(offset)
+        for raw in log_stream:
+            line = raw.decode(errors="replace").rstrip()
+            match = re.search(r'HTTP/1\.[01]" (\d{3}) ', line)
+            if match:
+                counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+            elif len(errors) < 5 and '"level": "ERROR"' in line:
+                try:
+                    record = json.loads(line)
+                    errors.append(f"{record.get('message')}: …{str(record.get('exc_info', ''))[-1500:]}")
+                except ValueError:
+                    errors.append(line[-1500:])
+    return counts, errors
+
+
+def scenarios(args, data: dict, port: int, workdir: Path, stub: PaystackStub) -> list[dict]:
+    base = {"Host": HOST, "X-Forwarded-Proto": "https", "User-Agent": "Mozilla/5.0 (Linux; Android 13) payjaro-bench"}
+
+    def client(i: int, **extra) -> dict:
+        # Visitors come from many addresses (as nginx reports them): per-address throttle histories stay small,
+        # as they are in production, instead of one address accumulating every request of the run.
+        i %= VISITORS
+        return {**base, "X-Forwarded-For": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}", **extra}
+    duration, conns = args.duration, args.connections
+    results = []
+
+    def measure(name, requests, connections=conns, note="", warm=False):
+        if results and args.only and not any(word in name for word in args.only):
+            return None
+        if warm:  # unmeasured: every gunicorn worker has its connections open and its code paths loaded
+            run_wrk(args, f"{name} warm-up", requests, workdir, connections=connections, duration=3)
+        log(f"scenario: {name} ({len(requests)} distinct requests, {connections} connections, {duration} s)")
+        offset = args.gunicorn_log.stat().st_size
+        result = run_wrk(args, name, requests, workdir, connections=connections, duration=duration)
+        result["note"] = note
+        counts, error_lines = statuses_since(args.gunicorn_log, offset)
+        result["statuses"] = counts
+        log(f"  status codes in the access log: {counts}")
+        bad = {code: n for code, n in counts.items() if not code.startswith(("2", "3"))}
+        if bad:
+            result["note"] = f"{note}; non-2xx: {bad}".lstrip("; ")
+            log(f"  non-2xx answers {bad}; first error lines of the gunicorn log:")
+            for line in error_lines[:20]:
+                print("    " + line, flush=True)
+        results.append(result)
+        log(f"  → {result['rps']:.0f} req/s, p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
+            f"errors {result['errors']}")
+        return result
+
+    def get(path: str, i: int, **extra) -> tuple:
+        return ("GET", path, client(i, **extra), None)
+
+    # 1. The trivial endpoint (database SELECT 1 + a cache set/get), the yardstick for the ratios.
+    measure("trivial: GET /health/", [get("/health/", i) for i in range(VISITORS)], warm=True)
+
+    # 2. Public storefront, cached: 50 popular stores, warmed first.
+    popular = data["stores"][:50]
+    for custom_url in popular:
+        http("GET", f"/{custom_url}/", port, headers=base)
+    measure("public storefront (cached)", [get(f"/{popular[i % len(popular)]}/", i) for i in range(VISITORS)],
+            note="50 popular stores; one analytics event INSERT per request", warm=True)
+
+    # 3. Public storefront, uncached: every request a store × page size never asked for before.
+    stores = data["stores"]
+    sizes = list(range(5, 31))
+    uncached = [get(f"/{stores[i % len(stores)]}/?page_size={sizes[(i // len(stores)) % len(sizes)]}", i)
+                for i in range(len(stores) * len(sizes))]
+    random.Random(7).shuffle(uncached)
+    result = measure("public storefront (uncached)", uncached)
+    if result:
+        result["note"] = ("each request a distinct store × page_size (cache miss)"
+                          if result["requests"] <= len(uncached) else "WARNING: some requests repeated (cache hits)")
+
+    # 4. Catalog search: popular terms (cached after the first request of each) and distinct queries (misses).
+    terms = data["search_terms"]
+    measure("catalog search (cached)", [get(f"/api/products/products/?search={terms[i % len(terms)]}", i)
+                                        for i in range(VISITORS)],
+            note=f"{len(terms)} popular terms", warm=True)
+    misses = [get(f"/api/products/products/?search={t}&page={p}&page_size={s}", i)
+              for i, (t, p, s) in enumerate((t, p, s) for t in terms for p in range(1, 4) for s in range(10, 31))]
+    random.Random(8).shuffle(misses)
+    result = measure("catalog search (uncached)", misses)
+    if result:
+        result["note"] = ("distinct term × page × page_size (cache miss); search over 20,000 products"
+                          if result["requests"] <= len(misses) else "WARNING: some requests repeated (cache hits)")
+
+    # 5. Order list of customers with many orders.
+    tokens = data["heavy_tokens"]
+    measure("order list (customer)",
+            [get("/api/orders/orders/", i, Authorization=f"Bearer {tokens[i % len(tokens)]}") for i in range(len(tokens))],
+            note=f"{len(tokens)} customers with {data['heavy_orders']} orders each, first page of 20")
+
+    # 6. Order create: 20 concurrent clients, each a real customer, products with plenty of stock, no unit_price.
+    creates = []
+    for i in range(len(data["buy"])):
+        custom_url, product_id = data["buy"][i]
+        token = data["buyer_tokens"][i % len(data["buyer_tokens"])]
+        body = json.dumps({
+            "entrepreneur_custom_url": custom_url,
+            "items": [{"product_id": product_id, "quantity": 1}],
+            "shipping_address": {"full_name": "Ngozi Eze", "phone": "08031234567", "address": "3 Awolowo Road, Ikoyi",
+                                 "city": "Lagos", "state": "Lagos"},
+            "source_channel": "whatsapp",
+        })
+        creates.append(("POST", "/api/orders/orders/",
+                        client(i, Authorization=f"Bearer {token}", **{"Content-Type": "application/json"}), body))
+    measure("order create", creates, connections=20,
+            note="20 concurrent clients, 20 customers' JWTs, 200 stores/products, server-side prices")
+
+    # 7. Paystack webhook: signed charge.success for distinct pending transactions, verified against the stub.
+    stub.amounts.update(data["references"])
+    hooks = []
+    for i, (reference, kobo) in enumerate(data["references"].items()):
+        body = json.dumps({"event": "charge.success", "data": {
+            "id": 5_000_000 + i, "reference": reference, "amount": kobo, "currency": "NGN", "status": "success"}},
+            separators=(",", ":"))
+        signature = hmac.new(PAYSTACK_SECRET.encode(), body.encode(), hashlib.sha512).hexdigest()
+        hooks.append(("POST", "/api/payments/webhooks/paystack/",
+                      client(i, **{"Content-Type": "application/json", "X-Paystack-Signature": signature}), body))
+    result = measure("Paystack webhook", hooks)
+    if result:
+        result["note"] = (f"distinct pending transactions, verify API stubbed on loopback ({stub.calls} verify calls)"
+                          if result["requests"] <= len(hooks)
+                          else f"WARNING: {result['requests'] - len(hooks)} deliveries were duplicates")
+    return results
+
+
+# --------------------------------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")).split()[1])
+        memory = f", {kb / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    system = f"{platform.system()} {platform.release()}"
+    return f"nproc {len(os.sched_getaffinity(0))}, {cpu}{memory}, {system}"
+
+
+def table(results: list[dict]) -> str:
+    trivial = results[0]["rps"] or 1.0
+    lines = [
+        "| scenario | conns | requests | req/s | p50 ms | p99 ms | errors | vs trivial | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        lines.append(f"| {r['scenario']} | {r['connections']} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
+                     f"{r['p99_ms']:.1f} | {r['errors']} | {r['rps'] / trivial:.0%} | {r['note']} |")
+    return "\n".join(lines)
+
+
+def verdict(results: list[dict]) -> list[str]:
+    by_name = {r["scenario"]: r for r in results}
+    trivial = results[0]["rps"] or 1.0
+    lines = []
+    cached = by_name.get("public storefront (cached)")
+    if cached:
+        lines.append(f"- public storefront (cached) at {cached['rps'] / trivial:.0%} of the trivial endpoint "
+                     f"(needs ≥ 50%): {'PASS' if cached['rps'] >= 0.5 * trivial else 'FAIL'}")
+    create = by_name.get("order create")
+    if create:
+        ok = create["errors"] == 0 and create["p99_ms"] < 500
+        lines.append(f"- order create: {create['errors']} errors, p99 {create['p99_ms']:.0f} ms at 20 clients "
+                     f"(needs 0 and < 500 ms): {'PASS' if ok else 'FAIL'}")
+    return lines
+
+
+def update_readme(text: str) -> None:
+    start, end = "<!-- bench-results:start -->", "<!-- bench-results:end -->"
+    content = README.read_text()
+    if start in content and end in content:
+        before, rest = content.split(start, 1)
+        _, after = rest.split(end, 1)
+        README.write_text(f"{before}{start}\n{text}\n{end}{after}")
+        log(f"results written to {README}")
+
+
+# --------------------------------------------------------------------------------------------------
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", action="store_true", help="a small dataset and 5 s scenarios (quick check)")
+    for key in SIZES["full"]:
+        parser.add_argument(f"--{key.replace('_', '-')}", type=int, help=f"default {SIZES['full'][key]} "
+                                                                          f"({SIZES['small'][key]} with --small)")
+    parser.add_argument("--duration", type=int, help="seconds per scenario (default 15; 5 with --small)")
+    parser.add_argument("--connections", type=int, default=20, help="concurrent connections for the GET scenarios")
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py, 2 × cores + 1)")
+    parser.add_argument("--threads", type=int, help="gunicorn threads per worker (default: gunicorn.conf.py)")
+    parser.add_argument("--admin-db-url", default=os.environ.get("BENCH_ADMIN_DB_URL",
+                                                                 "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--db-name", default="payjaro_bench")
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    parser.add_argument("--keep-db", action="store_true", help="leave the database for inspection")
+    parser.add_argument("--update-readme", action="store_true", help="write the results table into bench/README.md")
+    parser.add_argument("--only", nargs="*", help="run only scenarios whose name contains one of these words "
+                                                   "(the trivial endpoint always runs); for profiling")
+    parser.add_argument("--seed", type=int, default=20250101, help="random seed of the dataset")
+    args = parser.parse_args()
+    args.secret_key = secrets.token_urlsafe(50)
+    profile = "small" if args.small else "full"
+    sizes = {key: getattr(args, key) or default for key, default in SIZES[profile].items()}
+    args.duration = args.duration or (5 if args.small else 15)
+
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install wrk (make bench does it)", file=sys.stderr)
+        return 2
+    if not args.redis_url.startswith("redis://127.0.0.1") and not args.redis_url.startswith("redis://localhost"):
+        print("--redis-url must be on loopback", file=sys.stderr)
+        return 2
+
+    stub = PaystackStub()
+    stub.start()
+    env = production_env(args, stub.port)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+
+    gunicorn = None
+    workdir = Path(tempfile.mkdtemp(prefix="payjaro-bench-"))
+    started = datetime.now(UTC)
+    try:
+        log(f"fresh database {args.db_name}; sizes {sizes}")
+        create_database(args)
+        import django
+
+        django.setup()
+        from django.core.cache import cache
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+        cache.clear()  # the bench's own Redis database
+        data = seed(sizes, random.Random(args.seed))
+        from django.db import connections
+
+        connections.close_all()
+
+        gunicorn_log = args.gunicorn_log = workdir / "gunicorn.log"
+        with open(gunicorn_log, "wb") as output:
+            gunicorn = subprocess.Popen(
+                [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", "payjaro_project.wsgi:application"],
+                cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        wait_healthy(args.port, gunicorn)
+        log(f"gunicorn up on {HOST}:{args.port} (log: {gunicorn_log})")
+
+        from django.db.models import Count
+        from django.utils import timezone
+
+        from orders.models import Order
+        from payments.models import Transaction
+
+        load_started = timezone.now()
+        results = scenarios(args, data, args.port, workdir, stub)
+
+        statuses = dict(Transaction.objects.filter(transaction_id__startswith="bench-")
+                        .values_list("status").annotate(n=Count("id")).order_by())
+        created = Order.objects.filter(created_at__gte=load_started).count()
+        import runpy
+
+        conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+        header = (f"Run {started:%Y-%m-%d %H:%M} UTC on {machine()}; gunicorn.conf.py: {conf['workers']} "
+                  f"{conf['worker_class']} workers × {conf['threads']} thread(s); "
+                  f"dataset {sizes}; {args.duration} s per scenario, wrk -t{args.wrk_threads}.")
+        text = "\n".join([header, "", table(results), "", *verdict(results), "",
+                          f"After the run: webhook transactions by status {statuses}; orders created under load {created}."])
+        print()
+        print(text)
+        if args.update_readme:
+            update_readme(text)
+        return 0
+    finally:
+        if gunicorn is not None and gunicorn.poll() is None:
+            os.killpg(gunicorn.pid, signal.SIGTERM)  # the process group we started, nothing else
+            try:
+                gunicorn.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(gunicorn.pid, signal.SIGKILL)
+                gunicorn.wait(timeout=10)
+        stub.stop()
+        try:
+            from django.core.cache import cache
+
+            cache.clear()
+        except Exception as exc:  # noqa: BLE001 — best-effort cleanup
+            log(f"could not flush the bench Redis database: {exc}")
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: BLE001
+            pass
+        if not args.keep_db:
+            drop_database(args)
+        shutil.rmtree(workdir, ignore_errors=True) if not args.keep_db else log(f"kept {workdir}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""Caching of public reads (storefront pages, the catalog) in the default cache (Redis in production).
+
+Invalidation is by *version tokens*, not by deleting keys. Every cached entry is tagged with the
+token of each scope it was built from; a change to the data gives those scopes a new random token,
+so the entry no longer matches and is rebuilt from the database on the next read:
+
+* ``catalog`` — the whole catalog API (products, variations, images, categories, suppliers);
+* ``public`` — every public storefront page (categories: their names show on product cards);
+* ``entrepreneur:<id>`` — one entrepreneur's public profile;
+* ``storefront:<id>`` — one storefront, its listings and the products (price, stock, images) it sells.
+
+Tokens are read *before* the data is read from the database and bumped both when the write happens
+and again after it commits (``transaction.on_commit``), so a reader racing a writer can only ever
+store an entry under a token that is already stale. A lost token (eviction, Redis flush) is replaced
+by a new random one, which misses: nothing can resurrect an old entry. Entries also expire after
+``PUBLIC_CACHE_SECONDS`` (default 300) as a last resort.
+
+Order creation never reads this cache: prices and stock are always read from the database there.
+Writes that fire no model signals (queryset ``.update()``, ``bulk_create``) call
+``invalidate_products`` / ``invalidate_catalog`` themselves.
+"""
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse
+from rest_framework.renderers import JSONRenderer
+
+logger = logging.getLogger(__name__)
+
+CATALOG = "v:catalog"
+PUBLIC = "v:public"
+
+
+def entrepreneur_scope(entrepreneur_id: int) -> str:
+    return f"v:entrepreneur:{entrepreneur_id}"
+
+
+def storefront_scope(storefront_id: int) -> str:
+    return f"v:storefront:{storefront_id}"
+
+
+def cache_timeout() -> int:
+    return int(getattr(settings, "PUBLIC_CACHE_SECONDS", 300))
+
+
+def caching_enabled() -> bool:
+    return cache_timeout() > 0
+
+
+def _new_token() -> str:
+    return secrets.token_hex(8)
+
+
+# --- Reading ----------------------------------------------------------------------------------------
+
+def current_tokens(scopes: Iterable[str], *, known: dict | None = None) -> dict[str, str]:
+    """The current token of every scope (``known`` = tokens already fetched), creating missing ones."""
+    scopes = list(dict.fromkeys(scopes))
+    tokens = {scope: known[scope] for scope in scopes if known and known.get(scope)}
+    wanted = [scope for scope in scopes if scope not in tokens]
+    if wanted:
+        tokens.update(cache.get_many(wanted))
+    for scope in scopes:
+        if scope not in tokens:
+            token = _new_token()
+            # add() so that two first readers agree on one token; the loser reads the winner's.
+            if not cache.add(scope, token, timeout=None):
+                token = cache.get(scope) or token
+            tokens[scope] = token
+    return tokens
+
+
+def lookup(key: str, *, also: Iterable[str] = ()) -> tuple[Any | None, dict]:
+    """``(value, fetched)``: the value cached under ``key`` if all its tokens are current, else ``None``.
+
+    ``also`` are further keys (global scopes, aliases) fetched in the same round trip and returned in
+    ``fetched`` for the caller. A hit costs at most two cache round trips and no database query.
+    A cache that is down is a miss, never an error.
+    """
+    try:
+        fetched = cache.get_many([key, *also])
+        entry = fetched.get(key)
+        if entry is None:
+            return None, fetched
+        tags = entry["tags"]
+        missing = [scope for scope in tags if scope not in fetched]
+        if missing:
+            fetched.update(cache.get_many(missing))
+        if all(fetched.get(scope) == token for scope, token in tags.items()):
+            return entry["value"], fetched
+        return None, fetched
+    except Exception:  # noqa: BLE001 — a cache outage degrades to database reads; logged, never a 500
+        logger.exception("cache lookup failed for %s", key)
+        return None, {}
+
+
+def store(key: str, value: Any, *, tags: dict[str, str]) -> None:
+    """Cache ``value`` under ``key``, tagged with the tokens read before its data was read."""
+    try:
+        cache.set(key, {"tags": dict(tags), "value": value}, cache_timeout())
+    except Exception:  # noqa: BLE001 — a cache outage must not fail the request that could not be cached
+        logger.exception("cache store failed for %s", key)
+
+
+def safe_tokens(scopes: Iterable[str], *, known: dict | None = None) -> dict[str, str] | None:
+    """``current_tokens`` that answers ``None`` (do not cache) when the cache is down."""
+    try:
+        return current_tokens(scopes, known=known)
+    except Exception:  # noqa: BLE001 — see lookup()
+        logger.exception("cache token read failed")
+        return None
+
+
+def key_for(*parts: Any) -> str:
+    """A short cache key from request-derived parts (hashed: hosts and queries can be long)."""
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()[:32]
+    return f"c:{parts[0]}:{digest}"
+
+
+# --- Invalidation -----------------------------------------------------------------------------------
+
+def _set_new_tokens(scopes: list[str]) -> None:
+    try:
+        cache.set_many({scope: _new_token() for scope in scopes}, timeout=None)
+    except Exception:  # noqa: BLE001 — the entries still expire after cache_timeout()
+        logger.exception("cache invalidation failed for %s", scopes)
+
+
+def bump(*scopes: str) -> None:
+    """Give the scopes new tokens now and again once the current transaction commits."""
+    scopes_list = [scope for scope in dict.fromkeys(scopes) if scope]
+    if not scopes_list:
+        return
+    _set_new_tokens(scopes_list)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _set_new_tokens(scopes_list), robust=True)
+
+
+def _storefront_scopes_for(*, product_ids: Iterable[int] = (), supplier_id: int | None = None) -> list[str]:
+    """Scopes of every storefront that lists one of these products (or any product of the supplier)."""
+    from social.models import StoreProduct  # core must not import app models at import time
+
+    listings = StoreProduct.objects.all()
+    if supplier_id is not None:
+        listings = listings.filter(product__supplier_id=supplier_id)
+    else:
+        ids = [pk for pk in set(product_ids) if pk is not None]
+        if not ids:
+            return []
+        listings = listings.filter(product_id__in=ids)
+    return [storefront_scope(pk) for pk in listings.order_by().values_list("storefront_id", flat=True).distinct()]
+
+
+def invalidate_catalog() -> None:
+    """The catalog changed in a way no model signal reports (e.g. ``bulk_create`` of products)."""
+    bump(CATALOG)
+
+
+def invalidate_products(product_ids: Iterable[int]) -> None:
+    """Products (their stock, price, images, variations) changed: the catalog and every store selling them."""
+    bump(CATALOG, *_storefront_scopes_for(product_ids=product_ids))
+
+
+def invalidate_products_on_commit(product_ids: Iterable[int]) -> None:
+    """For writes that fire no signals (``queryset.update()``): invalidate once the transaction commits,
+    so nothing extra runs while the writer holds its row locks."""
+    ids = list(product_ids)
+
+    def run() -> None:
+        try:
+            invalidate_products(ids)
+        except Exception:  # noqa: BLE001 — the write has committed; a failed invalidation is logged
+            logger.exception("cache invalidation failed for products %s", ids)
+
+    transaction.on_commit(run, robust=True)
+
+
+# --- Signal receivers (connected from public.apps.PublicConfig.ready) ------------------------------
+
+def _on_entrepreneur(sender, instance, **kwargs) -> None:
+    bump(entrepreneur_scope(instance.pk))
+
+
+def _on_storefront(sender, instance, **kwargs) -> None:
+    bump(storefront_scope(instance.pk), entrepreneur_scope(instance.entrepreneur_id))
+
+
+def _on_store_product(sender, instance, **kwargs) -> None:
+    bump(storefront_scope(instance.storefront_id))
+
+
+def _on_product(sender, instance, created=False, **kwargs) -> None:
+    if created:  # nothing lists a brand-new product yet
+        bump(CATALOG)
+    else:
+        invalidate_products([instance.pk])
+
+
+def _on_product_part(sender, instance, **kwargs) -> None:
+    invalidate_products([instance.product_id])
+
+
+def _on_category(sender, instance, **kwargs) -> None:
+    bump(CATALOG, PUBLIC)
+
+
+def _on_supplier(sender, instance, created=False, **kwargs) -> None:
+    if created:
+        bump(CATALOG)
+    else:
+        bump(CATALOG, *_storefront_scopes_for(supplier_id=instance.pk))
+
+
+_RECEIVERS: list[tuple[str, Callable]] = [
+    ("entrepreneurs.EntrepreneurProfile", _on_entrepreneur),
+    ("social.EntrepreneurStorefront", _on_storefront),
+    ("social.StoreProduct", _on_store_product),
+    ("products.Product", _on_product),
+    ("products.ProductVariation", _on_product_part),
+    ("products.ProductImage", _on_product_part),
+    ("products.Category", _on_category),
+    ("suppliers.SupplierProfile", _on_supplier),
+]
+
+
+def connect_invalidation() -> None:
+    for sender, receiver in _RECEIVERS:
+        uid = f"core.cache:{sender}"
+        post_save.connect(receiver, sender=sender, dispatch_uid=uid + ":save", weak=False)
+        post_delete.connect(receiver, sender=sender, dispatch_uid=uid + ":delete", weak=False)
+
+
+# --- Caching a DRF read ----------------------------------------------------------------------------
+
+def cached_api_read(*, name: str, scopes: Iterable[str] = (CATALOG,), skip: Callable | None = None):
+    """Cache a DRF view method's 200 JSON response per full URL (path + sorted query) and host.
+
+    Only ``GET`` with the JSON renderer is cached; ``skip(view, request)`` true bypasses the cache
+    (e.g. admins, who see more). The body is cached rendered, so a hit costs no database query.
+    """
+    scopes = tuple(scopes)
+
+    def decorator(method):
+        @wraps(method)
+        def wrapper(view, request, *args, **kwargs):
+            renderer = getattr(request, "accepted_renderer", None)
+            if (request.method != "GET" or not caching_enabled() or getattr(renderer, "format", "") != "json"
+                    or (skip is not None and skip(view, request))):
+                return method(view, request, *args, **kwargs)
+            query = sorted(request.query_params.lists())
+            key = key_for(name, request.build_absolute_uri(request.path), query)
+            body, fetched = lookup(key, also=scopes)
+            if body is not None:
+                return HttpResponse(body, content_type="application/json")
+            tokens = safe_tokens(scopes, known=fetched)
+            response = method(view, request, *args, **kwargs)
+            if response.status_code == 200 and tokens is not None:
+                body = JSONRenderer().render(response.data)
+                store(key, body, tags=tokens)
+                return HttpResponse(body, content_type="application/json")
+            return response
+
+        return wrapper
+
+    return decorator
