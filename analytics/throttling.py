@@ -1,6 +1,7 @@
 """The "tracking" throttle scope: per client, counted in the shared cache (Redis when configured)."""
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
+
+from core.throttling import ScopedRateThrottle
 
 from .services import client_ip
 

@@ -4,11 +4,11 @@ from drf_yasg.utils import swagger_auto_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.errors import NotFound
 from core.permissions import IsAdmin, IsEntrepreneur, is_admin
+from core.throttling import ScopedRateThrottle
 
 from . import selectors, services, webhooks
 from .models import Provider

@@ -9,7 +9,6 @@ from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
@@ -17,6 +16,7 @@ from analytics.services import event_record
 from core.errors import NotFound, ValidationFailed
 from core.money import quantize
 from core.pagination import StandardPagination
+from core.throttling import AnonRateThrottle
 from entrepreneurs.models import EntrepreneurProfile
 from entrepreneurs.serializers import PublicEntrepreneurSerializer
 from products.models import Product

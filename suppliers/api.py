@@ -10,11 +10,11 @@ from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from core.errors import PayloadTooLarge, ValidationFailed
 from core.permissions import IsAdmin, IsSupplier, IsVerifiedSupplier, is_admin
+from core.throttling import ScopedRateThrottle
 from products import services as product_services
 from products.filters import SupplierProductFilter
 from products.models import Product

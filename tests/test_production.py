@@ -17,8 +17,9 @@ import yaml
 from django.test import override_settings
 from django.urls import resolve
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, SimpleRateThrottle
 
+from core import throttling
 from core.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,7 +184,7 @@ def test_production_settings_values():
     assert values["NUM_PROXIES"] == 1
     assert values["USE_X_FORWARDED_FOR"] is True
     assert values["THROTTLE_CLASSES"] == [
-        "rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle", "core.throttling.UserRateThrottle",
     ]
     assert set(values["THROTTLE_RATES"]) == {"anon", "user", "auth", "token_refresh", "tracking", "webhooks"}
     assert values["PUBLIC_BASE_URL"] == "https://api.payjaro.ng"
@@ -221,7 +222,7 @@ def test_logs_are_json_lines_on_stdout():
 def test_default_rates_and_scopes():
     rates = api_settings.DEFAULT_THROTTLE_RATES
     assert set(rates) >= {"anon", "user", "auth", "token_refresh", "tracking", "webhooks"}
-    assert api_settings.DEFAULT_THROTTLE_CLASSES == [AnonRateThrottle, UserRateThrottle]
+    assert api_settings.DEFAULT_THROTTLE_CLASSES == [throttling.AnonRateThrottle, throttling.UserRateThrottle]
 
 
 def _login(client, username, password, **extra):
@@ -389,3 +390,21 @@ def test_dockerfile_is_multistage_non_root_with_healthcheck():
     assert "collectstatic" in final
     assert re.search(r"^HEALTHCHECK .*scripts/healthcheck\.py", final, re.M)
     assert re.search(r'^CMD \["gunicorn", "--config", "gunicorn.conf.py"', final, re.M)
+
+
+@pytest.mark.django_db
+def test_throttles_fail_open_when_the_cache_is_down(api_client, monkeypatch):
+    """Redis unreachable: throttled endpoints keep answering (no 500); /health/ says the cache is down."""
+    from django.core.cache import cache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def down(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    user = UserFactory()
+    monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    assert _login(api_client, user.username, DEFAULT_PASSWORD).status_code == 200
+    assert api_client.post("/api/users/token/refresh/", {"refresh": "x"}, format="json").status_code == 401
+    assert api_client.get("/health/").status_code == 503

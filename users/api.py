@@ -2,13 +2,13 @@ from django.contrib.auth.models import update_last_login
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from core.errors import NotAuthenticated
+from core.throttling import ScopedRateThrottle
 
 from .serializers import (
     LoginSerializer,

@@ -158,8 +158,8 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
     ],
     # Counted in the default cache (Redis in production, shared by every gunicorn worker). Per client address
     # (NUM_PROXIES hops of X-Forwarded-For trusted). "auth" = login + register; token refresh has its own scope
