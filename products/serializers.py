@@ -69,12 +69,6 @@ class ProductVariationSerializer(serializers.ModelSerializer):
         extra_kwargs = {"sku": {"validators": [], "required": False}, "name": {"required": False},
                         "attributes": {"required": False}, "is_active": {"required": False}}
 
-    def validate_sku(self, value):
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
-
     def validate_attributes(self, value):
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be an object, e.g. {\"size\": \"M\"}.")
@@ -150,16 +144,8 @@ class SupplierProductSerializer(ProductSerializer):
         data["variations"] = ProductVariationSerializer(_variations(instance), many=True).data
         return data
 
-    def validate_name(self, value):
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
-
     def validate_sku(self, value):
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
+        # CharField has already trimmed the value and refused a blank one.
         taken = Product.objects.filter(sku__iexact=value)
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)
@@ -257,18 +243,6 @@ class BulkRowSerializer(serializers.Serializer):
                     if key and not (isinstance(value, str) and value.strip() == "" and key not in ("name", "sku"))}
         return super().to_internal_value(data)
 
-    def validate_name(self, value):
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
-
-    def validate_sku(self, value):
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
-
 class BulkUploadJSONSerializer(serializers.Serializer):
     products = serializers.ListField(child=serializers.DictField(), help_text="At most 1,000 product rows.")
 
@@ -294,12 +268,6 @@ class CategoryWriteSerializer(serializers.ModelSerializer):
         model = Category
         fields = ["id", "name", "slug", "parent", "description", "is_active"]
         read_only_fields = ["id"]
-
-    def validate_name(self, value):
-        value = value.strip()
-        if not value:
-            raise serializers.ValidationError("This field may not be blank.")
-        return value
 
     def validate(self, attrs):
         slug = attrs.get("slug")
