@@ -182,23 +182,6 @@ class SupplierOrderItemSerializer(serializers.Serializer):
     base_price = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class SupplierOrderSerializer(serializers.Serializer):
-    """What a supplier needs to fulfil an order: the lines at base price, where to ship, status."""
-
-    id = serializers.IntegerField()
-    order_id = serializers.CharField()
-    status = serializers.CharField()
-    payment_status = serializers.CharField()
-    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
-    total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    shipping_address = serializers.JSONField()
-    tracking_number = serializers.CharField()
-    notes = serializers.CharField()
-    items = SupplierOrderItemSerializer(many=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-
 class DashboardRecentOrderSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     order_id = serializers.CharField()
@@ -207,6 +190,17 @@ class DashboardRecentOrderSerializer(serializers.Serializer):
     subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
     total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     created_at = serializers.DateTimeField()
+
+
+class SupplierOrderSerializer(DashboardRecentOrderSerializer):
+    """What a supplier needs to fulfil an order: the dashboard's summary plus the lines at base price,
+    where to ship, and the tracking number."""
+
+    shipping_address = serializers.JSONField()
+    tracking_number = serializers.CharField()
+    notes = serializers.CharField()
+    items = SupplierOrderItemSerializer(many=True)
+    updated_at = serializers.DateTimeField()
 
 
 class DashboardTopProductSerializer(serializers.Serializer):
