@@ -176,3 +176,37 @@ class EntrepreneurMetricsSerializer(_MetricsSerializer):
 
 class SupplierMetricsSerializer(_MetricsSerializer):
     total_base_sales = serializers.DecimalField(**_MONEY, help_text="Σ subtotal (base prices) of the paid orders")
+
+
+# --- the supplier dashboard (analytics.supplier_dashboard) ------------------------------------------
+
+class DashboardRecentOrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_id = serializers.CharField()
+    status = serializers.CharField()
+    payment_status = serializers.CharField()
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    created_at = serializers.DateTimeField()
+
+
+class DashboardTopProductSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    name = serializers.CharField()
+    sku = serializers.CharField()
+    quantity_sold = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class SupplierDashboardSerializer(serializers.Serializer):
+    total_products = serializers.IntegerField()
+    active_products = serializers.IntegerField()
+    total_orders = serializers.IntegerField()
+    total_revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
+    pending_orders = serializers.IntegerField()
+    completed_orders = serializers.IntegerField()
+    orders_by_status = serializers.DictField(child=serializers.IntegerField())
+    recent_orders = DashboardRecentOrderSerializer(many=True)
+    top_products = DashboardTopProductSerializer(many=True)
+    verification_status = serializers.CharField()
+    performance_rating = serializers.DecimalField(max_digits=3, decimal_places=2)

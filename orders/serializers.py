@@ -135,3 +135,25 @@ class OrderSerializer(serializers.ModelSerializer):
 class OrderStatusUpdateResponseSerializer(serializers.Serializer):
     message = serializers.CharField()
     order = OrderSerializer()
+
+
+class SupplierOrderItemSerializer(serializers.ModelSerializer):
+    """A line as its supplier sees it: what to pack, at the supplier's base price (SPEC §5)."""
+
+    product_id = serializers.IntegerField(read_only=True)
+    variation_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = OrderItem
+        fields = ["id", "product_id", "variation_id", "product_name", "product_sku", "quantity", "base_price"]
+        read_only_fields = fields
+
+
+class SupplierOrderSerializer(OrderSerializer):
+    """An order as its supplier sees it (SPEC §5): base prices, never the entrepreneur's markup or commission."""
+
+    items = SupplierOrderItemSerializer(many=True, read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [name for name in OrderSerializer.Meta.fields if name not in ("markup_amount", "commission_amount")]
+        read_only_fields = fields

@@ -307,7 +307,7 @@ def test_dashboard_query_count_does_not_grow_with_orders(auth_client, django_ass
 
 
 def test_dashboard_selector_is_reusable():
-    from suppliers.selectors import supplier_dashboard
+    from analytics.supplier_dashboard import supplier_dashboard
 
     me = SupplierFactory()
     data = supplier_dashboard(supplier=me)
