@@ -5,15 +5,15 @@ from urllib.parse import urlsplit
 from rest_framework import serializers
 
 from entrepreneurs.models import EntrepreneurProfile
-from orders.models import SourceChannel
 from products.models import Product
+from social.channels import ShareChannel
 
 from .models import AnalyticsEvent
 from .selectors import MAX_DAYS, MIN_DAYS
 
 MAX_METADATA_BYTES = 2048
 # The guide's clients say "twitter"; the channel is called "x" everywhere else.
-CHANNEL_ALIASES = {"twitter": SourceChannel.X}
+CHANNEL_ALIASES = {"twitter": ShareChannel.X}
 # Events that are about a product and make no sense without one.
 PRODUCT_EVENTS = {
     AnalyticsEvent.EventType.PRODUCT_VIEW, AnalyticsEvent.EventType.PRODUCT_SHARE, AnalyticsEvent.EventType.ADD_TO_CART,
@@ -85,7 +85,7 @@ class TrackEventSerializer(_TargetSerializer):
 
 class TrackClickSerializer(_TargetSerializer):
     channel = serializers.CharField(required=False, max_length=20,
-                                    help_text="Share channel: " + ", ".join(SourceChannel.values) + " (alias: src, platform).")
+                                    help_text="Share channel: " + ", ".join(ShareChannel.values) + " (alias: src, platform).")
     src = serializers.CharField(required=False, max_length=20, write_only=True)
     platform = serializers.CharField(required=False, max_length=20, write_only=True)
     url = serializers.CharField(required=False, max_length=500, allow_blank=True, validators=[_validate_link_url],
@@ -99,9 +99,9 @@ class TrackClickSerializer(_TargetSerializer):
         if not raw:
             raise serializers.ValidationError({"channel": ["This field is required."]})
         channel = CHANNEL_ALIASES.get(raw.strip().lower(), raw.strip().lower())
-        if channel not in SourceChannel.values:
+        if channel not in ShareChannel.values:
             raise serializers.ValidationError(
-                {"channel": [f"Unknown channel {raw!r}; one of {', '.join(SourceChannel.values)}."]}
+                {"channel": [f"Unknown channel {raw!r}; one of {', '.join(ShareChannel.values)}."]}
             )
         attrs = super().validate(attrs)
         metadata = {"channel": str(channel), "url": attrs.pop("url", "") or ""}

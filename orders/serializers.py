@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
-from .models import Order, OrderItem, OrderStatus, OrderStatusHistory, SourceChannel
+from social.channels import ShareChannel
+
+from .models import Order, OrderItem, OrderStatus, OrderStatusHistory
 from .services import MAX_LINE_QUANTITY, MAX_NOTES_LENGTH, MAX_ORDER_LINES
 from .shipping import NIGERIAN_STATES
 
@@ -34,7 +36,7 @@ class OrderCreateSerializer(serializers.Serializer):
     shipping_address = ShippingAddressSerializer()
     notes = serializers.CharField(max_length=MAX_NOTES_LENGTH, required=False, allow_blank=True, default="")
     source_channel = serializers.ChoiceField(
-        choices=SourceChannel.values, required=False, allow_blank=True, default="",
+        choices=ShareChannel.values, required=False, allow_blank=True, default="",
         help_text="The share-link channel (`src`) that brought the customer.",
     )
 

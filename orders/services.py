@@ -10,12 +10,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.dates import LAGOS
 from core.errors import (
     ApplicationError,
     Conflict,
@@ -44,7 +44,6 @@ MAX_ORDER_LINES = 50
 MAX_LINE_QUANTITY = 10_000
 MAX_NOTES_LENGTH = 1000
 ORDER_ID_ATTEMPTS = 5
-LAGOS = ZoneInfo("Africa/Lagos")
 
 # Statuses that put the reserved units back on the shelf (once per order: see Order.stock_released_at).
 RESTOCK_STATUSES = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})
