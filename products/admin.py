@@ -102,19 +102,19 @@ class ProductAdmin(StockAdminMixin, admin.ModelAdmin):
         for obj, changed in formset.changed_objects:
             obj.save(update_fields=[*changed, "updated_at"])
 
+    def _set_active(self, request, queryset, active: bool) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        updated = queryset.update(is_active=active)
+        invalidate_products(ids)  # .update() sends no signals (core.cache)
+        self.message_user(request, f"{updated} product(s) {'activated' if active else 'deactivated'}.")
+
     @admin.action(description="Deactivate selected products (hidden from catalog and storefronts)")
     def deactivate_products(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        updated = queryset.update(is_active=False)
-        invalidate_products(ids)  # .update() sends no signals (core.cache)
-        self.message_user(request, f"{updated} product(s) deactivated.")
+        self._set_active(request, queryset, False)
 
     @admin.action(description="Activate selected products")
     def activate_products(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        updated = queryset.update(is_active=True)
-        invalidate_products(ids)  # .update() sends no signals (core.cache)
-        self.message_user(request, f"{updated} product(s) activated.")
+        self._set_active(request, queryset, True)
 
 
 @admin.register(ProductVariation)
