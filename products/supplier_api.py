@@ -62,7 +62,7 @@ class SupplierProductViewSet(viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         product = services.product_create(supplier=self._supplier(), data=dict(serializer.validated_data),
-                                                  actor=request.user)
+                                          actor=request.user)
         return self._output(product.pk, status_code=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -71,7 +71,7 @@ class SupplierProductViewSet(viewsets.ModelViewSet):
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         services.product_update(supplier=self._supplier(), product_id=instance.pk,
-                                        data=dict(serializer.validated_data), actor=request.user)
+                                data=dict(serializer.validated_data), actor=request.user)
         return self._output(instance.pk)
 
     @swagger_auto_schema(responses={204: "Deactivated"})
@@ -144,7 +144,7 @@ class MyProductsView(ListAPIView):
     """Your products, active and inactive (`?is_active=`, `?category=`, `?in_stock=`), paginated.
 
     Served at `/api/suppliers/profiles/my_products/` (SPEC §4); unlike the CRUD routes it is open to
-    suppliers still awaiting verification, so they can prepare their catalog.
+    every supplier account, so a pending or rejected supplier still sees what it has listed.
     """
 
     serializer_class = SupplierProductSerializer
