@@ -52,10 +52,16 @@ class OrderPricing:
     total_amount: Decimal
 
 
+def shopper_unit_price(*, selling_price, price_modifier=ZERO) -> Decimal:
+    """What a shopper pays for one unit (store pages, orders): the store's selling price plus the variation's
+    modifier, to the kobo."""
+    return quantize(to_decimal(selling_price) + to_decimal(price_modifier or ZERO))
+
+
 def unit_prices(*, product_base_price, selling_price, price_modifier=ZERO) -> tuple[Decimal, Decimal]:
     """``(base, unit_price)`` for one unit, both to the kobo."""
-    modifier = to_decimal(price_modifier or ZERO)
-    return quantize(to_decimal(product_base_price) + modifier), quantize(to_decimal(selling_price) + modifier)
+    base = quantize(to_decimal(product_base_price) + to_decimal(price_modifier or ZERO))
+    return base, shopper_unit_price(selling_price=selling_price, price_modifier=price_modifier)
 
 
 def price_line(line: LineInput, *, commission_rate) -> PricedLine:

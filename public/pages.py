@@ -22,7 +22,7 @@ from core.errors import NotFound
 from core.links import absolute_url, product_url, storefront_url
 from core.thumbnails import PREVIEW_SIZE, derivative_name, make_card, make_derivatives
 from entrepreneurs.models import EntrepreneurProfile
-from orders.pricing import unit_prices
+from orders.pricing import shopper_unit_price
 from products.models import Product
 from social.channels import ShareChannel
 from social.links import share_links
@@ -108,7 +108,7 @@ def _card(store_product, custom_url: str) -> dict:
     return {
         "name": product.name,
         "url": product_url(custom_url, product.slug),
-        "price": store_product.selling_price,
+        "price": shopper_unit_price(selling_price=store_product.selling_price),
         "in_stock": product.stock_quantity > 0,
         "image": picture(_image_name(product), product.name),
     }
@@ -280,8 +280,7 @@ def _product_html(storefront, product_slug: str) -> tuple[bytes, int]:
     url = product_url(store["custom_url"], product.slug)
     variations = []
     for variation in product.active_variations:
-        _, price = unit_prices(product_base_price=product.base_price, selling_price=store_product.selling_price,
-                               price_modifier=variation.price_modifier)
+        price = shopper_unit_price(selling_price=store_product.selling_price, price_modifier=variation.price_modifier)
         variations.append({
             "id": variation.id, "name": variation.name, "price": price,
             "stock": variation.stock_quantity, "in_stock": variation.stock_quantity > 0,
@@ -289,7 +288,7 @@ def _product_html(storefront, product_slug: str) -> tuple[bytes, int]:
     stock = product.stock_quantity
     in_stock = stock > 0 and (not variations or any(v["in_stock"] for v in variations))
     images = [picture(image.image.name, image.alt_text or product.name) for image in product.ordered_images]
-    price = store_product.selling_price
+    price = shopper_unit_price(selling_price=store_product.selling_price)
     whatsapp = whatsapp_number(storefront)
     links = share_links(
         target_url=url, text=f"Check out {product.name} from {entrepreneur.business_name}!",

@@ -2,16 +2,21 @@
 
 Views pass the storefront (or store product) and, in the serializer context, what comes from the
 request: the ``source`` channel (``?src=``) and, for the storefront, the page of products already
-paginated. Prices come from ``orders.pricing``, the one place that decides what a shopper pays.
+paginated. Prices come from ``orders.pricing.shopper_unit_price``, the one rule for what a shopper pays.
 """
 from rest_framework import serializers
 
 from core.links import media_url, product_url, storefront_url
-from core.money import CURRENCY, ZERO
+from core.money import CURRENCY
 from entrepreneurs.serializers import PublicEntrepreneurSerializer
-from orders.pricing import unit_prices
+from orders.pricing import shopper_unit_price
 from social.links import purchase_link
-from social.serializers import PublicProductCardSerializer, PublicStorefrontSerializer, first_image_url
+from social.serializers import (
+    PublicProductCardSerializer,
+    PublicStorefrontSerializer,
+    ShopperProductFieldsMixin,
+    first_image_url,
+)
 
 SHARE_DESCRIPTION_LENGTH = 150
 
@@ -19,12 +24,6 @@ SHARE_DESCRIPTION_LENGTH = 150
 def short_text(text: str, length: int = SHARE_DESCRIPTION_LENGTH) -> str:
     text = (text or "").strip()
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
-
-
-def _unit_price(store_product, modifier=ZERO):
-    """What a shopper pays for one unit: the store's selling price plus the variation's modifier."""
-    return unit_prices(product_base_price=store_product.product.base_price, selling_price=store_product.selling_price,
-                       price_modifier=modifier)[1]
 
 
 # --- the storefront --------------------------------------------------------------------------------
@@ -101,7 +100,8 @@ class ProductPageVariationSerializer(serializers.Serializer):
     in_stock = serializers.SerializerMethodField()
 
     def get_price(self, variation) -> str:
-        return str(_unit_price(self.context["store_product"], variation.price_modifier))
+        return str(shopper_unit_price(selling_price=self.context["store_product"].selling_price,
+                                  price_modifier=variation.price_modifier))
 
     def get_in_stock(self, variation) -> bool:
         return variation.stock_quantity > 0
@@ -116,7 +116,7 @@ class ProductPageImageSerializer(serializers.Serializer):
         return media_url(image.image)
 
 
-class ProductPageProductSerializer(serializers.Serializer):
+class ProductPageProductSerializer(ShopperProductFieldsMixin, serializers.Serializer):
     """A store product as the page shows it. Context: ``custom_url`` of the store."""
 
     id = serializers.IntegerField(source="product.id")
@@ -132,18 +132,8 @@ class ProductPageProductSerializer(serializers.Serializer):
     variations = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
-    def get_category(self, store_product) -> str | None:
-        category = store_product.product.category
-        return category.name if category else None
-
     def get_price(self, store_product) -> str:
-        return str(_unit_price(store_product))
-
-    def get_currency(self, store_product) -> str:
-        return CURRENCY
-
-    def get_in_stock(self, store_product) -> bool:
-        return store_product.product.stock_quantity > 0
+        return str(shopper_unit_price(selling_price=store_product.selling_price))
 
     def get_variations(self, store_product) -> list:
         return _variations(store_product)
@@ -203,6 +193,6 @@ class ProductPageSerializer(serializers.Serializer):
     def get_pricing(self, store_product) -> dict:
         return {
             "currency": CURRENCY,
-            "selling_price": str(_unit_price(store_product)),
+            "selling_price": str(shopper_unit_price(selling_price=store_product.selling_price)),
             "variations": [{"id": v["id"], "name": v["name"], "price": v["price"]} for v in _variations(store_product)],
         }

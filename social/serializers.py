@@ -105,7 +105,21 @@ class StoreProductUpdateSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class PublicProductCardSerializer(serializers.Serializer):
+class ShopperProductFieldsMixin:
+    """What every shopper-facing view of a store product says the same way: category, currency, stock."""
+
+    def get_category(self, obj) -> str | None:
+        category = obj.product.category
+        return category.name if category else None
+
+    def get_currency(self, obj) -> str:
+        return CURRENCY
+
+    def get_in_stock(self, obj) -> bool:
+        return obj.product.stock_quantity > 0
+
+
+class PublicProductCardSerializer(ShopperProductFieldsMixin, serializers.Serializer):
     """A store item as a shopper sees it: the entrepreneur's selling price, never the base price."""
 
     id = serializers.IntegerField(source="product.id")
@@ -120,16 +134,6 @@ class PublicProductCardSerializer(serializers.Serializer):
     image = serializers.SerializerMethodField()
     is_featured = serializers.BooleanField()
     url = serializers.SerializerMethodField()
-
-    def get_category(self, obj) -> str | None:
-        category = obj.product.category
-        return category.name if category else None
-
-    def get_currency(self, obj) -> str:
-        return CURRENCY
-
-    def get_in_stock(self, obj) -> bool:
-        return obj.product.stock_quantity > 0
 
     def get_image(self, obj) -> str | None:
         return first_image_url(obj.product)
