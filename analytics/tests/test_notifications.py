@@ -13,9 +13,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from core.notifications import EVENTS, notify
-from core.tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory
 from payjaro_project.celery import app as celery_app
 from payments.models import PaymentMethod, WithdrawalRequest
+from tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory
 
 from .factories import make_order
 

@@ -6,9 +6,9 @@ from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
 from core import cache as page_cache
-from core.tests.factories import AdminFactory, CategoryFactory, ProductFactory, SupplierFactory, VariationFactory
 from products.models import Product, ProductImage
 from products.services import product_update_inventory
+from tests.factories import AdminFactory, CategoryFactory, ProductFactory, SupplierFactory, VariationFactory
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/products/products/"
@@ -158,7 +158,7 @@ def test_bump_happens_again_after_commit(django_capture_on_commit_callbacks):
 
 
 def test_invalidate_products_bumps_only_the_stores_selling_them():
-    from core.tests.factories import StoreProductFactory
+    from tests.factories import StoreProductFactory
 
     sold = StoreProductFactory()
     other = StoreProductFactory()

@@ -4,8 +4,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from core.tests.factories import AdminFactory
 from orders.models import OrderStatus
+from tests.factories import AdminFactory
 
 from .factories import create_order, make_store
 

@@ -6,7 +6,10 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
-from core.tests.factories import (
+from orders import services
+from orders.models import Order, OrderStatus
+from payments.models import Earnings
+from tests.factories import (
     AdminFactory,
     CustomerFactory,
     EntrepreneurUserFactory,
@@ -15,9 +18,6 @@ from core.tests.factories import (
     SupplierFactory,
     VariationFactory,
 )
-from orders import services
-from orders.models import Order, OrderStatus
-from payments.models import Earnings
 
 from .factories import VALID_ADDRESS, add_variation, create_order, make_store
 

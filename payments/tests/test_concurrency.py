@@ -6,10 +6,10 @@ import pytest
 import responses
 from django.db import connection
 
-from core.tests.factories import EntrepreneurFactory
 from orders.models import Order
 from payments.ledger import ledger_audit
 from payments.models import JournalEntry, Transaction, Wallet, WithdrawalRequest
+from tests.factories import EntrepreneurFactory
 
 from .factories import PAYSTACK, BankMethodFactory, fund_wallet, paystack_charge_success, paystack_sign, paystack_verify_body
 

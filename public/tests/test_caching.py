@@ -6,12 +6,12 @@ from django.core.cache import cache
 
 from analytics.models import AnalyticsEvent
 from core import cache as page_cache
-from core.tests.factories import CategoryFactory, SupplierFactory, VariationFactory
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import VALID_ADDRESS, make_store
 from products.models import ProductImage
 from products.services import product_update_inventory
+from tests.factories import CategoryFactory, SupplierFactory, VariationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +151,7 @@ def test_stale_cached_price_cannot_be_ordered(api_client, auth_client, store):
     store.listing.save()
     assert card(storefront(api_client, store))["price"] == "1600.00"
 
-    from core.tests.factories import CustomerFactory
+    from tests.factories import CustomerFactory
 
     customer = auth_client(CustomerFactory())
     body = {
@@ -173,7 +173,7 @@ def test_stale_cached_price_cannot_be_ordered(api_client, auth_client, store):
 def test_stock_reserved_and_restored_by_orders(api_client, auth_client, store, django_capture_on_commit_callbacks):
     """Orders change stock with UPDATE … (no signals): the service invalidates after commit."""
     assert card(storefront(api_client, store))["stock_quantity"] == 10
-    from core.tests.factories import CustomerFactory
+    from tests.factories import CustomerFactory
 
     buyer = CustomerFactory()
     body = {
@@ -194,7 +194,7 @@ def test_stock_reserved_and_restored_by_orders(api_client, auth_client, store, d
 
 def test_order_stock_invalidation_waits_for_commit(api_client, auth_client, store, django_capture_on_commit_callbacks):
     storefront(api_client, store)
-    from core.tests.factories import CustomerFactory
+    from tests.factories import CustomerFactory
 
     body = {
         "entrepreneur_custom_url": store.custom_url,

@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.tests.factories import (
+from products.models import InventoryAdjustment, Product, ProductVariation
+from tests.factories import (
     AdminFactory,
     CategoryFactory,
     EntrepreneurUserFactory,
@@ -11,7 +12,6 @@ from core.tests.factories import (
     SupplierFactory,
     VariationFactory,
 )
-from products.models import InventoryAdjustment, Product, ProductVariation
 
 from .factories import make_order
 

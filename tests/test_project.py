@@ -10,7 +10,8 @@ from django.core.management import call_command
 from rest_framework.test import APIRequestFactory
 
 from core.permissions import IsAdmin, IsCustomer, IsEntrepreneur, IsSupplier, IsVerifiedSupplier, is_admin
-from core.tests.factories import (
+from suppliers.models import SupplierProfile
+from tests.factories import (
     AdminFactory,
     CustomerFactory,
     EntrepreneurUserFactory,
@@ -18,7 +19,6 @@ from core.tests.factories import (
     SupplierUserFactory,
     UserFactory,
 )
-from suppliers.models import SupplierProfile
 
 
 def test_check_is_clean():
