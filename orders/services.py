@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.cache import invalidate_products_on_commit
 from core.errors import (
     ApplicationError,
     Conflict,
@@ -33,6 +32,7 @@ from core.notifications import notify
 from core.permissions import has_role, is_admin
 from payments import hooks as payment_hooks
 from payments.models import Earnings
+from products.caching import invalidate_products_on_commit
 from products.models import Product, ProductVariation
 from social.models import EntrepreneurStorefront, StoreProduct
 

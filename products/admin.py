@@ -1,7 +1,6 @@
 from django.contrib import admin
 
-from core.cache import invalidate_products
-
+from .caching import invalidate_products
 from .models import Category, InventoryAdjustment, Product, ProductImage, ProductVariation
 
 
@@ -46,14 +45,14 @@ class ProductAdmin(admin.ModelAdmin):
     def deactivate_products(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         updated = queryset.update(is_active=False)
-        invalidate_products(ids)  # .update() sends no signals (core.cache)
+        invalidate_products(ids)  # .update() sends no signals (products/caching.py)
         self.message_user(request, f"{updated} product(s) deactivated.")
 
     @admin.action(description="Activate selected products")
     def activate_products(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         updated = queryset.update(is_active=True)
-        invalidate_products(ids)  # .update() sends no signals (core.cache)
+        invalidate_products(ids)  # .update() sends no signals (products/caching.py)
         self.message_user(request, f"{updated} product(s) activated.")
 
 

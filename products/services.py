@@ -8,10 +8,10 @@ from django.db.models import Count, Max, ProtectedError, Q
 from django.db.models.functions import Lower
 from django.utils.text import slugify
 
-from core.cache import invalidate_catalog, invalidate_products
 from core.errors import Conflict, NotFound, PayloadTooLarge, PermissionDenied, ValidationFailed
 from core.images import PRODUCT_SIZE, delete_stored_file, delete_stored_file_on_commit, process_image, store_image
 
+from .caching import invalidate_catalog, invalidate_products
 from .models import Category, InventoryAdjustment, Product, ProductImage, ProductVariation
 from .selectors import category_descendant_ids
 
@@ -175,7 +175,7 @@ def product_update(*, supplier, product_id: int, data: dict[str, Any], actor=Non
             try:
                 with transaction.atomic():
                     ProductVariation.objects.bulk_create(_new_variations(product, new_items))
-                invalidate_products([product.pk])  # bulk_create sends no signals (core.cache)
+                invalidate_products([product.pk])  # bulk_create sends no signals (products/caching.py)
             except IntegrityError as exc:
                 raise ValidationFailed("variations: A variation SKU is already taken.",
                                        details={"variations": ["A variation SKU is already taken."]}) from exc
@@ -320,7 +320,7 @@ def products_bulk_create(*, supplier, rows: list[Any], row_numbers: list[int] | 
         try:
             with transaction.atomic():
                 products = Product.objects.bulk_create(products)
-            invalidate_catalog()  # bulk_create sends no signals (core.cache)
+            invalidate_catalog()  # bulk_create sends no signals (products/caching.py)
         except IntegrityError as exc:
             raise Conflict("Another upload took some of these SKUs or slugs at the same time; please retry.") from exc
         created = [

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from analytics.services import event_record
 from core.errors import NotFound, ValidationFailed
+from core.links import media_url, product_url, storefront_url
 from core.money import quantize
 from core.pagination import StandardPagination
 from core.throttling import AnonRateThrottle
@@ -30,15 +31,7 @@ from social.selectors import (
 from social.serializers import PublicProductCardSerializer, PublicStorefrontSerializer, first_image_url
 
 from .caching import StorePage, page_key, serve_store_page
-from .links import (
-    SHARE_CHANNELS,
-    media_url,
-    product_url,
-    purchase_link,
-    share_links,
-    storefront_url,
-    with_source,
-)
+from .links import SHARE_CHANNELS, purchase_link, share_links, with_source
 
 SHARE_DESCRIPTION_LENGTH = 150
 

@@ -1,38 +1,12 @@
-"""Absolute public URLs and share links, all on ``settings.PUBLIC_BASE_URL`` (SPEC §8)."""
+"""Share links for every channel, on the public URLs of ``core.links`` (SPEC §8)."""
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
+from core.links import public_base_url
+
 # The channel a link was shared on travels with it as ``?src=`` (SPEC §8).
 SHARE_CHANNELS = ("whatsapp", "facebook", "x", "instagram", "qr", "link")
-
-
-def public_base_url() -> str:
-    return settings.PUBLIC_BASE_URL.rstrip("/")
-
-
-def absolute_url(path_or_url: str) -> str:
-    """``/media/x.jpg`` → ``<PUBLIC_BASE_URL>/media/x.jpg``; absolute URLs (S3) are returned unchanged."""
-    if not path_or_url:
-        return path_or_url
-    if path_or_url.startswith(("http://", "https://", "//")):
-        return path_or_url
-    return f"{public_base_url()}/{path_or_url.lstrip('/')}"
-
-
-def media_url(field_file) -> str | None:
-    """The public URL of a stored file, or None when the field is empty."""
-    if not field_file or not getattr(field_file, "name", ""):
-        return None
-    return absolute_url(field_file.url)
-
-
-def storefront_url(custom_url: str) -> str:
-    return f"{public_base_url()}/{quote(custom_url)}/"
-
-
-def product_url(custom_url: str, product_slug: str) -> str:
-    return f"{public_base_url()}/{quote(custom_url)}/product/{quote(product_slug)}/"
 
 
 def with_source(url: str, channel: str) -> str:

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from public.links import media_url, product_url, storefront_url
+from core.links import media_url, product_url, storefront_url
 
 from .models import EntrepreneurStorefront, StoreProduct
 
