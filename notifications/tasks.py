@@ -4,9 +4,8 @@ import logging
 
 from celery import shared_task
 from django.db import OperationalError as DatabaseOperationalError
-from kombu.exceptions import KombuError
-from redis.exceptions import RedisError
 
+from core.broker import BROKER_ERRORS
 from core.errors import GatewayError
 from notifications.channels import SmsRejected, email_send, sms_configured, sms_send
 from notifications.messages import build_messages
@@ -15,10 +14,6 @@ logger = logging.getLogger(__name__)
 
 # Exponential backoff (1 s, 2 s, 4 s … capped at 10 min, jittered), five retries, then give up with a log line.
 _RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True, "max_retries": 5}
-
-# Errors from publishing a task when the broker is down or unreachable.
-BROKER_ERRORS = (KombuError, RedisError, ConnectionError, TimeoutError)
-
 
 def enqueue_notification(event: str, ids: dict) -> None:
     """The dispatcher ``core.notifications.notify`` calls after commit (registered in ``NotificationsConfig.ready``)."""
