@@ -1,7 +1,7 @@
-"""Absolute public URLs on ``settings.PUBLIC_BASE_URL`` (SPEC §8): media files, storefront and product pages.
+"""Absolute public URLs, all on ``settings.PUBLIC_BASE_URL`` (SPEC §8): media files and a store's pages.
 
-Every app that shows a link to a shopper's page builds it here; the routes themselves are ``public/urls.py``
-and the share links built on them ``public/links.py``.
+Plain string building on the public URL scheme (``/<custom_url>/``, ``/<custom_url>/product/<slug>/``),
+so every app can link to a store without importing the app that serves it.
 """
 from urllib.parse import quote
 

@@ -9,12 +9,13 @@ from rest_framework.views import APIView
 
 from core.cache import cached_api_read
 from core.errors import NotFound
-from core.permissions import IsAdmin, IsVerifiedSupplier, is_admin
+from core.permissions import IsAdmin, is_admin
 
 from . import services
 from .caching import CATALOG
 from .filters import CatalogFilter
 from .models import Category, Product
+from .permissions import IsVerifiedSupplier
 from .selectors import catalog_product_list, category_subtree, category_tree
 from .serializers import (
     CategoryNodeSerializer,

@@ -24,10 +24,11 @@ from core.thumbnails import PREVIEW_SIZE, derivative_name, make_card, make_deriv
 from entrepreneurs.models import EntrepreneurProfile
 from orders.pricing import unit_prices
 from products.models import Product
+from social.channels import ShareChannel
+from social.links import share_links
 from social.selectors import public_featured_store_products, public_store_product_get, public_store_products
 
 from .caching import StorePage, page_key, serve_store_page
-from .links import SHARE_CHANNELS, share_links
 from .negotiation import is_preview_bot
 from .templatetags.shop import naira
 
@@ -45,7 +46,7 @@ HTML_CACHE_CONTROL = f"max-age={getattr(settings, 'PUBLIC_HTML_MAX_AGE', 60)}"
 
 def source_of(request) -> str:
     src = (request.GET.get("src") or "").strip().lower()
-    return src if src in SHARE_CHANNELS else ""
+    return src if src in ShareChannel.values else ""
 
 
 def _short(text: str, length: int = DESCRIPTION_LENGTH) -> str:

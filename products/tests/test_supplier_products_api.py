@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from products.models import InventoryAdjustment, Product, ProductVariation
+from suppliers.tests.factories import make_order
 from tests.factories import (
     AdminFactory,
     CategoryFactory,
@@ -12,8 +13,6 @@ from tests.factories import (
     SupplierFactory,
     VariationFactory,
 )
-
-from .factories import make_order
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/suppliers/products/"

@@ -1,17 +1,16 @@
-"""Share links for every channel, on the public URLs of ``core.links`` (SPEC §8)."""
+"""Share links of a store or product: one per channel, each target tagged with its ``?src=`` (SPEC §8)."""
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
 from core.links import public_base_url
 
-# The channel a link was shared on travels with it as ``?src=`` (SPEC §8).
-SHARE_CHANNELS = ("whatsapp", "facebook", "x", "instagram", "qr", "link")
+from .channels import ShareChannel
 
 
 def with_source(url: str, channel: str) -> str:
     """The URL tagged with the channel it is shared on."""
-    if channel not in SHARE_CHANNELS:
+    if channel not in ShareChannel.values:
         raise ValueError(f"Unknown share channel {channel!r}")
     separator = "&" if "?" in url else "?"
     return f"{url}{separator}{urlencode({'src': channel})}"
@@ -27,7 +26,7 @@ def qr_code_url(custom_url: str, product_slug: str | None = None) -> str:
 def purchase_link(custom_url: str, product_slug: str, source: str = "") -> str:
     """The frontend's order page for this product in this store (the API order call takes the same facts)."""
     params = {"entrepreneur": custom_url, "product": product_slug}
-    if source in SHARE_CHANNELS:
+    if source in ShareChannel.values:
         params["src"] = source
     return f"{settings.FRONTEND_URL.rstrip('/')}/order?{urlencode(params)}"
 
@@ -35,14 +34,14 @@ def purchase_link(custom_url: str, product_slug: str, source: str = "") -> str:
 def share_links(*, target_url: str, text: str, custom_url: str, product_slug: str | None = None,
                 instagram_handle: str = "") -> dict:
     """Links for every channel. Text and URLs are percent-encoded; each target carries its ``src``."""
-    whatsapp_target = with_source(target_url, "whatsapp")
-    instagram_target = with_source(target_url, "instagram")
+    whatsapp_target = with_source(target_url, ShareChannel.WHATSAPP)
+    instagram_target = with_source(target_url, ShareChannel.INSTAGRAM)
     return {
         "whatsapp": "https://wa.me/?text=" + quote(f"{text} {whatsapp_target}", safe=""),
         "facebook": "https://www.facebook.com/sharer/sharer.php?"
-        + urlencode({"u": with_source(target_url, "facebook")}, quote_via=quote),
+        + urlencode({"u": with_source(target_url, ShareChannel.FACEBOOK)}, quote_via=quote),
         "twitter": "https://twitter.com/intent/tweet?"
-        + urlencode({"text": text, "url": with_source(target_url, "x")}, quote_via=quote),
+        + urlencode({"text": text, "url": with_source(target_url, ShareChannel.X)}, quote_via=quote),
         # Instagram has no web share intent: the client copies the link/caption and posts it itself.
         "instagram": {
             "link": instagram_target,
@@ -51,7 +50,7 @@ def share_links(*, target_url: str, text: str, custom_url: str, product_slug: st
             "instructions": "Instagram has no share link: copy the caption (it includes the link) into your "
                             "bio, story link sticker or post.",
         },
-        "copy_link": with_source(target_url, "link"),
+        "copy_link": with_source(target_url, ShareChannel.LINK),
         "qr_code": qr_code_url(custom_url, product_slug),
         "url": target_url,
         "text": text,
