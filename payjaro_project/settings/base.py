@@ -210,6 +210,8 @@ FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:3000")
 PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 SHIPPING_FEE_NGN = env_decimal("SHIPPING_FEE_NGN", "500")
 ORDER_RESERVATION_MINUTES = env_int("ORDER_RESERVATION_MINUTES", 30)
+# A store may sell a product for at most this many times its base price (SPEC §5: the price has an upper bound).
+STORE_PRICE_MAX_FACTOR = env_decimal("STORE_PRICE_MAX_FACTOR", "10")
 EARNINGS_RELEASE_DAYS = env_int("EARNINGS_RELEASE_DAYS", 7)
 PAYMENT_RECONCILE_AFTER_MINUTES = env_int("PAYMENT_RECONCILE_AFTER_MINUTES", 10)
 VISITOR_ID_SALT = env_str("VISITOR_ID_SALT", "") or SECRET_KEY

@@ -313,3 +313,17 @@ def test_dashboard_selector_is_reusable():
     data = supplier_dashboard(supplier=me)
     assert data["total_revenue"] == Decimal("0.00")
     assert data["top_products"] == [] and data["recent_orders"] == []
+
+
+def test_delivery_areas_are_nigerian_states_stored_canonical(auth_client):
+    me = SupplierFactory()
+    client = auth_client(me.user)
+    response = client.patch(detail(me.pk), {"delivery_areas": ["lagos state", "Abuja", "Ogun", "LAGOS"]}, format="json")
+    assert response.status_code == 200, response.content
+    me.refresh_from_db()
+    assert me.delivery_areas == ["Lagos", "FCT", "Ogun"]
+    response = client.patch(detail(me.pk), {"delivery_areas": ["Lagos", "Accra", 7]}, format="json")
+    assert response.status_code == 400
+    assert "Accra" in response.json()["details"]["delivery_areas"][0]
+    me.refresh_from_db()
+    assert me.delivery_areas == ["Lagos", "FCT", "Ogun"]
