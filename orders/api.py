@@ -25,6 +25,7 @@ from .serializers import (
     order_serializer_for,
 )
 from .services import order_create, order_transition
+from .throttles import OrderPlacementThrottle
 
 _AUDIENCES = ("The shape depends on who asks (SPEC §5): customers get `CustomerOrder` (no supplier, base "
               "prices, markup or commission), suppliers `SupplierOrderView` (no markup or commission), "
@@ -48,6 +49,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     serializer_class = OrderSerializer
     filter_backends: list = []  # filters are explicit (OrderListFilterSerializer), not the global backends
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(OrderPlacementThrottle())
+        return throttles
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -84,7 +91,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def create(self, request, *args, **kwargs):
         """Place an order (customers only) from items of one supplier. Prices come from the store; stock is
         reserved for ORDER_RESERVATION_MINUTES until payment. A cart mixing suppliers is a 400 that groups
-        the items by parcel: check it out at `/api/orders/checkouts/`."""
+        the items by parcel: check it out at `/api/orders/checkouts/`. One customer holds at most
+        ORDER_MAX_UNPAID_ORDERS (3) unpaid orders, ORDER_MAX_UNPAID_UNITS_PER_PRODUCT (20) units of one
+        product and ORDER_MAX_UNPAID_UNITS (100) units in them (else 409 `reservation_limit`); placing
+        orders is throttled per user (THROTTLE_ORDERS, 429)."""
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -137,6 +147,12 @@ class CheckoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = CheckoutSerializer
     filter_backends: list = []
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(OrderPlacementThrottle())  # one scope with POST /orders/ (orders.throttles)
+        return throttles
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

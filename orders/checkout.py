@@ -9,8 +9,9 @@ history-tracked the same way:
 2. attach each line to its store listing and variation (refusing anything not for sale);
 3. check client prices (409), price each parcel (commission capped, ``orders.pricing``), check each
    parcel's supplier rules (400 naming the items, never the supplier);
-4. in one transaction: reserve the stock of every line (conditional decrements in the global lock
-   order, 409 naming the line that is short), create the checkout, its orders, items and history.
+4. in one transaction: check the customer's unpaid-reservation bounds (``orders.limits``, which locks
+   the customer's row first), reserve the stock of every line (conditional decrements in the global
+   lock order, 409 naming the line that is short), create the checkout, its orders, items and history.
    Any failure rolls everything back: no order, no checkout, no stock moved.
 """
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from core.notifications import notify
 from core.permissions import has_role, is_admin
 from payments.models import Earnings
 
+from .limits import check_unpaid_reservation_limits
 from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
 from .pricing import OrderPricing, price_order_lines
 from .rules import RuleItem, parcel_rule_violations, raise_rule_violations
@@ -204,6 +206,7 @@ def order_place(*, customer, entrepreneur_custom_url: str, items: list[dict], sh
                     payment_method=payment_method, single_supplier=True)
     (parcel,) = cart.parcels
     with transaction.atomic():
+        check_unpaid_reservation_limits(customer, parcel.lines)
         _reserve_stock(parcel.lines)
         reserved_until = timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES)
         return _create_order(cart, parcel, checkout=None, reserved_until=reserved_until)
@@ -241,8 +244,11 @@ def checkout_create(*, customer, entrepreneur_custom_url: str, items: list[dict]
     cart = _prepare(customer=customer, entrepreneur_custom_url=entrepreneur_custom_url, items=items,
                     shipping_address=shipping_address, notes=notes, source_channel=source_channel,
                     payment_method=payment_method, single_supplier=False)
+    lines = [line for parcel in cart.parcels for line in parcel.lines]
     with transaction.atomic():
-        _reserve_stock([line for parcel in cart.parcels for line in parcel.lines])
+        # A checkout is one reservation however many parcels it splits into (orders.limits).
+        check_unpaid_reservation_limits(customer, lines, new_reservations=1)
+        _reserve_stock(lines)
         reserved_until = timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES)
         checkout = Checkout(
             customer=customer,

@@ -3,7 +3,8 @@ payment confirmation and reservation expiry.
 
 Lock order, shared by every writer so concurrent transactions never deadlock:
     order row (select_for_update)  →  product rows by pk  →  variation rows by pk.
-Checkout has no order row yet, so it takes only the stock rows, in the same order.
+Checkout has no order row yet: it locks the customer's user row (the unpaid-reservation limits,
+``orders.limits``), then the stock rows, in the same order.
 """
 import logging
 import secrets

@@ -261,8 +261,15 @@ def test_list_and_detail_are_the_customers_own(client, auth_client, customer, ca
     assert auth_client(EntrepreneurUserFactory()).get(URL).status_code == 403
 
 
+@pytest.fixture
+def roomy(settings):
+    """No unpaid-reservation bounds (orders.limits) for tests that pile up checkouts of one customer."""
+    settings.ORDER_MAX_UNPAID_ORDERS = settings.ORDER_MAX_UNPAID_UNITS_PER_PRODUCT = 1000
+    settings.ORDER_MAX_UNPAID_UNITS = 10_000
+
+
 @pytest.mark.parametrize("n", [2, 20])
-def test_list_query_count_is_flat(client, customer, cart, django_assert_num_queries, n):
+def test_list_query_count_is_flat(client, customer, cart, django_assert_num_queries, n, roomy):
     _checkout(customer, cart, n)
     # auth user + count + checkouts + orders + items + history
     with django_assert_num_queries(6):
@@ -272,7 +279,7 @@ def test_list_query_count_is_flat(client, customer, cart, django_assert_num_quer
 
 
 @pytest.mark.parametrize("n", [2, 20])
-def test_detail_query_count_is_flat(client, customer, cart, django_assert_num_queries, n):
+def test_detail_query_count_is_flat(client, customer, cart, django_assert_num_queries, n, roomy):
     checkout = _checkout(customer, cart, n)[-1]
     with django_assert_num_queries(5):
         assert client.get(f"{URL}{checkout.pk}/").status_code == 200
@@ -321,3 +328,23 @@ def test_not_yet_expired_checkouts_are_kept(customer, cart):
     assert order_release_expired(now=timezone.now() + timedelta(minutes=29)) == 0
     assert not Order.objects.filter(status="cancelled").exists()
 
+
+
+def test_a_checkout_counts_as_one_unpaid_reservation(client, customer, cart, settings):
+    settings.ORDER_MAX_UNPAID_ORDERS = 2
+    items = [{"product_id": cart["p1"].pk, "quantity": 1}, {"product_id": cart["p3"].pk, "quantity": 1}]
+    assert client.post(URL, body(cart, items), format="json").status_code == 201  # 2 orders, 1 reservation
+    assert client.post(URL, body(cart, items), format="json").status_code == 201
+    response = client.post(URL, body(cart, items), format="json")
+    assert response.status_code == 409
+    assert response.json()["details"]["limit"] == "unpaid_orders"
+    assert Checkout.objects.count() == 2 and stock(cart["p1"], cart["p3"]) == [8, 3]
+
+
+def test_checkout_is_throttled_with_orders(client, cart, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "orders", "1/hour")
+    items = [{"product_id": cart["p1"].pk, "quantity": 1}]
+    assert client.post(URL, body(cart, items), format="json").status_code == 201
+    assert client.post(URL, body(cart, items), format="json").status_code == 429

@@ -166,6 +166,7 @@ REST_FRAMEWORK = {
     # so that many app sessions behind one carrier address refreshing tokens never lock out logins;
     # 20/min rather than less because Nigerian mobile carriers put many customers behind one NAT address.
     # "webhooks" is generous: gateways send bursts from a few addresses and must never be turned away.
+    # "orders": placing orders (and checkouts), per user — every placement reserves stock (orders.throttles).
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "300/min"),
         "user": env_str("THROTTLE_USER", "1200/min"),
@@ -173,6 +174,7 @@ REST_FRAMEWORK = {
         "token_refresh": env_str("THROTTLE_TOKEN_REFRESH", "60/min"),
         "tracking": env_str("THROTTLE_TRACKING", "120/min"),
         "webhooks": env_str("THROTTLE_WEBHOOKS", "3000/min"),
+        "orders": env_str("THROTTLE_ORDERS", "30/hour"),
     },
     # 0 = use REMOTE_ADDR (direct connections); None would trust a client-sent X-Forwarded-For.
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
@@ -212,8 +214,15 @@ SHIPPING_FEE_NGN = env_decimal("SHIPPING_FEE_NGN", "500")
 ORDER_RESERVATION_MINUTES = env_int("ORDER_RESERVATION_MINUTES", 30)
 # A store may sell a product for at most this many times its base price (SPEC §5: the price has an upper bound).
 STORE_PRICE_MAX_FACTOR = env_decimal("STORE_PRICE_MAX_FACTOR", "10")
+# Stock hoarding bounds (orders.limits): what one customer may hold reserved in unpaid orders at once.
+ORDER_MAX_UNPAID_ORDERS = env_int("ORDER_MAX_UNPAID_ORDERS", 3)
+ORDER_MAX_UNPAID_UNITS_PER_PRODUCT = env_int("ORDER_MAX_UNPAID_UNITS_PER_PRODUCT", 20)
+ORDER_MAX_UNPAID_UNITS = env_int("ORDER_MAX_UNPAID_UNITS", 100)
 EARNINGS_RELEASE_DAYS = env_int("EARNINGS_RELEASE_DAYS", 7)
 PAYMENT_RECONCILE_AFTER_MINUTES = env_int("PAYMENT_RECONCILE_AFTER_MINUTES", 10)
+# `manage.py run_scheduler` (the embedded default's beat): > 0 runs every periodic job at this interval instead
+# of CELERY_BEAT_SCHEDULE's own (tests and hand-run demos); 0 = the schedule below.
+SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 0)
 VISITOR_ID_SALT = env_str("VISITOR_ID_SALT", "") or SECRET_KEY
 
 # --- Payment gateways ---
@@ -248,7 +257,9 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = TIME_ZONE
-# Every periodic job the project has (SPEC §5, §6, §8). Times are Africa/Lagos.
+# Every periodic job the project has (SPEC §5, §6, §8). Times are Africa/Lagos. Production runs it with
+# Celery beat; the embedded default (`make run`) with `manage.py run_scheduler`. Each job also has a
+# management command: release_expired_orders, reconcile_payments, release_earnings, rollup_metrics.
 CELERY_BEAT_SCHEDULE = {
     "release-expired-orders": {
         "task": "orders.tasks.release_expired_orders",
