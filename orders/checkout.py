@@ -26,7 +26,6 @@ from core.errors import PermissionDenied, ValidationFailed
 from core.money import ZERO
 from core.notifications import notify
 from core.permissions import has_role, is_admin
-from payments.models import Earnings
 
 from .limits import check_unpaid_reservation_limits
 from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
@@ -145,7 +144,8 @@ def _prepare(*, customer, entrepreneur_custom_url, items, shipping_address, note
 
 
 def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, reserved_until) -> Order:
-    """The rows of one order (stock already reserved by the caller, inside its transaction)."""
+    """The rows of one order (stock already reserved by the caller, inside its transaction). Earnings are
+    not created here: payments records them when the payment is confirmed (SPEC §6.3)."""
     pricing = parcel.pricing
     order = Order(
         customer=cart.customer,
@@ -186,13 +186,6 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
         order=order, status=OrderStatus.PENDING, created_by=cart.customer,
         notes=f"Order placed (checkout {checkout.checkout_id})" if checkout else "Order placed",
     )
-    # Both rows even when an amount is zero, so the earnings of an order always have the same shape.
-    Earnings.objects.bulk_create([
-        Earnings(entrepreneur=cart.entrepreneur, order=order, earning_type=Earnings.EarningType.MARKUP,
-                 amount=pricing.markup_amount, status=Earnings.Status.PENDING),
-        Earnings(entrepreneur=cart.entrepreneur, order=order, earning_type=Earnings.EarningType.COMMISSION,
-                 amount=pricing.commission_amount, status=Earnings.Status.PENDING),
-    ])
     notify("order_placed", order_id=order.pk)
     return order
 

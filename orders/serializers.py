@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
-from core.money import percent_of
 from core.permissions import has_role, is_admin
 
 from .checkout import PAYMENT_METHODS
 from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory, SourceChannel
+from .pricing import supplier_share
 from .services import MAX_LINE_QUANTITY, MAX_NOTES_LENGTH, MAX_ORDER_LINES
 from .shipping import NIGERIAN_STATES
 
@@ -217,7 +217,7 @@ class SupplierOrderViewSerializer(_OrderBaseSerializer):
 
     def get_supplier_share(self, obj) -> str:
         """subtotal − the platform's commission on it (SPEC §6.5)."""
-        return str(obj.subtotal - percent_of(obj.subtotal, obj.supplier.commission_rate))
+        return str(supplier_share(subtotal=obj.subtotal, supplier_commission_rate=obj.supplier.commission_rate))
 
 
 class OrderSerializer(_OrderBaseSerializer):
