@@ -174,7 +174,8 @@ def test_full_money_path(api_client, auth_client, django_capture_on_commit_callb
 
 @pytest.mark.django_db
 def test_multi_supplier_checkout_path(api_client, auth_client):
-    """Two suppliers' products in one store → one checkout, two parcels → paid → each supplier ships its own."""
+    """Two suppliers' products in one store → one checkout, two parcels → one payment → each supplier ships
+    its own parcel → audit_ledger clean."""
     admin = auth_client(AdminFactory())
     suppliers, products = [], []
     for n, (name, price) in enumerate((("Acme Bags Ltd", "10000.00"), ("Lagos Beads Co", "2000.00"))):
@@ -217,13 +218,17 @@ def test_multi_supplier_checkout_path(api_client, auth_client):
     assert [o["total_amount"] for o in checkout["orders"]] == ["12500.00", "5500.00"]
     assert checkout["total_amount"] == "18000.00" and checkout["status"] == "pending"
 
-    for order in checkout["orders"]:
-        response = customer.post("/api/payments/initialize/", {"order_id": order["order_id"], "provider": "sandbox"},
-                                 format="json")
-        assert response.status_code == 200, response.content
-        page = api_client.post(response.json()["payment_url"].removeprefix("http://testserver"), {"outcome": "pay"})
-        assert page.status_code == 200
+    # one payment for the whole checkout (sandbox checkout page)
+    response = customer.post("/api/payments/initialize/", {"checkout_id": checkout["checkout_id"],
+                                                           "provider": "sandbox"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["amount"] == "18000.00"
+    page = api_client.post(response.json()["payment_url"].removeprefix("http://testserver"), {"outcome": "pay"})
+    assert page.status_code == 200 and "Checkout is paid" in page.content.decode()
     assert customer.get(f"/api/orders/checkouts/{checkout['id']}/").json()["status"] == "paid"
+    wallet = entrepreneur.get("/api/payments/wallet/").json()
+    # markup 2000 + commission 600 on the bag, 2 × 500 + 250 on the beads
+    assert wallet["pending_balance"] == "3850.00"
 
     # each supplier sees and ships only its own parcel, without the store's markup or commission
     for supplier, order in zip(suppliers, checkout["orders"], strict=True):
