@@ -20,7 +20,7 @@ from .serializers import (
     OrderSerializer,
     OrderStatusUpdateResponseSerializer,
     OrderStatusUpdateSerializer,
-    SupplierOrderViewSerializer,
+    SupplierOrderSerializer,
     checkout_serializer_for,
     order_serializer_for,
 )
@@ -28,7 +28,7 @@ from .services import order_create, order_transition
 from .throttles import OrderPlacementThrottle
 
 _AUDIENCES = ("The shape depends on who asks (SPEC §5): customers get `CustomerOrder` (no supplier, base "
-              "prices, markup or commission), suppliers `SupplierOrderView` (no markup or commission), "
+              "prices, markup or commission), suppliers `SupplierOrder` (no markup or commission), "
               "entrepreneurs `EntrepreneurOrder`, admins `Order`.")
 # OpenAPI 2 has one schema per status code: list/detail show the customer's shape; the entrepreneur's and the
 # supplier's are the responses of `entrepreneur_orders` and `supplier_orders`, the admin's that of update_status.
@@ -132,10 +132,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise PermissionDenied("Only entrepreneur accounts can list their store's orders.")
         return self._paginated(selectors.orders_for_entrepreneur(request.user))
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: SupplierOrderViewSerializer(many=True)})
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: SupplierOrderSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def supplier_orders(self, request):
-        """Orders of the authenticated supplier's products."""
+        """Orders of the authenticated supplier's products, as the supplier sees them (base prices, no markup
+        or commission). Also served at `/api/suppliers/profiles/my_orders/` (SPEC §4 names both)."""
         if not has_role(request.user, "supplier"):
             raise PermissionDenied("Only supplier accounts can list their orders.")
         return self._paginated(selectors.orders_for_supplier(request.user))

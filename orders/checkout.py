@@ -22,17 +22,18 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.dates import LAGOS
 from core.errors import PermissionDenied, ValidationFailed
 from core.money import ZERO
 from core.notifications import notify
 from core.permissions import has_role, is_admin
+from products.stock import stock_reserve
 
 from .limits import check_unpaid_reservation_limits
 from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
 from .pricing import OrderPricing, price_order_lines
 from .rules import RuleItem, parcel_rule_violations, raise_rule_violations
 from .services import (
-    LAGOS,
     MAX_NOTES_LENGTH,
     ORDER_ID_ATTEMPTS,
     _attach_catalog,
@@ -42,8 +43,8 @@ from .services import (
     _line_input,
     _load_storefront,
     _parse_items,
-    _reserve_stock,
     _save_with_unique_order_id,
+    _stock_lines,
 )
 from .shipping import clean_shipping_address
 
@@ -200,7 +201,7 @@ def order_place(*, customer, entrepreneur_custom_url: str, items: list[dict], sh
     (parcel,) = cart.parcels
     with transaction.atomic():
         check_unpaid_reservation_limits(customer, parcel.lines)
-        _reserve_stock(parcel.lines)
+        stock_reserve(_stock_lines(parcel.lines))
         reserved_until = timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES)
         return _create_order(cart, parcel, checkout=None, reserved_until=reserved_until)
 
@@ -241,7 +242,7 @@ def checkout_create(*, customer, entrepreneur_custom_url: str, items: list[dict]
     with transaction.atomic():
         # A checkout is one reservation however many parcels it splits into (orders.limits).
         check_unpaid_reservation_limits(customer, lines, new_reservations=1)
-        _reserve_stock(lines)
+        stock_reserve(_stock_lines(lines))
         reserved_until = timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES)
         checkout = Checkout(
             customer=customer,

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
 from core.permissions import has_role, is_admin
+from social.channels import ShareChannel
 
 from .checkout import PAYMENT_METHODS
-from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory, SourceChannel
+from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
 from .pricing import supplier_share
 from .services import MAX_LINE_QUANTITY, MAX_NOTES_LENGTH, MAX_ORDER_LINES
 from .shipping import NIGERIAN_STATES
@@ -38,7 +39,7 @@ class OrderCreateSerializer(serializers.Serializer):
     shipping_address = ShippingAddressSerializer()
     notes = serializers.CharField(max_length=MAX_NOTES_LENGTH, required=False, allow_blank=True, default="")
     source_channel = serializers.ChoiceField(
-        choices=SourceChannel.values, required=False, allow_blank=True, default="",
+        choices=ShareChannel.values, required=False, allow_blank=True, default="",
         help_text="The share-link channel (`src`) that brought the customer.",
     )
 
@@ -99,16 +100,12 @@ class CustomerOrderItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SupplierViewOrderItemSerializer(CustomerOrderItemSerializer):
-    base_total = serializers.SerializerMethodField()
+class SupplierOrderItemSerializer(CustomerOrderItemSerializer):
+    """A line as its supplier sees it: what to pack, at the supplier's base price."""
 
     class Meta(CustomerOrderItemSerializer.Meta):
-        fields = ["id", "product_id", "variation_id", "product_name", "product_sku", "quantity", "base_price",
-                  "base_total"]
+        fields = ["id", "product_id", "variation_id", "product_name", "product_sku", "quantity", "base_price"]
         read_only_fields = fields
-
-    def get_base_total(self, obj) -> str:
-        return str(obj.base_price * obj.quantity)
 
 
 class OrderItemSerializer(CustomerOrderItemSerializer):
@@ -199,14 +196,14 @@ class CustomerOrderSerializer(_OrderBaseSerializer):
         return str(obj.total_amount - obj.shipping_fee)
 
 
-class SupplierOrderViewSerializer(_OrderBaseSerializer):
+class SupplierOrderSerializer(_OrderBaseSerializer):
     """The supplier's view: base prices and its own share — not the store's markup or commission."""
 
     customer = CustomerSummarySerializer(read_only=True)
     store = StoreSummarySerializer(source="entrepreneur", read_only=True)
     supplier = SupplierSummarySerializer(read_only=True)
     supplier_share = serializers.SerializerMethodField()
-    items = SupplierViewOrderItemSerializer(many=True, read_only=True)
+    items = SupplierOrderItemSerializer(many=True, read_only=True)
     status_history = OrderStatusHistorySerializer(many=True, read_only=True)
 
     class Meta:
@@ -255,7 +252,7 @@ def order_serializer_for(user) -> type[serializers.ModelSerializer]:
     if has_role(user, "entrepreneur"):
         return EntrepreneurOrderSerializer
     if has_role(user, "supplier"):
-        return SupplierOrderViewSerializer
+        return SupplierOrderSerializer
     return CustomerOrderSerializer
 
 
@@ -291,3 +288,4 @@ def checkout_serializer_for(user) -> type[serializers.ModelSerializer]:
 class OrderStatusUpdateResponseSerializer(serializers.Serializer):
     message = serializers.CharField()
     order = OrderSerializer()
+

@@ -9,7 +9,7 @@ from orders.serializers import (
     AdminOrderSerializer,
     CustomerOrderSerializer,
     EntrepreneurOrderSerializer,
-    SupplierOrderViewSerializer,
+    SupplierOrderSerializer,
     order_serializer_for,
 )
 
@@ -103,13 +103,13 @@ def test_admin_json_has_everything(auth_client, world):
 
 def test_the_audience_is_chosen_in_one_place(world):
     assert order_serializer_for(world["customer"]) is CustomerOrderSerializer
-    assert order_serializer_for(world["a"].supplier.user) is SupplierOrderViewSerializer
+    assert order_serializer_for(world["a"].supplier.user) is SupplierOrderSerializer
     assert order_serializer_for(world["a"].entrepreneur.user) is EntrepreneurOrderSerializer
     assert order_serializer_for(AdminFactory()) is AdminOrderSerializer
 
 
 def test_schema_shows_each_audience(api_client):
     definitions = api_client.get("/api/schema.json").json()["definitions"]
-    assert {"CustomerOrder", "SupplierOrderView", "EntrepreneurOrder", "Order", "Checkout"} <= set(definitions)
+    assert {"CustomerOrder", "SupplierOrder", "EntrepreneurOrder", "Order", "Checkout"} <= set(definitions)
     assert "markup_amount" not in definitions["CustomerOrder"]["properties"]
-    assert "markup_amount" not in definitions["SupplierOrderView"]["properties"]
+    assert "markup_amount" not in definitions["SupplierOrder"]["properties"]
