@@ -9,7 +9,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.errors import NotAuthenticated, NotFound, ValidationFailed
+from core.errors import ApplicationError, GatewayUnavailable, NotAuthenticated, NotFound, ValidationFailed
 
 from . import services
 from .gateways import flutterwave, paystack
@@ -116,7 +116,22 @@ def webhook_process(*, provider: str, raw_body: bytes, headers) -> str:
         record = WebhookEvent.objects.get(provider=provider, event_key=f"{event}:{identity}"[:200])
     if record.processed_at is not None:
         return "duplicate"
-    result = handler(data)
+    try:
+        result = handler(data)
+    except GatewayUnavailable:
+        raise  # 503 and the event stays unprocessed: the gateway's retry (and reconciliation) settles it
+    except ApplicationError as exc:
+        # One transaction's state (an illegal move, a refused verification…) is ours to look at, not the
+        # gateway's to retry forever: acknowledged, logged, recorded on the event.
+        logger.error("%s webhook %s (%s) not applied: %s", provider, event, reference, exc.message)
+        result = f"rejected: {exc.message}"
+    except Exception:
+        # A bug or a database hiccup while applying it: never a 500 to the gateway. The event stays
+        # unprocessed (a redelivery is applied again) and reconciliation / check_payouts settle it anyway.
+        logger.exception("%s webhook %s (%s) failed; left for redelivery and reconciliation", provider, event,
+                         reference)
+        WebhookEvent.objects.filter(pk=record.pk, processed_at__isnull=True).update(result="error")
+        return "error"
     WebhookEvent.objects.filter(pk=record.pk, processed_at__isnull=True).update(processed_at=timezone.now(),
                                                                                  result=result[:200])
     return result
