@@ -100,9 +100,30 @@ class FlutterwaveClient(HttpClient):
         )
 
     def refund(self, *, reference: str, amount: Decimal, provider_reference: str = "") -> RefundResult:
+        """``POST /transactions/:id/refund``; ``completed`` means the money went back, ``pending`` not yet."""
         if not provider_reference:
             raise GatewayError("Flutterwave refunds need the Flutterwave transaction id.")
         data = self._data(self.request("POST", f"/transactions/{provider_reference}/refund",
                                        json={"amount": str(quantize(amount))}))
-        return RefundResult(status=SUCCESS, provider_reference=str(data.get("id") or ""),
-                            raw={"id": data.get("id"), "status": data.get("status")})
+        return _refund_result(data)
+
+    def fetch_refund(self, refund_id: str) -> RefundResult:
+        """``GET /refunds/:id``."""
+        return _refund_result(self._data(self.request("GET", f"/refunds/{refund_id}")))
+
+    def list_refunds(self, *, transaction: str) -> list[RefundResult]:
+        """``GET /refunds?id=<transaction id>``: refunds Flutterwave already holds for the charge."""
+        body = self.request("GET", "/refunds", params={"id": transaction})
+        if body.get("status") != "success" or not isinstance(body.get("data"), list):
+            raise GatewayError(f"Flutterwave: {body.get('message') or 'unexpected answer'}")
+        return [_refund_result(item) for item in body["data"] if isinstance(item, dict)]
+
+
+_REFUND_STATUS = {"completed": SUCCESS, "successful": SUCCESS, "failed": FAILED}
+
+
+def _refund_result(data: dict) -> RefundResult:
+    status = str(data.get("status") or "pending").lower()
+    return RefundResult(status=_REFUND_STATUS.get(status, PENDING), provider_reference=str(data.get("id") or ""),
+                        raw={"id": data.get("id"), "status": status, "amount_refunded": data.get("amount_refunded"),
+                             "tx_id": data.get("tx_id")})

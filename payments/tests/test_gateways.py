@@ -28,7 +28,9 @@ def test_flutterwave_signatures():
     signature = base64.b64encode(hmac.new(b"flw-test-hash", body, hashlib.sha256).digest()).decode()
     assert flutterwave.verify_signature(body, verif_hash=None, signature=signature)
     assert flutterwave.verify_signature(body, verif_hash="flw-test-hash", signature=None)
-    assert not flutterwave.verify_signature(body, verif_hash="flw-test-hash", signature="AAAA")
+    assert flutterwave.verify_signature(body, verif_hash="flw-test-hash", signature="AAAA")  # either one suffices
+    assert flutterwave.verify_signature(body, verif_hash="wrong", signature=signature)
+    assert not flutterwave.verify_signature(body, verif_hash="wrong", signature="AAAA")
     assert not flutterwave.verify_signature(body, verif_hash=None, signature=None)
     assert not flutterwave.verify_signature(body, verif_hash="", signature=None, secret_hash="")
 
