@@ -18,11 +18,12 @@ from .models import Provider, WebhookEvent, WithdrawalRequest
 logger = logging.getLogger(__name__)
 
 
-def _confirm(reference: str, provider: str) -> str:
+def _confirm(reference: str, provider: str, gateway_transaction_id: str = "") -> str:
     if not reference:
         return "missing_reference"
     try:
-        txn = services.payment_confirm(reference=reference, provider=provider)
+        txn = services.payment_confirm(reference=reference, provider=provider,
+                                       gateway_transaction_id=gateway_transaction_id)
     except NotFound:
         logger.warning("%s webhook for unknown payment reference %r", provider, reference)
         return "unknown_reference"
@@ -62,7 +63,8 @@ def _paystack_transfer_reversed(data: dict) -> str:
 
 
 def _flutterwave_charge_completed(data: dict) -> str:
-    return _confirm(str(data.get("tx_ref") or data.get("txRef") or ""), Provider.FLUTTERWAVE)
+    return _confirm(str(data.get("tx_ref") or data.get("txRef") or ""), Provider.FLUTTERWAVE,
+                    gateway_transaction_id=flutterwave.transaction_id_from_event(data))
 
 
 PAYSTACK_HANDLERS = {

@@ -13,7 +13,7 @@ from .base import FAILED, PENDING, SUCCESS, HttpClient, InitializeResult, Refund
 _STATUS = {
     "success": SUCCESS,
     "failed": FAILED,
-    "abandoned": FAILED,
+    # "abandoned": the shopper has not finished — pending until the order's reservation runs out (charges).
     "reversed": FAILED,
 }
 

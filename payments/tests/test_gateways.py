@@ -35,7 +35,7 @@ def test_flutterwave_signatures():
     assert not flutterwave.verify_signature(body, verif_hash="", signature=None, secret_hash="")
 
 
-@pytest.mark.parametrize("gateway_status,ours", [("success", SUCCESS), ("failed", FAILED), ("abandoned", FAILED),
+@pytest.mark.parametrize("gateway_status,ours", [("success", SUCCESS), ("failed", FAILED), ("abandoned", PENDING),
                                                  ("ongoing", PENDING), ("pending", PENDING)])
 def test_paystack_verify_maps_status_and_kobo(rsps, gateway_status, ours):
     rsps.get(f"{PAYSTACK}/transaction/verify/REF-1", json=paystack_verify_body("REF-1", Decimal("1234.56"),
