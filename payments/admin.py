@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
 from core.errors import ApplicationError
 
@@ -76,7 +78,7 @@ class WithdrawalRequestAdmin(admin.ModelAdmin):
                        "withdrawal_method", "destination_details", "status", "reference_id", "transfer_code",
                        "recipient_code", "failure_reason", "processed_by", "processed_at", "created_at", "updated_at")
     inlines = [WithdrawalHistoryInline]
-    actions = ["approve_selected", "reject_selected"]
+    actions = ["approve_selected", "reject_selected", "finalize_with_otp"]
 
     def has_add_permission(self, request):
         return False  # withdrawals are requested by entrepreneurs through the API (balance checks, ledger hold)
@@ -102,6 +104,30 @@ class WithdrawalRequestAdmin(admin.ModelAdmin):
     @admin.action(description="Reject selected withdrawals (returns the funds)")
     def reject_selected(self, request, queryset):
         self._decide(request, queryset, services.withdrawal_reject, "Rejected")
+
+    @admin.action(description="Finalize with OTP (withdrawals in otp_required)")
+    def finalize_with_otp(self, request, queryset):
+        """Asks for the OTP Paystack sent to the business phone, then ``POST /transfer/finalize_transfer``."""
+        waiting = list(queryset.filter(status=WithdrawalRequest.Status.OTP_REQUIRED).order_by("pk"))
+        if not waiting:
+            self.message_user(request, "None of the selected withdrawals is waiting for an OTP.", level=messages.WARNING)
+            return None
+        if request.POST.get("otp") is not None and request.POST.get("confirm") == "yes":
+            for withdrawal in waiting:
+                try:
+                    result = services.withdrawal_finalize_otp(withdrawal_id=withdrawal.pk, otp=request.POST["otp"],
+                                                              admin=request.user)
+                except ApplicationError as exc:
+                    self.message_user(request, f"{withdrawal.reference_id}: {exc.message}", level=messages.ERROR)
+                    continue
+                self.message_user(request, f"{withdrawal.reference_id}: OTP accepted, withdrawal {result.status}.",
+                                  level=messages.SUCCESS)
+            return None
+        return TemplateResponse(request, "admin/payments/finalize_otp.html", {
+            **self.admin_site.each_context(request), "title": "Finalize transfers with the OTP",
+            "withdrawals": waiting, "opts": self.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "action": "finalize_with_otp",
+        })
 
 
 class LedgerLineInline(admin.TabularInline):

@@ -141,6 +141,8 @@ class WithdrawalRequest(TimeStampedModel):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
         PROCESSING = "processing", "Processing"
+        # Paystack answered the transfer with "otp": an admin finalizes it with the OTP (Django admin action).
+        OTP_REQUIRED = "otp_required", "OTP required"
         COMPLETED = "completed", "Completed"
         REJECTED = "rejected", "Rejected"
         FAILED = "failed", "Failed"

@@ -42,3 +42,11 @@ def process_withdrawal_payout(withdrawal_id: int) -> str:
         # Left approved/processing; reconcile_pending_transactions retries with the same reference.
         logger.warning("payout %s postponed: %s", withdrawal_id, exc.message)
         return "postponed"
+
+
+@shared_task
+def check_payouts() -> dict:
+    """Verify withdrawals still processing after PAYOUT_CHECK_AFTER_MINUTES with the gateway; settle them."""
+    from .services import payouts_check
+
+    return payouts_check()
