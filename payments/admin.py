@@ -44,6 +44,17 @@ class TransactionAdmin(ReadOnlyAdmin):
     list_filter = ("flagged", "transaction_type", "provider", "status")
     search_fields = ("transaction_id", "provider_reference", "order__order_id", "user__username")
     list_select_related = ("order", "user")
+    actions = ["retry_refund"]
+
+    @admin.action(description="Retry refund (failed refunds; checks the gateway's refunds first)")
+    def retry_refund(self, request, queryset):
+        for refund in queryset.filter(transaction_type=Transaction.TransactionType.REFUND).order_by("pk"):
+            try:
+                result = services.refund_retry(refund_id=refund.pk, admin=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{refund.transaction_id}: {exc.message}", level=messages.ERROR)
+                continue
+            self.message_user(request, f"{refund.transaction_id}: refund {result.status}.", level=messages.SUCCESS)
 
 
 @admin.register(Earnings)

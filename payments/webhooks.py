@@ -13,7 +13,7 @@ from core.errors import ApplicationError, GatewayUnavailable, NotAuthenticated, 
 
 from . import services
 from .gateways import flutterwave, paystack
-from .models import Provider, WebhookEvent, WithdrawalRequest
+from .models import Provider, Transaction, WebhookEvent, WithdrawalRequest
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,21 @@ def _paystack_transfer_reversed(data: dict) -> str:
     return _paystack_transfer_failed(data, reversed_by_gateway=True)
 
 
+def _paystack_refund_event(data: dict) -> str:
+    """``refund.pending|processing|processed|failed``: the body names the refund; its status is asked of
+    Paystack (``GET /refund/:id``) and applied — booked only once Paystack says processed."""
+    refund_reference = str(data.get("id") or data.get("refund_id") or "")
+    refund = services.refund_for_gateway_event(provider=Provider.PAYSTACK, refund_reference=refund_reference,
+                                               payment_reference=str(data.get("transaction_reference") or ""))
+    if refund is None:
+        logger.warning("refund webhook for an unknown refund %r (payment %r)", refund_reference,
+                       data.get("transaction_reference"))
+        return "unknown_refund"
+    if not refund.provider_reference and refund_reference:
+        Transaction.objects.filter(pk=refund.pk, provider_reference="").update(provider_reference=refund_reference)
+    return "refund_" + services.payment_refund_process(refund_id=refund.pk).status
+
+
 def _flutterwave_charge_completed(data: dict) -> str:
     return _confirm(str(data.get("tx_ref") or data.get("txRef") or ""), Provider.FLUTTERWAVE,
                     gateway_transaction_id=flutterwave.transaction_id_from_event(data))
@@ -72,6 +87,10 @@ PAYSTACK_HANDLERS = {
     "transfer.success": _paystack_transfer_success,
     "transfer.failed": _paystack_transfer_failed,
     "transfer.reversed": _paystack_transfer_reversed,
+    "refund.pending": _paystack_refund_event,
+    "refund.processing": _paystack_refund_event,
+    "refund.processed": _paystack_refund_event,
+    "refund.failed": _paystack_refund_event,
 }
 FLUTTERWAVE_HANDLERS = {
     "charge.completed": _flutterwave_charge_completed,
