@@ -26,6 +26,15 @@ def release_matured_earnings(now: str | None = None) -> int:
 
 
 @shared_task
+def release_order_earnings(order_id: int) -> bool:
+    """Release one delivered order's earnings now (EARNINGS_RELEASE_DAYS=0: enqueued when it is delivered).
+    Idempotent; the periodic release catches it if this never runs."""
+    from .services import earnings_release_order
+
+    return earnings_release_order(order_pk=order_id)
+
+
+@shared_task
 def refund_payment(refund_id: int) -> str:
     from .services import payment_refund_process
 

@@ -274,3 +274,26 @@ def test_earnings_summary(order, auth_client, django_assert_max_num_queries):
         "total_withdrawn": "0.00", "total_markup": "400.00", "total_commission": "120.00",
         "pending_earnings": "520.00", "total_sales": "2900.00", "performance_tier": "bronze", "currency": "NGN",
     }
+
+
+def test_zero_release_days_releases_on_delivery_after_commit(order, settings, django_capture_on_commit_callbacks):
+    settings.EARNINGS_RELEASE_DAYS = 0
+    pay(order)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        deliver(order)
+    assert wallet_of(order).balance == Decimal("0.00")  # not inside the delivery's transaction
+    for callback in callbacks:
+        callback()
+    wallet = wallet_of(order)
+    assert (wallet.pending_balance, wallet.balance, wallet.total_earned) == (
+        Decimal("0.00"), Decimal("520.00"), Decimal("520.00"))
+    assert JournalEntry.objects.filter(entry_type="release", order=order).count() == 1
+    assert release_matured_earnings.delay().get() == 0  # nothing left for the periodic run
+    assert ledger_audit() == []
+
+
+def test_default_release_days_wait_for_the_return_window(order, django_capture_on_commit_callbacks):
+    pay(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(order)
+    assert wallet_of(order).balance == Decimal("0.00")
