@@ -14,16 +14,19 @@ from django.utils import timezone
 
 from core.errors import Conflict, GatewayError, NotFound, ValidationFailed
 from core.money import CURRENCY, quantize
+from core.notifications import notify
 from core.permissions import is_admin
 from orders.models import Checkout, Order, OrderStatus, PaymentStatus
 from orders.selectors import order_ref_filter
 from orders.services import order_mark_paid
 
+from .. import ledger
 from ..gateways import FAILED, PENDING, SUCCESS, Verification, gateway_for
-from ..models import Provider, Transaction, WithdrawalRequest
+from ..ledger import Line
+from ..models import JournalEntry, LedgerAccount, Provider, Transaction, WithdrawalRequest
 from .earnings import earnings_record_payment
 from .payouts import withdrawal_payout_execute
-from .refunds import payment_refund_process
+from .refunds import payment_refund_process, refund_schedule_late_payment
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +230,8 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
             txn.provider_reference = verification.provider_reference
             fields.append("provider_reference")
         paid_for = ", ".join(order.order_id for order in orders)
+        if problems and _is_late_payment(txn=txn, orders=orders, verification=verification):
+            return _refund_late_payment(txn=txn, orders=orders, problems=problems, fields=fields)
         if problems:
             txn.flagged = True
             txn.flag_reason = "; ".join(problems)
@@ -243,6 +248,40 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
                                     payment_method=txn.provider)
             earnings_record_payment(order=order, txn=txn)  # one 'payment' journal per order, with its own split
         logger.info("payment %s completed: order(s) %s paid", txn.transaction_id, paid_for)
+    return txn
+
+
+def _is_late_payment(*, txn: Transaction, orders: list[Order], verification: Verification) -> bool:
+    """The customer really paid what we asked (currency and amount of this attempt), but the order — or one
+    order of the checkout, which is paid all or none — is no longer payable: expired, cancelled, or already
+    paid by another attempt (SPEC §6.9)."""
+    return (bool(orders) and verification.currency == CURRENCY and verification.amount is not None
+            and quantize(verification.amount) == quantize(txn.amount)
+            and any(order.payment_status == PaymentStatus.PAID or order.status != OrderStatus.PENDING
+                    for order in orders))
+
+
+def _refund_late_payment(*, txn: Transaction, orders: list[Order], problems: list[str],
+                         fields: list[str]) -> Transaction:
+    """Money in, money out: the payment is recorded as received (``late_payment`` journal: gateway clearing →
+    refunds_due), flagged for admins, and refunded through the gateway after commit; the customer is told.
+    The order is left as it is. Runs under the payment's row lock (idempotent by the journal key)."""
+    txn.status = TxStatus.COMPLETED
+    txn.completed_at = timezone.now()
+    txn.flagged = True
+    txn.flag_reason = ("; ".join(problems) + " — refunded automatically")[:2000]
+    txn.save(update_fields=[*fields, "status", "completed_at", "flagged", "flag_reason"])
+    journal = ledger.ledger_post(
+        entry_type=JournalEntry.EntryType.LATE_PAYMENT, idempotency_key=f"late_payment:{txn.transaction_id}",
+        order=orders[0] if len(orders) == 1 else None, txn=txn,
+        description=f"Payment {txn.transaction_id} for {', '.join(o.order_id for o in orders)}, no longer payable"[:255],
+        lines=[Line(LedgerAccount.GATEWAY_CLEARING, -txn.amount), Line(LedgerAccount.REFUNDS_DUE, txn.amount)],
+    )
+    if journal is not None:
+        refund_schedule_late_payment(payment=txn)
+        notify("late_payment_refunded", order_id=orders[0].pk)
+    logger.error("payment %s arrived for order(s) %s no longer payable: refunding %s automatically",
+                 txn.transaction_id, ", ".join(o.order_id for o in orders), txn.amount)
     return txn
 
 

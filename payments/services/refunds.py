@@ -42,7 +42,9 @@ def _order_payment(order: Order) -> Transaction | None:
     paid_by = Q(order=order)
     if order.checkout_id:
         paid_by |= Q(checkout_id=order.checkout_id, order__isnull=True)
-    return (Transaction.objects.filter(paid_by, transaction_type=TxType.PAYMENT, status=TxStatus.COMPLETED)
+    # A flagged late payment is refunded on its own (refund_schedule_late_payment), never again here.
+    return (Transaction.objects.filter(paid_by, transaction_type=TxType.PAYMENT, status=TxStatus.COMPLETED,
+                                       flagged=False)
             .order_by("-completed_at", "-pk").first())
 
 
@@ -79,6 +81,19 @@ def refund_schedule(*, order: Order, amount: Decimal, reason: str) -> Transactio
         provider=payment.provider, status=TxStatus.PENDING,
         metadata={"payment_reference": payment.transaction_id, "reason": reason,
                   "partial": quantize(amount) != quantize(payment.amount)},
+    )
+    transaction.on_commit(lambda: refund_payment.delay(refund.pk))
+    return refund
+
+
+def refund_schedule_late_payment(*, payment: Transaction) -> Transaction:
+    """A pending refund of a whole payment that arrived for an order no longer payable (sent after commit)."""
+    refund = Transaction.objects.create(
+        transaction_id=f"RF-{payment.transaction_id[:48]}-{secrets.token_hex(3).upper()}", order_id=payment.order_id,
+        checkout_id=payment.checkout_id, user_id=payment.user_id, transaction_type=TxType.REFUND,
+        amount=payment.amount, currency=payment.currency,
+        provider=payment.provider, status=TxStatus.PENDING,
+        metadata={"payment_reference": payment.transaction_id, "reason": LATE_PAYMENT},
     )
     transaction.on_commit(lambda: refund_payment.delay(refund.pk))
     return refund
