@@ -34,7 +34,7 @@ EVENTS = (
     "supplier_rejected",     # supplier_id → supplier
     "withdrawal_completed",  # withdrawal_id → entrepreneur
     "withdrawal_failed",     # withdrawal_id → entrepreneur
-    "late_payment_refunded",  # order_id → customer (paid after the order stopped being payable; refunded)
+    "order_late_payment_refunded",  # order_id → customer (paid after the order stopped being payable; refunded)
 )
 
 # Who hears about an order event, by role.
@@ -43,7 +43,7 @@ ORDER_RECIPIENTS = {
     "order_paid": ("customer", "entrepreneur", "supplier"),
     "order_shipped": ("customer",),
     "order_delivered": ("customer", "entrepreneur"),
-    "late_payment_refunded": ("customer",),
+    "order_late_payment_refunded": ("customer",),
 }
 
 # Errors from publishing a task when the broker is down or unreachable.

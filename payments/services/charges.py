@@ -279,7 +279,7 @@ def _refund_late_payment(*, txn: Transaction, orders: list[Order], problems: lis
     )
     if journal is not None:
         refund_schedule_late_payment(payment=txn)
-        notify("late_payment_refunded", order_id=orders[0].pk)
+        notify("order_late_payment_refunded", order_id=orders[0].pk)
     logger.error("payment %s arrived for order(s) %s no longer payable: refunding %s automatically",
                  txn.transaction_id, ", ".join(o.order_id for o in orders), txn.amount)
     return txn
