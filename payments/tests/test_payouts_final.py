@@ -10,9 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from core.tests.factories import EntrepreneurFactory
 from payments.ledger import ledger_audit
 from payments.models import Transaction, Wallet, WithdrawalRequest
+from tests.factories import EntrepreneurFactory
 
 from .factories import PAYSTACK, BankMethodFactory, fund_wallet, mock_payout, paystack_sign, paystack_transfer_event
 
