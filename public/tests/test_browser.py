@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from analytics.models import AnalyticsEvent
 from core.tests.factories import ProductFactory, StoreProductFactory, SupplierFactory, VariationFactory
 from core.thumbnails import make_derivatives
 from orders.tests.factories import make_store
@@ -157,8 +158,14 @@ def test_shopper_adds_two_suppliers_products_to_the_cart(chromium, live_server, 
         page.get_by_role("link", name="Return to the shop").click()
         page.wait_for_load_state()
         assert re.search(rf"/{store.custom_url}/orders/[\w-]+/\?reference=", page.url)
+        order_url = page.url
         assert page.locator("#order-status").inner_text() == "Paid"
         assert page.locator("section.parcel").count() == 2
         shot(page, f"{tag}-8-order-paid")
+        # Back to the store from the order page: the view event's referrer carries no token.
+        page.get_by_role("link", name=re.compile("Back to")).click()
+        page.wait_for_load_state()
+        token = re.search(r"/orders/([\w-]+)/", order_url).group(1)
+        assert all(token not in str(event.metadata) for event in AnalyticsEvent.objects.all())
     finally:
         context.close()

@@ -129,7 +129,7 @@ def test_wrong_or_foreign_tokens_are_404(shopper, store, django_capture_on_commi
     other = make_store()
     assert stranger.get(f"/{other.custom_url}/orders/{token}/").status_code == 404
     response = stranger.get(link)
-    assert response["Referrer-Policy"] == "same-origin" and "no-store" in response["Cache-Control"]
+    assert response["Referrer-Policy"] == "origin" and "no-store" in response["Cache-Control"]
 
 
 def test_pay_again_while_unpaid(shopper, store, django_capture_on_commit_callbacks):
@@ -186,3 +186,22 @@ def test_buy_now_goes_to_checkout(shopper, store):
     response = shopper.post(f"/{store.custom_url}/cart/", {"action": "add", "product": store.product.pk,
                                                            "quantity": 1, "buy_now": "1"})
     assert response["Location"] == f"/{store.custom_url}/checkout/"
+
+
+def test_order_page_tokens_are_redacted_from_the_access_logs():
+    import runpy
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from payjaro_project.gunicorn_logging import RedactingLogger, redact
+
+    line = "GET /ada-styles/orders/q1W2e3-R4_t5/?reference=PJ-CHK1 HTTP/1.1"
+    assert redact(line) == "GET /ada-styles/orders/[token]/?reference=PJ-CHK1 HTTP/1.1"
+    assert redact("https://shop.example/ada/orders/abc/") == "https://shop.example/ada/orders/[token]/"
+    assert redact("GET /api/orders/orders/PAY20261201AB/ HTTP/1.1").endswith("PAY20261201AB/ HTTP/1.1")
+    config = runpy.run_path(str(Path(settings.BASE_DIR) / "gunicorn.conf.py"))
+    assert config["logger_class"] == "payjaro_project.gunicorn_logging.RedactingLogger"
+    assert RedactingLogger
+    nginx = (Path(settings.BASE_DIR) / "nginx.conf").read_text()
+    assert '"$payjaro_logged_request"' in nginx and '"$request"' not in nginx
