@@ -226,7 +226,10 @@ def order_page(request, custom_url: str, token: str):
     access = (OrderPageToken.objects.select_related("checkout__entrepreneur", "checkout__customer")
               .filter(token_hash=token_hash(token)).first())
     if access is None or access.checkout.entrepreneur.custom_url != custom_url.lower():
-        return _private(not_found_page(request, "This order link is not valid."))
+        response = _private(not_found_page(request, "This order link is not valid."))
+        # Django would log "Not Found: <path>": a mistyped link is still most of somebody's token.
+        response._has_been_logged = True
+        return response
     checkout = access.checkout
     try:
         storefront = public_storefront_get(custom_url=custom_url)

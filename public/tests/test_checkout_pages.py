@@ -205,3 +205,9 @@ def test_order_page_tokens_are_redacted_from_the_access_logs():
     assert RedactingLogger
     nginx = (Path(settings.BASE_DIR) / "nginx.conf").read_text()
     assert '"$payjaro_logged_request"' in nginx and '"$request"' not in nginx
+
+
+def test_a_wrong_token_is_not_logged(store, caplog):
+    with caplog.at_level("WARNING", logger="django.request"):
+        assert Client().get(f"/{store.custom_url}/orders/NotARealToken0123456789/").status_code == 404
+    assert "NotARealToken" not in caplog.text
