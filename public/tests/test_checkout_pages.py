@@ -8,10 +8,10 @@ from django.core import mail
 from django.test import Client
 
 from analytics.models import AnalyticsEvent
-from core.tests.factories import CustomerFactory, ProductFactory, StoreProductFactory, SupplierFactory
 from orders.models import Checkout
 from orders.tests.factories import make_store
 from public.models import OrderPageToken
+from tests.factories import CustomerFactory, ProductFactory, StoreProductFactory, SupplierFactory
 
 from .test_pages import BROWSER_ACCEPT, PHONE_UA, html
 
