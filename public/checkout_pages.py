@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods
 from analytics.services import client_ip, event_record
 from core.errors import ApplicationError, GatewayError
 from core.links import storefront_url
-from core.tasks import deliver_email
+from notifications.tasks import deliver_email
 from orders.checkout import checkout_create
 from orders.models import Checkout
 from orders.shipping import NIGERIAN_STATES
