@@ -43,6 +43,8 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(B)s %(M)sms "%(f)s" "%(a)s"'
+# The token of a guest's order page (/<store>/orders/<token>/) is redacted from every access-log line.
+logger_class = "payjaro_project.gunicorn_logging.RedactingLogger"
 
 # Requests can only come through nginx; headers are limited to sensible sizes.
 limit_request_line = 8190

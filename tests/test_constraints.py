@@ -408,6 +408,17 @@ def test_checkout_id_unique():
     rejected(lambda: make_checkout(checkout_id=checkout.checkout_id))
 
 
+@covers("OrderPageToken.checkout", "OrderPageToken.token_hash")
+def test_order_page_token_one_per_checkout_and_unique():
+    from public.models import OrderPageToken
+
+    first, second = make_checkout(), make_checkout()
+    OrderPageToken.objects.create(checkout=first, token_hash="a" * 64)
+    rejected(lambda: OrderPageToken.objects.create(checkout=first, token_hash="b" * 64))
+    rejected(lambda: OrderPageToken.objects.create(checkout=second, token_hash="a" * 64))
+    OrderPageToken.objects.create(checkout=second, token_hash="b" * 64)
+
+
 @pytest.mark.parametrize("field", ["subtotal", "shipping_fee", "total_amount"])
 @covers("checkout_subtotal_gte_0", "checkout_shipping_fee_gte_0", "checkout_total_gte_0")
 def test_checkout_amounts_not_negative(field):

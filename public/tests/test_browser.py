@@ -1,6 +1,7 @@
 """The shop in a real browser (Debian's Chromium driven by Playwright) at phone size, as a shopper uses it:
 storefront → product → choose an option → add to cart → a second supplier's product → the cart shows
-two parcels with their delivery fees. Once with JavaScript and once without. A screenshot of every
+two parcels with their delivery fees → guest checkout → sandbox Pay → the order page shows both
+parcels paid. Once with JavaScript and once without. A screenshot of every
 page is saved under ``artifacts/browser/`` (git-ignored).
 
 Run only these: ``pytest -m browser``. They are skipped, saying why, where ``/usr/bin/chromium`` is
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from analytics.models import AnalyticsEvent
 from core.thumbnails import make_derivatives
 from orders.tests.factories import make_store
 from products.models import ProductImage
@@ -134,5 +136,36 @@ def test_shopper_adds_two_suppliers_products_to_the_cart(chromium, live_server, 
         page.wait_for_load_state()
         assert page.locator("section.parcel").count() == 1
         shot(page, f"{tag}-5-cart-changed")
+
+        # The bag again, then checkout as a guest, pay in the sandbox, and the order page shows both parcels paid.
+        page.goto(f"{live_server.url}/{store.custom_url}/product/{bag.slug}/")
+        page.get_by_role("button", name="Buy now").click()
+        page.wait_for_load_state()
+        assert page.url == f"{live_server.url}/{store.custom_url}/checkout/"
+        page.get_by_label("Full name").fill("Chinedu Okafor")
+        page.get_by_label("Phone").fill("08031234567")
+        page.get_by_label("Email").fill(f"chinedu-{tag}@example.com")
+        page.get_by_label("Address").fill("14 Allen Avenue")
+        page.get_by_label("City").fill("Ikeja")
+        page.get_by_label("State").select_option("Lagos")
+        shot(page, f"{tag}-6-checkout")
+        page.get_by_role("button", name=re.compile("^Pay ")).click()
+        page.wait_for_load_state()
+        assert "/api/payments/sandbox/checkout/" in page.url
+        shot(page, f"{tag}-7-sandbox")
+        page.get_by_role("button", name=re.compile("Pay", re.I)).first.click()
+        page.wait_for_load_state()
+        page.get_by_role("link", name="Return to the shop").click()
+        page.wait_for_load_state()
+        assert re.search(rf"/{store.custom_url}/orders/[\w-]+/\?reference=", page.url)
+        order_url = page.url
+        assert page.locator("#order-status").inner_text() == "Paid"
+        assert page.locator("section.parcel").count() == 2
+        shot(page, f"{tag}-8-order-paid")
+        # Back to the store from the order page: the view event's referrer carries no token.
+        page.get_by_role("link", name=re.compile("Back to")).click()
+        page.wait_for_load_state()
+        token = re.search(r"/orders/([\w-]+)/", order_url).group(1)
+        assert all(token not in str(event.metadata) for event in AnalyticsEvent.objects.all())
     finally:
         context.close()
