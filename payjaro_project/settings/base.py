@@ -9,12 +9,16 @@ from .env import env_bool, env_decimal, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-DJANGO_ENVIRONMENT = env_str("DJANGO_ENVIRONMENT", "development")
-SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-payjaro-key-change-me-0123456789abcdef")
+DJANGO_ENVIRONMENT = (env_str("DJANGO_ENVIRONMENT", "development") or "").strip().lower()
+# No default in the repository: development and test keep a generated key in .secret_key (git-ignored,
+# settings/secret_key.py); production requires SECRET_KEY.
+SECRET_KEY = env_str("SECRET_KEY", "") or ""
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [
+    # core first: its runserver (the exposed-debug-server warning) wraps staticfiles' one.
+    "core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -30,7 +34,6 @@ INSTALLED_APPS = [
     "drf_yasg",
     "storages",
     # ours
-    "core",
     "users",
     "entrepreneurs",
     "suppliers",
