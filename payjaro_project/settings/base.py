@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_yasg",
     "storages",
+    "axes",
     # ours
     "users",
     "entrepreneurs",
@@ -55,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a django-axes lockout of an admin login into the lockout page (users.admin_lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "payjaro_project.urls"
@@ -84,6 +87,29 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
+
+# The lockout check first (admin site only), then Django's own.
+AUTHENTICATION_BACKENDS = [
+    "users.admin_lockout.AdminLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Django admin brute-force protection (django-axes, users/admin_lockout.py) ---
+# Locked per username or per client address after ADMIN_LOGIN_FAILURE_LIMIT failures, for ADMIN_LOCKOUT_MINUTES
+# (fixed: attempts during the lockout do not extend it); attempts are recorded in the database.
+AXES_ENABLED = True
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "users.admin_lockout.AdminLoginHandler"
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "users.admin_lockout.client_ip"
+AXES_LOCKOUT_TEMPLATE = "users/admin_locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_SENSITIVE_PARAMETERS: list[str] = []  # log who and from where (passwords are always masked)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
