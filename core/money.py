@@ -1,6 +1,7 @@
 """The one place for money arithmetic: Decimal only, half-up to the kobo, kobo integers at gateways."""
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+CURRENCY = "NGN"  # the one currency Payjaro sells, pays and books in
 KOBO = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
