@@ -13,7 +13,13 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from core.notifications import EVENTS, notify
-from core.tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory
+from core.tests.factories import (
+    AdminFactory,
+    CustomerFactory,
+    EntrepreneurFactory,
+    ProductFactory,
+    SupplierFactory,
+)
 from payjaro_project.celery import app as celery_app
 from payments.models import PaymentMethod, WithdrawalRequest
 
@@ -50,6 +56,7 @@ def people():
     shop = EntrepreneurFactory(user__email="shop@example.com", user__phone_number="+2348030000002",
                                business_name="Ada & Sons \"Wears\"")
     supplier = SupplierFactory(user__email="supplier@example.com", user__phone_number="+2348030000003")
+    AdminFactory(email="ops@example.com", phone_number="+2348030000004")  # hears only of supplier_kyc_changed
     product = ProductFactory(supplier=supplier, name="Ankara <Tote>")
     order = make_order(entrepreneur=shop, lines=[(product, 2, "1200.00")], created_at=timezone.now(), customer=customer)
     return {"customer": customer, "shop": shop, "supplier": supplier, "order": order}
@@ -71,11 +78,12 @@ EXPECTED = {
     "order_delivered": ({"buyer@example.com", "shop@example.com"}, "Order {order} delivered"),
     "supplier_verified": ({"supplier@example.com"}, None),
     "supplier_rejected": ({"supplier@example.com"}, "Your Payjaro supplier application"),
+    "supplier_kyc_changed": ({"supplier@example.com", "ops@example.com"}, None),
     "withdrawal_completed": ({"shop@example.com"}, "Withdrawal wd_0123456789abcdef completed"),
     "withdrawal_failed": ({"shop@example.com"}, "Withdrawal wd_0123456789abcdef failed"),
 }
 PHONES = {"buyer@example.com": "+2348030000001", "shop@example.com": "+2348030000002",
-          "supplier@example.com": "+2348030000003"}
+          "supplier@example.com": "+2348030000003", "ops@example.com": "+2348030000004"}
 
 
 def ids_for(event, people):
