@@ -2,7 +2,7 @@
 back to pending — products out of the catalog — with a log entry, and the admins are notified."""
 import pytest
 
-from core.tests.factories import AdminFactory, ProductFactory, SupplierFactory
+from tests.factories import AdminFactory, ProductFactory, SupplierFactory
 from suppliers.models import SupplierVerificationLog
 from suppliers.services import KYC_FIELDS
 

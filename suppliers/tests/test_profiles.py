@@ -3,14 +3,14 @@ from decimal import Decimal
 
 import pytest
 
-from core.tests.factories import (
+from suppliers.models import SupplierProfile, SupplierVerificationLog
+from tests.factories import (
     AdminFactory,
     CustomerFactory,
     EntrepreneurUserFactory,
     ProductFactory,
     SupplierFactory,
 )
-from suppliers.models import SupplierProfile, SupplierVerificationLog
 
 from .factories import make_order
 
@@ -215,7 +215,7 @@ def test_supplier_actions_are_403_for_other_roles(auth_client, action):
 
 
 def test_supplier_user_without_profile_gets_404(auth_client):
-    from core.tests.factories import SupplierUserFactory
+    from tests.factories import SupplierUserFactory
 
     response = auth_client(SupplierUserFactory()).get(f"{LIST}dashboard/")
     assert response.status_code == 404
@@ -313,6 +313,20 @@ def test_dashboard_selector_is_reusable():
     data = supplier_dashboard(supplier=me)
     assert data["total_revenue"] == Decimal("0.00")
     assert data["top_products"] == [] and data["recent_orders"] == []
+
+
+def test_delivery_areas_are_nigerian_states_stored_canonical(auth_client):
+    me = SupplierFactory()
+    client = auth_client(me.user)
+    response = client.patch(detail(me.pk), {"delivery_areas": ["lagos state", "Abuja", "Ogun", "LAGOS"]}, format="json")
+    assert response.status_code == 200, response.content
+    me.refresh_from_db()
+    assert me.delivery_areas == ["Lagos", "FCT", "Ogun"]
+    response = client.patch(detail(me.pk), {"delivery_areas": ["Lagos", "Accra", 7]}, format="json")
+    assert response.status_code == 400
+    assert "Accra" in response.json()["details"]["delivery_areas"][0]
+    me.refresh_from_db()
+    assert me.delivery_areas == ["Lagos", "FCT", "Ogun"]
 
 
 def test_my_orders_is_supplier_orders_without_the_entrepreneurs_money(auth_client):

@@ -6,7 +6,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.test import Client
 from django.utils import timezone
 
-from core.tests.factories import DEFAULT_PASSWORD, AdminFactory, CustomerFactory
+from tests.factories import DEFAULT_PASSWORD, AdminFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

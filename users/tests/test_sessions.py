@@ -8,7 +8,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from core.tests.factories import DEFAULT_PASSWORD, AdminFactory, CustomerFactory
+from tests.factories import DEFAULT_PASSWORD, AdminFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
