@@ -2,9 +2,9 @@
 back to pending — products out of the catalog — with a log entry, and the admins are notified."""
 import pytest
 
-from tests.factories import AdminFactory, ProductFactory, SupplierFactory
 from suppliers.models import SupplierVerificationLog
 from suppliers.services import KYC_FIELDS
+from tests.factories import AdminFactory, ProductFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
 

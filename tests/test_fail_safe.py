@@ -15,7 +15,7 @@ from django.core.management import call_command
 from core.management.commands import runserver
 from payjaro_project.settings.secret_key import local_secret_key
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def python(env_overrides: dict, code: str) -> subprocess.CompletedProcess:
