@@ -6,7 +6,6 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from core.errors import NotFound
@@ -14,6 +13,7 @@ from core.permissions import IsEntrepreneur, IsSupplier
 from entrepreneurs.models import EntrepreneurProfile
 from suppliers.models import SupplierProfile
 from suppliers.selectors import supplier_for_user
+from users.authentication import JWTAuthentication
 
 from .models import AnalyticsEvent
 from .selectors import entrepreneur_metrics, supplier_metrics

@@ -8,6 +8,8 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.template import Context, Engine
 
 from notifications.channels import sms_configured
@@ -24,6 +26,7 @@ EVENTS = (
     "order_delivered",       # order_id → customer, entrepreneur
     "supplier_verified",     # supplier_id → supplier
     "supplier_rejected",     # supplier_id → supplier
+    "supplier_kyc_changed",  # supplier_id → every active admin (re-verify), and the supplier
     "withdrawal_completed",  # withdrawal_id → entrepreneur
     "withdrawal_failed",     # withdrawal_id → entrepreneur
     "order_late_payment_refunded",  # order_id → customer (paid after the order stopped being payable; refunded)
@@ -64,6 +67,14 @@ def _render(event: str, role: str, kind: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False)).strip()
 
 
+def _admins() -> list:
+    """Every active admin (user_type admin, staff or superuser), oldest first."""
+    return list(
+        get_user_model().objects.filter(Q(user_type="admin") | Q(is_staff=True) | Q(is_superuser=True), is_active=True)
+        .order_by("pk")
+    )
+
+
 def _recipients(event: str, ids: dict) -> tuple[list[tuple[str, object]], dict] | None:
     """``([(role, user), …], context)`` for the event, or None when its object no longer exists."""
     if event in ORDER_RECIPIENTS:
@@ -84,7 +95,10 @@ def _recipients(event: str, ids: dict) -> tuple[list[tuple[str, object]], dict] 
             supplier = SupplierProfile.objects.select_related("user").get(pk=ids["supplier_id"])
         except SupplierProfile.DoesNotExist:
             return None
-        return [("supplier", supplier.user)], {"supplier": supplier}
+        recipients = [("supplier", supplier.user)]
+        if event == "supplier_kyc_changed":
+            recipients += [("admin", admin) for admin in _admins()]
+        return recipients, {"supplier": supplier}
     if event.startswith("withdrawal_"):
         try:
             withdrawal = WithdrawalRequest.objects.select_related("entrepreneur__user").get(pk=ids["withdrawal_id"])

@@ -79,7 +79,8 @@ class SupplierProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
         supplier = self.get_object()
         serializer = self.get_serializer(supplier, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        supplier = services.supplier_update(supplier=supplier, data=dict(serializer.validated_data))
+        supplier = services.supplier_update(supplier=supplier, data=dict(serializer.validated_data),
+                                            actor=request.user)
         return Response(self.get_serializer(supplier).data)
 
     @swagger_auto_schema(request_body=SupplierVerifySerializer, responses={200: SupplierProfileSerializer()})

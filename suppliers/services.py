@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
 from core.notifications import notify
+from core.permissions import is_admin
 from users.models import User
 from users.services import user_create
 
@@ -35,18 +36,43 @@ def supplier_register(*, user_data: dict[str, Any], profile_data: dict[str, Any]
     return profile
 
 
+# The verified identity (SPEC §3): what an admin checked before verifying the supplier.
+KYC_FIELDS = ("company_name", "business_registration", "tax_id", "address", "bank_details")
+
+
 @transaction.atomic
-def supplier_update(*, supplier: SupplierProfile, data: dict[str, Any]) -> SupplierProfile:
-    """Apply validated profile changes. Which fields a caller may change is the serializer's job."""
+def supplier_update(*, supplier: SupplierProfile, data: dict[str, Any], actor: User | None = None) -> SupplierProfile:
+    """Apply validated profile changes. Which fields a caller may change is the serializer's job.
+
+    A verified identity is not swappable: when the supplier itself (not an admin) changes a KYC field
+    (``KYC_FIELDS``) of a verified profile, the profile goes back to ``pending`` — its products leave the
+    catalog until an admin verifies it again — with a ``SupplierVerificationLog`` entry naming the changed
+    fields, and the admins (and the supplier) are notified after commit.
+    """
     if not data:
         return supplier
+    supplier = SupplierProfile.objects.select_for_update().get(pk=supplier.pk)
+    changed_kyc = [name for name in KYC_FIELDS if name in data and data[name] != getattr(supplier, name)]
     for field, value in data.items():
         setattr(supplier, field, value)
+    update_fields = [*data.keys(), "updated_at"]
+    reverify = bool(changed_kyc) and supplier.is_verified and not (actor is not None and is_admin(actor))
+    if reverify:
+        notes = f"Verified details changed by the supplier ({', '.join(changed_kyc)}): re-verification needed."
+        supplier.verification_status = SupplierProfile.VerificationStatus.PENDING
+        supplier.verification_notes = notes
+        supplier.verified_at = None
+        supplier.verified_by = None
+        update_fields += ["verification_status", "verification_notes", "verified_at", "verified_by"]
     try:
         with transaction.atomic():
-            supplier.save(update_fields=[*data.keys(), "updated_at"])
+            supplier.save(update_fields=update_fields)
     except IntegrityError as exc:
         raise _DUPLICATE_REGISTRATION from exc
+    if reverify:
+        SupplierVerificationLog.objects.create(supplier=supplier, status=supplier.verification_status, notes=notes,
+                                               decided_by=actor)
+        notify("supplier_kyc_changed", supplier_id=supplier.pk)
     return supplier
 
 

@@ -13,11 +13,14 @@ from core.throttling import ScopedRateThrottle
 from .serializers import (
     LoginSerializer,
     LogoutSerializer,
+    PasswordChangeSerializer,
     RegisterSerializer,
     TokenPairResponseSerializer,
+    TokenRefreshSerializer,
     UserSerializer,
 )
-from .services import user_authenticate, user_create
+from .services import user_authenticate, user_change_password, user_create
+from .sessions import access_token_deny
 
 
 def tokens_for(user) -> dict:
@@ -65,8 +68,10 @@ class LoginView(AuthThrottleMixin, APIView):
 
 
 class RefreshView(AuthThrottleMixin, TokenRefreshView):
-    """Exchange a refresh token for a new access (and rotated refresh) token."""
+    """Exchange a refresh token for a new access (and rotated refresh) token. The old refresh token is
+    blacklisted; a token issued before the last password change, or of a deactivated user, is a 401."""
 
+    serializer_class = TokenRefreshSerializer
     throttle_scope = "token_refresh"
 
 
@@ -75,6 +80,7 @@ class LogoutView(APIView):
 
     @swagger_auto_schema(request_body=LogoutSerializer, responses={205: "Logged out"})
     def post(self, request):
+        """Blacklist the refresh token; the access token of this request is refused from now on too."""
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -84,7 +90,27 @@ class LogoutView(APIView):
         if str(token.get("user_id")) != str(request.user.pk):
             raise NotAuthenticated("Refresh token is invalid or expired.")
         token.blacklist()
+        if request.auth is not None:
+            access_token_deny(request.auth)
         return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class PasswordChangeView(AuthThrottleMixin, APIView):
+    """Change the password (old + new). Every session of the account ends — refresh and access tokens on
+    every device; the answer carries a fresh token pair for this device, so it stays logged in."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @swagger_auto_schema(request_body=PasswordChangeSerializer,
+                         responses={200: TokenPairResponseSerializer, 400: "Wrong old password or weak new one"})
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_change_password(user=request.user, old_password=serializer.validated_data["old_password"],
+                                    new_password=serializer.validated_data["new_password"])
+        if request.auth is not None:
+            access_token_deny(request.auth)
+        return Response(tokens_for(user))
 
 
 class ProfileView(generics.RetrieveUpdateAPIView):

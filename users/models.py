@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
 
+from .sessions import user_end_sessions
+
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -67,4 +69,9 @@ class User(AbstractUser):
             self.referral_code = self.referral_code.strip().upper()
         if self.phone_number == "":
             self.phone_number = None
+        # set_password() leaves the new raw password in _password until the save (AbstractBaseUser).
+        password_changed = self._password is not None and not self._state.adding
         super().save(*args, **kwargs)
+        if password_changed or not self.is_active:
+            # A new password (own change, admin reset) or a deactivation ends every session (users.sessions).
+            user_end_sessions(self)

@@ -1,6 +1,10 @@
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt import serializers as simplejwt_serializers
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from .models import User
 from .phone import normalize_phone
@@ -110,3 +114,27 @@ class TokenPairResponseSerializer(serializers.Serializer):
 
 class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    new_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128,
+                                         help_text="Checked by Django's password validators.")
+
+
+class TokenRefreshSerializer(simplejwt_serializers.TokenRefreshSerializer):
+    """SimpleJWT's refresh (rotation, blacklisting after rotation) for a refresh token that is still valid:
+    its user exists and is active, and the password has not changed since it was issued
+    (``CHECK_REVOKE_TOKEN`` — SimpleJWT checks that on access tokens only)."""
+
+    def validate(self, attrs):
+        refresh = self.token_class(attrs["refresh"])
+        user = User.objects.filter(pk=refresh.get(jwt_settings.USER_ID_CLAIM)).only("password", "is_active").first()
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("No active account found for the given token.", code="no_active_account")
+        if jwt_settings.CHECK_REVOKE_TOKEN and (
+            refresh.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)
+        ):
+            raise AuthenticationFailed("The password has changed since this token was issued. Please log in again.",
+                                       code="password_changed")
+        return super().validate(attrs)

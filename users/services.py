@@ -1,4 +1,5 @@
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from core.errors import NotAuthenticated, ValidationFailed
@@ -38,4 +39,21 @@ def user_authenticate(*, identifier: str, password: str, request=None) -> User:
     user = authenticate(request=request, username=username, password=password)
     if user is None:
         raise NotAuthenticated("Invalid username/email or password.")
+    return user
+
+
+@transaction.atomic
+def user_change_password(*, user: User, old_password: str, new_password: str) -> User:
+    """The user's own password change: the old password must match (400 otherwise) and the new one pass
+    Django's validators. Saving the new password ends every session (``User.save`` → ``users.sessions``)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.check_password(old_password):
+        raise ValidationFailed("old_password: The current password is wrong.",
+                               details={"old_password": ["The current password is wrong."]})
+    try:
+        password_validation.validate_password(new_password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(f"new_password: {exc.messages[0]}", details={"new_password": list(exc.messages)}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
     return user

@@ -17,7 +17,7 @@ from core.notifications import notify
 from notifications.messages import EVENTS
 from payjaro_project.celery import app as celery_app
 from payments.models import PaymentMethod, WithdrawalRequest
-from tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory
+from tests.factories import AdminFactory, CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,7 @@ def people():
     shop = EntrepreneurFactory(user__email="shop@example.com", user__phone_number="+2348030000002",
                                business_name="Ada & Sons \"Wears\"")
     supplier = SupplierFactory(user__email="supplier@example.com", user__phone_number="+2348030000003")
+    AdminFactory(email="ops@example.com", phone_number="+2348030000004")  # hears only of supplier_kyc_changed
     product = ProductFactory(supplier=supplier, name="Ankara <Tote>")
     order = make_order(entrepreneur=shop, lines=[(product, 2, "1200.00")], created_at=timezone.now(), customer=customer)
     return {"customer": customer, "shop": shop, "supplier": supplier, "order": order}
@@ -71,12 +72,13 @@ EXPECTED = {
     "order_delivered": ({"buyer@example.com", "shop@example.com"}, "Order {order} delivered"),
     "supplier_verified": ({"supplier@example.com"}, None),
     "supplier_rejected": ({"supplier@example.com"}, "Your Payjaro supplier application"),
+    "supplier_kyc_changed": ({"supplier@example.com", "ops@example.com"}, None),
     "withdrawal_completed": ({"shop@example.com"}, "Withdrawal wd_0123456789abcdef completed"),
     "withdrawal_failed": ({"shop@example.com"}, "Withdrawal wd_0123456789abcdef failed"),
     "order_late_payment_refunded": ({"buyer@example.com"}, "Your payment for order {order} is being refunded"),
 }
 PHONES = {"buyer@example.com": "+2348030000001", "shop@example.com": "+2348030000002",
-          "supplier@example.com": "+2348030000003"}
+          "supplier@example.com": "+2348030000003", "ops@example.com": "+2348030000004"}
 
 
 def ids_for(event, people):

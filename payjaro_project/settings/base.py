@@ -9,12 +9,16 @@ from .env import env_bool, env_decimal, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-DJANGO_ENVIRONMENT = env_str("DJANGO_ENVIRONMENT", "development")
-SECRET_KEY = env_str("SECRET_KEY", "dev-insecure-payjaro-key-change-me-0123456789abcdef")
+DJANGO_ENVIRONMENT = (env_str("DJANGO_ENVIRONMENT", "development") or "").strip().lower()
+# No default in the repository: development and test keep a generated key in .secret_key (git-ignored,
+# settings/secret_key.py); production requires SECRET_KEY.
+SECRET_KEY = env_str("SECRET_KEY", "") or ""
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 INSTALLED_APPS = [
+    # core first: its runserver (the exposed-debug-server warning) wraps staticfiles' one.
+    "core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -29,8 +33,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_yasg",
     "storages",
+    "axes",
     # ours
-    "core",
     "users",
     "entrepreneurs",
     "suppliers",
@@ -54,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a django-axes lockout of an admin login into the lockout page (users.admin_lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "payjaro_project.urls"
@@ -83,6 +89,29 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
+
+# The lockout check first (admin site only), then Django's own.
+AUTHENTICATION_BACKENDS = [
+    "users.admin_lockout.AdminLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Django admin brute-force protection (django-axes, users/admin_lockout.py) ---
+# Locked per username or per client address after ADMIN_LOGIN_FAILURE_LIMIT failures, for ADMIN_LOCKOUT_MINUTES
+# (fixed: attempts during the lockout do not extend it); attempts are recorded in the database.
+AXES_ENABLED = True
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "users.admin_lockout.AdminLoginHandler"
+AXES_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ADMIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "users.admin_lockout.client_ip"
+AXES_LOCKOUT_TEMPLATE = "users/admin_locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_SENSITIVE_PARAMETERS: list[str] = []  # log who and from where (passwords are always masked)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -147,7 +176,7 @@ PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 300)
 # --- REST framework ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "users.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -187,11 +216,15 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
 }
 
+# Sessions end when they should (users.sessions): short access tokens, rotated refresh tokens, every token
+# refused after a password change (CHECK_REVOKE_TOKEN) or a deactivation, the access token denied at logout.
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 60)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 10)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    "CHECK_REVOKE_TOKEN": True,
+    "REVOKE_TOKEN_CLAIM": "pwd",
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }

@@ -2,7 +2,12 @@
 import tempfile
 
 from .base import *  # noqa: F401,F403
-from .base import REST_FRAMEWORK
+from .base import BASE_DIR, REST_FRAMEWORK
+from .env import env_str
+from .secret_key import local_secret_key
+
+SECRET_KEY = env_str("SECRET_KEY", "") or local_secret_key(BASE_DIR / ".secret_key")
+VISITOR_ID_SALT = env_str("VISITOR_ID_SALT", "") or SECRET_KEY
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
