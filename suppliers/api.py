@@ -8,11 +8,11 @@ from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import PayloadTooLarge, ValidationFailed
+from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.permissions import IsAdmin, IsSupplier, IsVerifiedSupplier, is_admin
 from core.throttling import ScopedRateThrottle
 from products import services as product_services
@@ -157,6 +157,9 @@ def _read_csv_rows(uploaded) -> tuple[list[dict], list[int]]:
     except UnicodeDecodeError as exc:
         message = "The CSV must be UTF-8 encoded."
         raise ValidationFailed(f"file: {message}", details={"file": [message]}) from exc
+    if "\x00" in text:  # Python's csv module accepts NUL; PostgreSQL would refuse it at save time
+        message = "The CSV contains a NUL character."
+        raise ValidationFailed(f"file: {message}", details={"file": [message]})
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         if not reader.fieldnames:
@@ -276,7 +279,8 @@ class SupplierProductViewSet(viewsets.ModelViewSet):
         if uploaded is not None:
             rows, numbers = _read_csv_rows(uploaded)
         else:
-            rows, numbers = request.data.get("products"), None
+            # A JSON body that is a list, a string or null has no "products" key: the same 400.
+            rows, numbers = (request.data.get("products") if isinstance(request.data, dict) else None), None
             if not isinstance(rows, list):
                 raise ValidationFailed("products: Send a `products` list (JSON) or a CSV `file` (multipart).",
                                        details={"products": ["Send a list of products, or a CSV file as `file`."]})
