@@ -17,6 +17,7 @@ from .serializers import (
     OrderStatusUpdateSerializer,
 )
 from .services import order_create, order_transition
+from .throttles import OrderPlacementThrottle
 
 _LIST_PARAMS = [
     openapi.Parameter("status", openapi.IN_QUERY, type=openapi.TYPE_STRING, description="Filter by order status"),
@@ -33,6 +34,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     serializer_class = OrderSerializer
     filter_backends: list = []  # filters are explicit (OrderListFilterSerializer), not the global backends
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(OrderPlacementThrottle())
+        return throttles
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -64,7 +71,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @swagger_auto_schema(request_body=OrderCreateSerializer, responses={201: OrderSerializer})
     def create(self, request, *args, **kwargs):
         """Place an order (customers only). Prices come from the store; stock is reserved for
-        ORDER_RESERVATION_MINUTES until payment."""
+        ORDER_RESERVATION_MINUTES until payment. One customer holds at most ORDER_MAX_UNPAID_ORDERS (3)
+        unpaid orders, ORDER_MAX_UNPAID_UNITS_PER_PRODUCT (20) units of one product and
+        ORDER_MAX_UNPAID_UNITS (100) units in them (else 409 `reservation_limit`); placing orders is
+        throttled per user (THROTTLE_ORDERS, 429)."""
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

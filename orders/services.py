@@ -3,7 +3,8 @@ payment confirmation and reservation expiry.
 
 Lock order, shared by every writer so concurrent transactions never deadlock:
     order row (select_for_update)  →  product rows by pk  →  variation rows by pk.
-Checkout has no order row yet, so it takes only the stock rows, in the same order.
+Checkout has no order row yet: it locks the customer's user row (the unpaid-reservation limits,
+``orders.limits``), then the stock rows, in the same order.
 """
 import logging
 import secrets
@@ -36,6 +37,7 @@ from payments.models import Earnings
 from products.models import Product, ProductVariation
 from social.models import EntrepreneurStorefront, StoreProduct
 
+from .limits import check_unpaid_reservation_limits
 from .models import Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus, SourceChannel
 from .pricing import LineInput, price_order_lines, unit_prices
 from .shipping import clean_shipping_address
@@ -314,6 +316,7 @@ def order_create(*, customer, entrepreneur_custom_url: str, items: list[dict], s
                                 shipping_fee=settings.SHIPPING_FEE_NGN)
 
     with transaction.atomic():
+        check_unpaid_reservation_limits(customer, lines)
         _reserve_stock(lines)
         now = timezone.now()
         order = Order(

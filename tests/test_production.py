@@ -186,7 +186,7 @@ def test_production_settings_values():
     assert values["THROTTLE_CLASSES"] == [
         "core.throttling.AnonRateThrottle", "core.throttling.UserRateThrottle",
     ]
-    assert set(values["THROTTLE_RATES"]) == {"anon", "user", "auth", "token_refresh", "tracking", "webhooks"}
+    assert set(values["THROTTLE_RATES"]) == {"anon", "user", "auth", "token_refresh", "tracking", "webhooks", "orders"}
     assert values["PUBLIC_BASE_URL"] == "https://api.payjaro.ng"
     # Logs: JSON on stdout, no file handlers.
     assert values["LOG_FORMATTER"] == "pythonjsonlogger.json.JsonFormatter"

@@ -173,6 +173,7 @@ REST_FRAMEWORK = {
     # so that many app sessions behind one carrier address refreshing tokens never lock out logins;
     # 20/min rather than less because Nigerian mobile carriers put many customers behind one NAT address.
     # "webhooks" is generous: gateways send bursts from a few addresses and must never be turned away.
+    # "orders": placing orders (and checkouts), per user — every placement reserves stock (orders.throttles).
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON", "300/min"),
         "user": env_str("THROTTLE_USER", "1200/min"),
@@ -180,6 +181,7 @@ REST_FRAMEWORK = {
         "token_refresh": env_str("THROTTLE_TOKEN_REFRESH", "60/min"),
         "tracking": env_str("THROTTLE_TRACKING", "120/min"),
         "webhooks": env_str("THROTTLE_WEBHOOKS", "3000/min"),
+        "orders": env_str("THROTTLE_ORDERS", "30/hour"),
     },
     # 0 = use REMOTE_ADDR (direct connections); None would trust a client-sent X-Forwarded-For.
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
@@ -217,6 +219,10 @@ FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:3000")
 PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 SHIPPING_FEE_NGN = env_decimal("SHIPPING_FEE_NGN", "500")
 ORDER_RESERVATION_MINUTES = env_int("ORDER_RESERVATION_MINUTES", 30)
+# Stock hoarding bounds (orders.limits): what one customer may hold reserved in unpaid orders at once.
+ORDER_MAX_UNPAID_ORDERS = env_int("ORDER_MAX_UNPAID_ORDERS", 3)
+ORDER_MAX_UNPAID_UNITS_PER_PRODUCT = env_int("ORDER_MAX_UNPAID_UNITS_PER_PRODUCT", 20)
+ORDER_MAX_UNPAID_UNITS = env_int("ORDER_MAX_UNPAID_UNITS", 100)
 EARNINGS_RELEASE_DAYS = env_int("EARNINGS_RELEASE_DAYS", 7)
 PAYMENT_RECONCILE_AFTER_MINUTES = env_int("PAYMENT_RECONCILE_AFTER_MINUTES", 10)
 VISITOR_ID_SALT = env_str("VISITOR_ID_SALT", "") or SECRET_KEY

@@ -1,0 +1,110 @@
+"""Bounds on what one customer may hold reserved without paying (stock hoarding, issue 11).
+
+An unpaid order holds its units for ``ORDER_RESERVATION_MINUTES``. Without a bound, one account (or a
+script) could keep a popular product "sold out" for everybody by placing orders it never pays and
+placing them again when they expire. A customer may hold at most:
+
+- ``ORDER_MAX_UNPAID_ORDERS`` unpaid reservations at once (default 3; an unpaid order is one),
+- ``ORDER_MAX_UNPAID_UNITS_PER_PRODUCT`` units of one product across them (default 20; every variation
+  of a product counts towards the product),
+- ``ORDER_MAX_UNPAID_UNITS`` units in all (default 100).
+
+Going beyond any of them is a 409 (``ReservationLimitExceeded``) that says which bound and what to do:
+pay for or cancel an unpaid order. Paying, cancelling or the reservation running out frees the room
+again. Orders that do not expire (``reserved_until`` empty, e.g. pay on delivery) are not counted here.
+"""
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Sum
+from django.utils import timezone
+
+from core.errors import Conflict
+
+from .models import Order, OrderItem, OrderStatus, PaymentStatus
+
+
+class ReservationLimitExceeded(Conflict):
+    code = "reservation_limit"
+    default_message = "Too much stock is already reserved by your unpaid orders."
+
+
+def _unpaid_orders(customer, now):
+    return Order.objects.filter(
+        customer=customer, status=OrderStatus.PENDING, payment_status=PaymentStatus.PENDING,
+        reserved_until__gt=now,
+    )
+
+
+def _reservation_count(orders) -> int:
+    """Unpaid reservations held: one per unpaid order."""
+    return orders.count()
+
+
+def _line_units(lines: Iterable[Any]) -> Counter:
+    """``{product_id: units}`` of the new lines (objects or mappings with ``product_id`` and ``quantity``)."""
+    units: Counter = Counter()
+    for line in lines:
+        if isinstance(line, Mapping):
+            product_id, quantity = line["product_id"], line["quantity"]
+        else:
+            product_id, quantity = line.product_id, line.quantity
+        units[int(product_id)] += int(quantity)
+    return units
+
+
+def check_unpaid_reservation_limits(customer, lines: Iterable[Any], *, new_reservations: int = 1) -> None:
+    """Raise ``ReservationLimitExceeded`` (409) when placing ``lines`` would take ``customer`` past a bound.
+
+    ``lines``: the new order's (or checkout's) lines, each with ``product_id`` and ``quantity``
+    (attributes or keys); several lines of one product add up. ``new_reservations``: how many
+    reservations the new placement adds (1 for one order).
+
+    Call it inside the transaction that reserves the stock: it locks the customer's user row first, so two
+    concurrent placements by one customer are counted one after the other (lock order: user row →
+    product rows → variation rows).
+    """
+    now = timezone.now()
+    list(get_user_model().objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True))
+    orders = _unpaid_orders(customer, now)
+
+    max_reservations = settings.ORDER_MAX_UNPAID_ORDERS
+    held = _reservation_count(orders)
+    if held + new_reservations > max_reservations:
+        raise ReservationLimitExceeded(
+            f"You already have {held} unpaid order{'s' if held != 1 else ''} holding stock (at most "
+            f"{max_reservations}). Pay for or cancel one of them before placing another.",
+            details={"limit": "unpaid_orders", "maximum": max_reservations, "unpaid_orders": held},
+        )
+
+    new_units = _line_units(lines)
+    if not new_units:
+        return
+    held_rows = (
+        OrderItem.objects.filter(order__in=orders).values("product_id").annotate(units=Sum("quantity"))
+    )
+    held_units = Counter({row["product_id"]: row["units"] for row in held_rows})
+
+    max_per_product = settings.ORDER_MAX_UNPAID_UNITS_PER_PRODUCT
+    for product_id in sorted(new_units):
+        total = held_units[product_id] + new_units[product_id]
+        if total > max_per_product:
+            raise ReservationLimitExceeded(
+                f"At most {max_per_product} units of one product can be reserved in unpaid orders: you hold "
+                f"{held_units[product_id]} and asked for {new_units[product_id]} more. Pay for your unpaid "
+                "orders or lower the quantity.",
+                details={"limit": "units_per_product", "maximum": max_per_product, "product_id": product_id,
+                         "reserved": held_units[product_id], "requested": new_units[product_id]},
+            )
+
+    max_units = settings.ORDER_MAX_UNPAID_UNITS
+    held_total, new_total = sum(held_units.values()), sum(new_units.values())
+    if held_total + new_total > max_units:
+        raise ReservationLimitExceeded(
+            f"At most {max_units} units in all can be reserved in unpaid orders: you hold {held_total} and asked "
+            f"for {new_total} more. Pay for your unpaid orders or lower the quantities.",
+            details={"limit": "units_total", "maximum": max_units, "reserved": held_total, "requested": new_total},
+        )
