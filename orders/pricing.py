@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from core.money import ZERO, percent_of, quantize, to_decimal
+from core.money import ZERO, check_storable, percent_of, quantize, to_decimal
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,8 @@ def price_order_lines(lines: Iterable[LineInput], *, commission_rate, shipping_f
     markup = sum((p.markup_amount for p in priced), ZERO)
     commission = sum((p.commission_amount for p in priced), ZERO)
     shipping = quantize(shipping_fee)
+    check_storable(subtotal=subtotal, markup_amount=markup, commission_amount=commission,
+                   total_amount=subtotal + markup + shipping)
     return OrderPricing(
         lines=priced,
         subtotal=subtotal,

@@ -2,6 +2,8 @@ import re
 
 from rest_framework import serializers
 
+from core.validators import validate_redirect_url
+
 from .models import Earnings, PaymentMethod, Provider, Transaction, Wallet, WithdrawalRequest
 
 _ACCOUNT_NUMBER = re.compile(r"^\d{10}$")
@@ -10,7 +12,10 @@ _ACCOUNT_NUMBER = re.compile(r"^\d{10}$")
 class InitializePaymentSerializer(serializers.Serializer):
     order_id = serializers.CharField(max_length=32, help_text="The order's PAY… order_id or its numeric id.")
     provider = serializers.ChoiceField(choices=Provider.choices, default=Provider.PAYSTACK)
-    callback_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    callback_url = serializers.URLField(required=False, allow_blank=True, max_length=500,
+                                        validators=[validate_redirect_url],
+                                        help_text="Where the gateway returns the shopper: on FRONTEND_URL's or "
+                                                  "PUBLIC_BASE_URL's origin (or PAYMENT_CALLBACK_ALLOWED_ORIGINS).")
 
 
 class InitializePaymentResponseSerializer(serializers.Serializer):

@@ -121,7 +121,10 @@ class SupplierProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     def my_products(self, request):
         """Your products, active and inactive (`?is_active=`, `?category=`, `?in_stock=`), paginated."""
         supplier = selectors.supplier_for_user(request.user)
-        queryset = SupplierProductFilter(request.query_params, queryset=supplier_product_list(supplier=supplier)).qs
+        filterset = SupplierProductFilter(request.query_params, queryset=supplier_product_list(supplier=supplier))
+        if not filterset.is_valid():  # ?is_active=maybe → 400, not silently unfiltered
+            raise ValidationFailed("Invalid filter.", details=filterset.errors)
+        queryset = filterset.qs
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(SupplierProductSerializer(page, many=True, context={"request": request}).data)
 
@@ -133,9 +136,7 @@ class SupplierProfileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     def my_orders(self, request):
         """Orders for your products, newest first (`?status=` filters), paginated."""
         supplier = selectors.supplier_for_user(request.user)
-        queryset = selectors.supplier_orders(supplier=supplier)
-        if request.query_params.get("status"):
-            queryset = queryset.filter(status=request.query_params["status"])
+        queryset = selectors.supplier_orders(supplier=supplier, status=request.query_params.get("status"))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(SupplierOrderSerializer(page, many=True).data)
 

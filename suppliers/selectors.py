@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from core.permissions import has_role, is_admin
 from orders.models import Order, OrderItem, OrderStatus, PaymentStatus
 from products.models import Product
@@ -33,13 +33,15 @@ def supplier_for_user(user) -> SupplierProfile:
         raise NotFound("Supplier profile not found.") from exc
 
 
-def supplier_orders(*, supplier: SupplierProfile) -> QuerySet[Order]:
-    """The supplier's orders, newest first; two queries per page whatever its size."""
-    return (
-        Order.objects.filter(supplier=supplier)
-        .prefetch_related("items")
-        .order_by("-created_at", "-id")
-    )
+def supplier_orders(*, supplier: SupplierProfile, status: str | None = None) -> QuerySet[Order]:
+    """The supplier's orders, newest first, optionally of one status (unknown → 400); two queries per page."""
+    queryset = Order.objects.filter(supplier=supplier)
+    if status:
+        if status not in OrderStatus.values:
+            raise ValidationFailed(f"status: Unknown order status {status!r}.",
+                                   details={"status": [f"One of: {', '.join(OrderStatus.values)}."]})
+        queryset = queryset.filter(status=status)
+    return queryset.prefetch_related("items").order_by("-created_at", "-id")
 
 
 def supplier_dashboard(*, supplier: SupplierProfile) -> dict[str, Any]:

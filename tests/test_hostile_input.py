@@ -327,3 +327,185 @@ def test_no_route_answers_hostile_input_with_a_server_error(role, world):
         got_request_exception.disconnect(capture)
     print(f"{role}: {requests} requests")
     assert failures == [], "\n".join(map(str, failures))
+
+
+# --- the cases issue 11 reproduced, one by one ---------------------------------------------------------------
+
+def _json(client, method, url, raw):
+    return getattr(client, method)(url, data=raw, content_type="application/json")
+
+
+@pytest.mark.parametrize("raw", ["[" * 1000 + "]" * 1000, '{"a":' * 1000 + "1" + "}" * 1000, "[" * 100_000,
+                                 json.dumps(json.loads("[" * 33 + "]" * 33))])
+def test_deeply_nested_json_is_a_400_in_the_error_shape_on_an_anonymous_endpoint(raw):
+    response = _json(APIClient(), "post", "/api/users/register/", raw)
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) <= {"error", "details"} and "nested deeper than 32" in body["error"]
+
+
+def test_json_nested_within_the_limit_still_reaches_the_serializer():
+    response = _json(APIClient(), "post", "/api/users/register/", json.dumps({"username": [[[["x"]]]]}))
+    assert response.status_code == 400 and "username" in response.json()["details"]
+
+
+@pytest.mark.parametrize("raw", ['{"a": 1', "NaN", '{"amount": Infinity}', b"\xff\xfe{}"])
+def test_undecodable_json_is_a_400(raw):
+    response = APIClient().post("/api/users/register/", data=raw, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]
+
+
+def test_nul_in_analytics_metadata_is_a_400_and_nothing_is_recorded(world):
+    from analytics.models import AnalyticsEvent
+
+    store = world["strings"]["custom_url"]
+    for metadata in ({"note": "a\u0000b"}, {"k\u0000": "v"}, {"deep": [{"x": ["\u0000"]}]}):
+        response = _json(APIClient(), "post", "/api/analytics/track/",
+                         json.dumps({"event_type": "store_view", "custom_url": store, "metadata": metadata}))
+        assert response.status_code == 400, response.content
+        assert "NUL" in response.json()["error"]
+    assert not AnalyticsEvent.objects.exists()
+
+
+def test_nul_in_store_contact_info_is_a_400_and_the_store_is_unchanged(world):
+    from social.models import EntrepreneurStorefront
+
+    client = client_for("entrepreneur", world)
+    before = EntrepreneurStorefront.objects.get(entrepreneur__user=world["users"]["entrepreneur"]).contact_info
+    response = _json(client, "patch", "/api/social/storefront/", json.dumps({"contact_info": {"phone": "0803\x00"}}))
+    assert response.status_code == 400
+    assert EntrepreneurStorefront.objects.get(entrepreneur__user=world["users"]["entrepreneur"]).contact_info == before
+
+
+def test_nul_in_supplier_bank_details_and_delivery_areas_is_a_400_and_no_account_is_made():
+    from suppliers.models import SupplierProfile
+
+    base = {"username": "nulsupplier", "email": "nul@example.com", "phone_number": "+2348031110000",
+            "password": "Sup3r-Secret-pass!", "password2": "Sup3r-Secret-pass!", "company_name": "Nul Ltd",
+            "business_registration": "RC999", "address": "1 Road", "contact_person": "Ada"}
+    for extra in ({"bank_details": {"account_number": "0123\x00"}}, {"delivery_areas": ["Lagos", "\x00"]}):
+        response = _json(APIClient(), "post", "/api/suppliers/profiles/register/", json.dumps({**base, **extra}))
+        assert response.status_code == 400, response.content
+    assert not SupplierProfile.objects.filter(company_name="Nul Ltd").exists()
+
+
+def test_nul_in_payment_method_details_is_a_400(world):
+    from payments.models import PaymentMethod
+
+    client = client_for("entrepreneur", world)
+    before = PaymentMethod.objects.count()
+    response = _json(client, "post", "/api/payments/payment-methods/", json.dumps(
+        {"method_type": "bank_transfer", "details": {"account_number": "0123456789", "bank_code": "058",
+                                                     "account_name": "Ada\x00"}}))
+    assert response.status_code == 400 and PaymentMethod.objects.count() == before
+
+
+def test_nul_in_a_multipart_form_is_a_400(world):
+    response = client_for("supplier", world).post("/api/suppliers/products/", {"name": "a\x00b", "sku": "X"},
+                                                  format="multipart")
+    assert response.status_code == 400 and "NUL" in response.json()["error"]
+
+
+def test_nul_in_a_csv_upload_is_a_400(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv_file = SimpleUploadedFile("p.csv", b"name,sku,base_price\nLamp\x00,L-1,1000\n", content_type="text/csv")
+    response = client_for("supplier", world).post("/api/suppliers/products/bulk_upload/", {"file": csv_file},
+                                                  format="multipart")
+    assert response.status_code == 400 and "NUL" in response.json()["error"]
+
+
+@pytest.mark.parametrize("url", ["/api/orders/orders/?status=%00", "/api/products/products/?search=a%00b",
+                                 "/api/payments/verify/%00/", "/api/payments/verify/PJ%00x/", "/api/users/login/?%00=1"])
+def test_nul_in_the_url_is_a_400(url, world):
+    response = client_for("customer", world).get(url)
+    assert response.status_code == 400
+    assert response.json() == {"error": "The request contains a NUL character.",
+                               "details": {"url": ["NUL characters are not allowed."]}}
+
+
+def test_nul_in_the_qr_code_product_is_a_400(world):
+    response = APIClient().get(f"/{world['strings']['custom_url']}/qr.svg?product=%00")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("bad", ["abc", "None", "1.5", "-1", "%20"])
+def test_a_non_numeric_id_is_a_404(bad, world):
+    admin = client_for("admin", world)
+    assert admin.post(f"/api/payments/withdrawals/{bad}/approve/", {}, format="json").status_code == 404
+    assert admin.get(f"/api/orders/orders/{bad}/").status_code == 404
+    assert admin.get(f"/api/suppliers/profiles/{bad}/").status_code == 404
+    assert admin.delete(f"/api/payments/payment-methods/{bad}/").status_code == 404
+
+
+def test_an_id_beyond_the_integer_column_is_a_404(world):
+    admin = client_for("admin", world)
+    assert admin.get(f"/api/orders/orders/{'9' * 30}/").status_code == 404
+    assert admin.post(f"/api/payments/withdrawals/{'9' * 30}/approve/", {}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize("raw", ["[" * 1000 + "]" * 1000, '{"event": "charge.success", "data": {"reference": "\\u0000"}}',
+                                 '{"event": "charge.success\\u0000", "data": {}}', "[]", "NaN"])
+def test_a_signed_webhook_with_a_hostile_body_is_a_400_and_nothing_is_stored(raw):
+    from payments.models import WebhookEvent
+    from payments.tests.factories import paystack_sign
+
+    body = raw.encode()
+    response = APIClient().post("/api/payments/webhooks/paystack/", data=body, content_type="application/json",
+                                HTTP_X_PAYSTACK_SIGNATURE=paystack_sign(body))
+    assert response.status_code == 400, response.content
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("raw", ["[]", '[{"name": "Lamp"}]', "null", '"products"', "7"])
+def test_bulk_upload_with_a_body_that_is_not_an_object_is_a_400(raw, world):
+    response = _json(client_for("supplier", world), "post", "/api/suppliers/products/bulk_upload/", raw)
+    assert response.status_code == 400, response.content
+    assert "products" in response.json()["error"]
+
+
+def test_an_order_whose_total_overflows_the_money_columns_is_a_400_before_saving(world, settings):
+    from orders.models import Order
+    from products.models import Product
+
+    settings.ORDER_MAX_UNPAID_UNITS_PER_PRODUCT = settings.ORDER_MAX_UNPAID_UNITS = 1_000_000
+    entrepreneur = EntrepreneurFactory()
+    product = ProductFactory(base_price=Decimal("9999999999.99"), stock_quantity=10_000)
+    StoreProductFactory(storefront=StorefrontFactory(entrepreneur=entrepreneur), product=product,
+                        selling_price=Decimal("9999999999.99"))
+    orders_before = Order.objects.count()
+    response = client_for("customer", world).post("/api/orders/orders/", {
+        "entrepreneur_custom_url": entrepreneur.custom_url, "shipping_address": ADDRESS,
+        "items": [{"product_id": product.pk, "quantity": 10_000}]}, format="json")
+    assert response.status_code == 400, response.content
+    assert "total_amount" in response.json()["details"]
+    assert Order.objects.count() == orders_before
+    assert Product.objects.get(pk=product.pk).stock_quantity == 10_000
+
+
+@pytest.mark.parametrize("field, value", [("base_price", "10000000000.00"), ("base_price", "1e30"),
+                                          ("stock_quantity", 2**31), ("suggested_markup", "10000.00")])
+def test_product_numbers_beyond_their_columns_are_a_400(world, field, value):
+    payload = {"name": "Lamp", "sku": "LAMP-1", "base_price": "1000.00", field: value}
+    response = client_for("supplier", world).post("/api/suppliers/products/", payload, format="json")
+    assert response.status_code == 400 and field in response.json()["details"], response.content
+
+
+def test_selling_price_beyond_its_column_is_a_400(world):
+    response = client_for("entrepreneur", world).post("/api/social/store-products/", {
+        "product": world["ids"]["catalog-product"], "selling_price": "99999999999.00"}, format="json")
+    assert response.status_code == 400, response.content
+
+
+@pytest.mark.parametrize("role, url", [
+    ("customer", "/api/orders/orders/?status=bogus"),
+    ("supplier", "/api/suppliers/profiles/my_orders/?status=bogus"),
+    ("supplier", "/api/suppliers/profiles/my_products/?is_active=maybe"),
+    ("anonymous", "/api/products/products/?in_stock=maybe"),
+    ("anonymous", "/api/products/products/?ordering=bogus"),
+    ("anonymous", "/api/products/products/?min_price=cheap"),
+])
+def test_unknown_filter_values_are_a_400(role, url, world):
+    response = client_for(role, world).get(url)
+    assert response.status_code == 400, response.content
+    assert response.json()["details"]

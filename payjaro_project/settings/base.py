@@ -217,6 +217,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # --- Product settings (SPEC §2) ---
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:3000")
 PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+# Open-redirect guard: a payment's callback_url must be on one of these origins (scheme://host[:port]); the
+# origins of FRONTEND_URL and PUBLIC_BASE_URL are always allowed (core.validators.validate_redirect_url).
+PAYMENT_CALLBACK_ALLOWED_ORIGINS = env_list("PAYMENT_CALLBACK_ALLOWED_ORIGINS", "")
 SHIPPING_FEE_NGN = env_decimal("SHIPPING_FEE_NGN", "500")
 ORDER_RESERVATION_MINUTES = env_int("ORDER_RESERVATION_MINUTES", 30)
 # Stock hoarding bounds (orders.limits): what one customer may hold reserved in unpaid orders at once.
