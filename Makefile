@@ -24,7 +24,11 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The server and the periodic jobs (manage.py run_scheduler, the embedded default's beat) run side by side;
+# Ctrl-C (or the server exiting) stops both.
 run: seed
+	@$(BIN)/python manage.py run_scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install
