@@ -44,7 +44,8 @@ def _clear_cache():
 def api_client():
     from rest_framework.test import APIClient
 
-    return APIClient()
+    # An API client asks for JSON; the public storefront URLs answer HTML otherwise (SPEC §9).
+    return APIClient(HTTP_ACCEPT="application/json")
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def auth_client():
     from rest_framework_simplejwt.tokens import RefreshToken
 
     def make(user):
-        client = APIClient()
+        client = APIClient(HTTP_ACCEPT="application/json")
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
         return client
 

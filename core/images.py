@@ -27,6 +27,7 @@ from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import PayloadTooLarge, ValidationFailed
+from core.thumbnails import derivative_names
 
 logger = logging.getLogger(__name__)
 
@@ -163,13 +164,15 @@ def store_image(content: ContentFile, *, prefix: str) -> str:
 
 
 def delete_stored_file(name: str | None) -> None:
-    """Delete a stored file now. Missing files and storage hiccups are logged, never raised."""
+    """Delete a stored file now, with its thumbnails (``core.thumbnails``). Missing files and storage
+    hiccups are logged, never raised."""
     if not name:
         return
-    try:
-        default_storage.delete(name)
-    except _STORAGE_ERRORS:
-        logger.warning("Could not delete stored file %s", name, exc_info=True)
+    for stored in (name, *derivative_names(name)):
+        try:
+            default_storage.delete(stored)
+        except _STORAGE_ERRORS:
+            logger.warning("Could not delete stored file %s", stored, exc_info=True)
 
 
 def delete_stored_file_on_commit(name: str | None) -> None:

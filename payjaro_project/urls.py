@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
 from django.views.static import serve
 from drf_yasg import openapi
 from drf_yasg.views import get_schema_view
@@ -36,7 +37,9 @@ urlpatterns = [
 
 if not settings.AWS_STORAGE_BUCKET_NAME:
     # Local media (the embedded default). Behind nginx in production, /media/ never reaches Django.
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+    # Stored names are unique (or content-hashed), so a browser may keep them for a week, as nginx says.
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", cache_control(public=True, max_age=7 * 24 * 3600)(serve),
+                            {"document_root": settings.MEDIA_ROOT})]
 
 # Public storefronts: /<custom_url>/… — must stay last.
 urlpatterns += [path("", include("public.urls"))]

@@ -39,6 +39,7 @@ from .links import (
     storefront_url,
     with_source,
 )
+from .negotiation import is_preview_bot
 
 SHARE_DESCRIPTION_LENGTH = 150
 
@@ -61,8 +62,8 @@ def _visit_metadata(request, **extra) -> dict:
 
 
 def _record(request, **kwargs) -> None:
-    """One event row per page view; HEAD probes (link previewers) are not views."""
-    if request.method == "GET":
+    """One event row per page view; HEAD probes and link-preview bots are not views (SPEC §9)."""
+    if request.method == "GET" and not is_preview_bot(request):
         event_record(request=request, **kwargs)
 
 
@@ -259,8 +260,9 @@ class PublicShareLinksView(PublicView):
         return serve_store_page(
             request, key=key, custom_url=custom_url,
             build=lambda storefront: self._data(storefront, raw_product_id),
-            record=lambda page: _record(request, event_type="product_share", **_event_targets(page),
-                                        metadata={"scope": "product" if page.product_id else "storefront"}),
+            # Reading the links is not sharing (SPEC §9): a share is recorded by the client that shares,
+            # through the tracking endpoint (POST /api/analytics/track/, event_type=product_share).
+            record=lambda page: None,
         )
 
     def _data(self, storefront, raw_product_id) -> tuple[dict, int | None]:

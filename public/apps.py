@@ -10,3 +10,8 @@ class PublicConfig(AppConfig):
         from core.cache import connect_invalidation
 
         connect_invalidation()
+
+        # Uploaded images get thumbnails and a link-preview JPEG in the background.
+        from .signals import connect_thumbnails
+
+        connect_thumbnails()

@@ -47,16 +47,25 @@ def page_key(request, kind: str, custom_url: str, *parts) -> str:
     )
 
 
-def serve_store_page(request, *, key: str, custom_url: str, build: Callable, record: Callable[[StorePage], None]):
+def render_json(data) -> bytes:
+    return JSONRenderer().render(data)
+
+
+def serve_store_page(request, *, key: str, custom_url: str, build: Callable, record: Callable[[StorePage], None],
+                     render: Callable[[object], bytes] = render_json, content_type: str = "application/json",
+                     respond: Callable | None = None):
     """The page from the cache when it is still current, else ``build(storefront) → (data, product_id)``.
 
+    ``render(data)`` turns the data into the cached body (JSON by default; the HTML pages pass their
+    template renderer and ``text/html``). ``respond(page)`` makes the response (default: the body as is).
     ``record(page)`` writes the analytics event in both cases. A missing store raises ``NotFound``
     from the selector (never cached).
     """
+    respond = respond or (lambda page: HttpResponse(page.body, content_type=content_type))
     if not page_cache.caching_enabled():
-        page = _build(custom_url, build)
+        page = _build(custom_url, build, render)
         record(page)
-        return _respond(page)
+        return respond(page)
 
     normalized = custom_url.lower()
     alias_key = _alias_key(normalized)
@@ -66,7 +75,7 @@ def serve_store_page(request, *, key: str, custom_url: str, build: Callable, rec
         alias = (fetched.get(alias_key) or {}).get("value")
         # Tokens are read before the data; without a known alias only the global one can be.
         tokens = page_cache.safe_tokens(_scopes(*alias) if alias else [page_cache.PUBLIC], known=fetched)
-        page = _build(custom_url, build)
+        page = _build(custom_url, build, render)
         ids = (page.entrepreneur_id, page.storefront_id)
         if tokens is not None and (alias is None or tuple(alias) != ids):
             # First visit (or the address changed hands): the store's own tokens are read now, just after
@@ -80,20 +89,16 @@ def serve_store_page(request, *, key: str, custom_url: str, build: Callable, rec
             _HINTS.clear()
         _HINTS[normalized] = (page.entrepreneur_id, page.storefront_id)
     record(page)
-    return _respond(page)
+    return respond(page)
 
 
-def _build(custom_url: str, build: Callable) -> StorePage:
+def _build(custom_url: str, build: Callable, render: Callable[[object], bytes]) -> StorePage:
     storefront = public_storefront_get(custom_url=custom_url)
     data, product_id = build(storefront)
     return StorePage(
-        body=JSONRenderer().render(data),
+        body=render(data),
         entrepreneur_id=storefront.entrepreneur_id,
         storefront_id=storefront.pk,
         custom_url=storefront.entrepreneur.custom_url,
         product_id=product_id,
     )
-
-
-def _respond(page: StorePage) -> HttpResponse:
-    return HttpResponse(page.body, content_type="application/json")

@@ -1,12 +1,18 @@
 """Public storefront routes, mounted at the root and last. ``custom_url`` is a slug, so these never match
-``/favicon.ico`` and friends; reserved words (api, admin, …) are refused by the selector with a 404."""
+``/favicon.ico`` and friends; reserved words (api, admin, …) are refused by the selector with a 404.
+
+The storefront and product URLs answer HTML or JSON by the Accept header (``public.negotiation``)."""
 from django.urls import path
 
-from . import api
+from . import api, pages
+from .negotiation import negotiated
 
 urlpatterns = [
-    path("<slug:custom_url>/", api.PublicStorefrontView.as_view(), name="public-storefront"),
-    path("<slug:custom_url>/product/<slug:product_slug>/", api.PublicProductView.as_view(), name="public-product"),
+    path("", pages.landing_page, name="public-landing"),
+    path("<slug:custom_url>/", negotiated(api.PublicStorefrontView.as_view(), pages.storefront_page),
+         name="public-storefront"),
+    path("<slug:custom_url>/product/<slug:product_slug>/",
+         negotiated(api.PublicProductView.as_view(), pages.product_page), name="public-product"),
     path("<slug:custom_url>/share/", api.PublicShareLinksView.as_view(), name="public-share-links"),
     path("<slug:custom_url>/qr.svg", api.public_qr_code, name="public-qr-code"),
 ]

@@ -124,7 +124,7 @@ def test_seed_demo_refuses_production(settings):
 def test_demo_storefront_is_served(client):
     """After ``seed_demo`` the printed storefront URL answers with the store's products (public app)."""
     seed()
-    response = client.get("/ada-styles/")
+    response = client.get("/ada-styles/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200, response.content[:500]
     body = response.json()
     assert body["entrepreneur"]["custom_url"] == "ada-styles"
