@@ -3,6 +3,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .errors import ValidationFailed
 
+CURRENCY = "NGN"  # the one currency Payjaro sells, pays and books in
 KOBO = Decimal("0.01")
 # The largest amount a money column (max_digits=14, decimal_places=2) holds.
 MAX_STORABLE = Decimal("999999999999.99")

@@ -9,6 +9,12 @@
 
 The commission is what the platform pays the entrepreneur out of its own share; it is not added
 to what the customer pays.
+
+Who gets what of a paid order (the ledger posts these, dashboards report them):
+
+    entrepreneur share = markup + commission
+    supplier share     = subtotal − subtotal × supplier.commission_rate / 100   (half-up)
+    platform share     = total − the two
 """
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -92,3 +98,13 @@ def price_order_lines(lines: Iterable[LineInput], *, commission_rate, shipping_f
         shipping_fee=shipping,
         total_amount=subtotal + markup + shipping,
     )
+
+
+def entrepreneur_share(*, markup_amount, commission_amount) -> Decimal:
+    """What the entrepreneur earns on a paid order."""
+    return quantize(to_decimal(markup_amount) + to_decimal(commission_amount))
+
+
+def supplier_share(*, subtotal, supplier_commission_rate) -> Decimal:
+    """A supplier's revenue on a paid order: its base-price subtotal less the platform's commission."""
+    return quantize(to_decimal(subtotal) - percent_of(subtotal, supplier_commission_rate))

@@ -1,11 +1,26 @@
 """Reads of orders: role-scoped querysets with their joins planned (a fixed number of queries per page)."""
 from datetime import date
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
+from core.errors import NotFound
 from core.permissions import has_role, is_admin
 
 from .models import Order, OrderItem, OrderStatusHistory
+
+
+def order_ref_filter(ref) -> Q:
+    """The one way to find an order from what a caller holds: an ``Order``, its numeric id (int or digits),
+    or its public ``PAY…`` order_id in any case. Anything else is a ``NotFound``."""
+    if isinstance(ref, Order):
+        return Q(pk=ref.pk)
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        return Q(pk=ref)
+    if isinstance(ref, str) and ref.strip().isdigit():
+        return Q(pk=int(ref.strip()))
+    if isinstance(ref, str) and ref.strip():
+        return Q(order_id=ref.strip().upper())
+    raise NotFound("Order not found.")
 
 
 def order_queryset() -> QuerySet[Order]:

@@ -32,14 +32,14 @@ from core.errors import (
 from core.money import ZERO, quantize
 from core.notifications import notify
 from core.permissions import has_role, is_admin
-from payments import hooks as payment_hooks
-from payments.models import Earnings
 from products.models import Product, ProductVariation
 from social.models import EntrepreneurStorefront, StoreProduct
 
+from . import hooks
 from .limits import check_unpaid_reservation_limits
 from .models import Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus, SourceChannel
 from .pricing import LineInput, price_order_lines, unit_prices
+from .selectors import order_ref_filter
 from .shipping import clean_shipping_address
 
 logger = logging.getLogger(__name__)
@@ -354,13 +354,6 @@ def order_create(*, customer, entrepreneur_custom_url: str, items: list[dict], s
         ])
         OrderStatusHistory.objects.create(order=order, status=OrderStatus.PENDING, notes="Order placed",
                                           created_by=customer)
-        # Both rows even when an amount is zero, so the earnings of an order always have the same shape.
-        Earnings.objects.bulk_create([
-            Earnings(entrepreneur=entrepreneur, order=order, earning_type=Earnings.EarningType.MARKUP,
-                     amount=pricing.markup_amount, status=Earnings.Status.PENDING),
-            Earnings(entrepreneur=entrepreneur, order=order, earning_type=Earnings.EarningType.COMMISSION,
-                     amount=pricing.commission_amount, status=Earnings.Status.PENDING),
-        ])
         notify("order_placed", order_id=order.pk)
     return order
 
@@ -369,22 +362,10 @@ def order_create(*, customer, entrepreneur_custom_url: str, items: list[dict], s
 # The status machine
 # --------------------------------------------------------------------------------------------------
 
-def _order_filter(order_id) -> dict:
-    """Services take the numeric pk; the public ``PAY…`` order_id (or an Order) is accepted too."""
-    if isinstance(order_id, Order):
-        return {"pk": order_id.pk}
-    if isinstance(order_id, int) and not isinstance(order_id, bool):
-        return {"pk": order_id}
-    if isinstance(order_id, str) and order_id.strip().isdigit():
-        return {"pk": int(order_id.strip())}
-    if isinstance(order_id, str) and order_id.strip():
-        return {"order_id": order_id.strip().upper()}
-    raise NotFound("Order not found.")
-
-
 def _lock_order(order_id) -> Order:
+    """Services take the numeric pk; the public ``PAY…`` order_id (or an Order) is accepted too."""
     try:
-        return Order.objects.select_for_update(of=("self",)).select_related("supplier").get(**_order_filter(order_id))
+        return Order.objects.select_for_update(of=("self",)).select_related("supplier").get(order_ref_filter(order_id))
     except Order.DoesNotExist:
         raise NotFound("Order not found.") from None
 
@@ -412,7 +393,7 @@ def order_transition(*, order_id, to_status: str, actor, notes: str = "", tracki
 
     Under the order's row lock: check the move is in ORDER_TRANSITIONS (409 naming the allowed
     ones), check who may make it (unless ``system``), save, write history, restore stock once on
-    cancel/return, then let payments react in the same transaction.
+    cancel/return, then run the registered transition hooks (``orders.hooks``) in the same transaction.
     """
     to_status = str(to_status or "").strip().lower()
     if to_status not in OrderStatus.values:
@@ -462,7 +443,7 @@ def order_transition(*, order_id, to_status: str, actor, notes: str = "", tracki
         human = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
         OrderStatusHistory.objects.create(order=order, status=to_status, previous_status=previous, notes=notes,
                                           created_by=human)
-        payment_hooks.on_order_transition(order=order, previous_status=previous, new_status=to_status, actor=human)
+        hooks.run_transition_hooks(order=order, previous_status=previous, new_status=to_status, actor=human)
         if to_status in NOTIFY_ON:
             notify(NOTIFY_ON[to_status], order_id=order.pk)
     return order
@@ -472,8 +453,8 @@ def order_mark_paid(*, order_id, notes: str = "", payment_method: str = "") -> O
     """pending → paid after a confirmed payment. Called by payments inside its own transaction.
 
     Locks the order row itself; anything but an unpaid pending order is a ``Conflict`` (the caller
-    decides what to do with money that arrived for a cancelled order). Does not call the payments
-    hook: the caller is payments itself.
+    decides what to do with money that arrived for a cancelled order). Runs no transition hooks:
+    the caller is the app that took the money.
     """
     with transaction.atomic():
         order = _lock_order(order_id)
@@ -495,6 +476,23 @@ def order_mark_paid(*, order_id, notes: str = "", payment_method: str = "") -> O
         OrderStatusHistory.objects.create(order=order, status=OrderStatus.PAID, previous_status=previous,
                                           notes=(notes or "Payment confirmed").strip(), created_by=None)
         notify("order_paid", order_id=order.pk)
+    return order
+
+
+def order_mark_refunded(*, order_id, notes: str = "") -> Order:
+    """The gateway confirmed the refund of a paid order: ``payment_status`` becomes refunded, with history.
+
+    Called by payments inside its own transaction; the order's status (cancelled/returned) is unchanged.
+    Idempotent: an order already refunded is returned as it is.
+    """
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if order.payment_status == PaymentStatus.REFUNDED:
+            return order
+        order.payment_status = PaymentStatus.REFUNDED
+        order.save(update_fields=["payment_status", "updated_at"])
+        OrderStatusHistory.objects.create(order=order, status=order.status, previous_status=order.status,
+                                          notes=(notes or "Payment refunded").strip(), created_by=None)
     return order
 
 

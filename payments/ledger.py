@@ -9,12 +9,13 @@ Accounts and the wallet figures they back (per entrepreneur user):
 - entrepreneur_available = Wallet.balance (released, withdrawable)
 - payouts_in_flight      = withdrawals taken from the balance and not yet paid or returned
 - Wallet.total_earned    = Σ entrepreneur_available lines in release and reversal journals
-- Wallet.total_withdrawn = −Σ payouts_in_flight lines in payout_completed journals (gross amounts)
+- Wallet.total_withdrawn = −Σ payouts_in_flight lines in payout_completed and payout_reversed journals
+                           (gross amounts; a reversal gives back what its completion counted)
 Supplier payables are per supplier user; platform revenue and gateway clearing have no user.
 
-Per paid order: entrepreneur = markup + commission; supplier = subtotal − subtotal × supplier
-commission_rate / 100 (half-up); platform = total − the two (so the shipping fee is platform revenue,
-which also funds the entrepreneur's commission).
+Per paid order (the shares are defined once, in ``orders.pricing``): entrepreneur = markup + commission;
+supplier = subtotal − subtotal × supplier commission_rate / 100 (half-up); platform = total − the two
+(so the shipping fee is platform revenue, which also funds the entrepreneur's commission).
 """
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,12 +24,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q, Sum
 
-from core.money import ZERO, percent_of, quantize
+from core.money import ZERO, quantize
+from orders.pricing import entrepreneur_share, supplier_share
 
 from .models import JournalEntry, LedgerAccount, LedgerEntry, Wallet
 
-A = LedgerAccount
-E = JournalEntry.EntryType
+EntryType = JournalEntry.EntryType
 
 
 class UnbalancedEntry(ValueError):
@@ -53,8 +54,8 @@ class OrderSplit:
 def order_split(order) -> OrderSplit:
     """Who gets what of a paid order's total. The three shares sum to ``total_amount`` exactly."""
     total = quantize(order.total_amount)
-    entrepreneur = quantize(order.markup_amount + order.commission_amount)
-    supplier = quantize(order.subtotal - percent_of(order.subtotal, order.supplier.commission_rate))
+    entrepreneur = entrepreneur_share(markup_amount=order.markup_amount, commission_amount=order.commission_amount)
+    supplier = supplier_share(subtotal=order.subtotal, supplier_commission_rate=order.supplier.commission_rate)
     return OrderSplit(entrepreneur=entrepreneur, supplier=supplier, platform=total - entrepreneur - supplier, total=total)
 
 
@@ -92,10 +93,10 @@ def ledger_post(*, entry_type: str, idempotency_key: str, lines: list[Line], des
 
 def payment_lines(order, split: OrderSplit) -> list[Line]:
     return [
-        Line(A.GATEWAY_CLEARING, -split.total),
-        Line(A.ENTREPRENEUR_PENDING, split.entrepreneur, order.entrepreneur.user_id),
-        Line(A.SUPPLIER_PAYABLE, split.supplier, order.supplier.user_id),
-        Line(A.PLATFORM_REVENUE, split.platform),
+        Line(LedgerAccount.GATEWAY_CLEARING, -split.total),
+        Line(LedgerAccount.ENTREPRENEUR_PENDING, split.entrepreneur, order.entrepreneur.user_id),
+        Line(LedgerAccount.SUPPLIER_PAYABLE, split.supplier, order.supplier.user_id),
+        Line(LedgerAccount.PLATFORM_REVENUE, split.platform),
     ]
 
 
@@ -113,18 +114,21 @@ def reversal_key(order) -> str:
 
 # --- audit ---
 
+WALLET_ACCOUNTS = (LedgerAccount.ENTREPRENEUR_PENDING, LedgerAccount.ENTREPRENEUR_AVAILABLE,
+                   LedgerAccount.PAYOUTS_IN_FLIGHT)
+
 def wallet_figures_from_ledger() -> dict[int, dict[str, Decimal]]:
     """{user_id: {balance, pending_balance, total_earned, total_withdrawn}} computed from the entries alone."""
     rows = (
-        LedgerEntry.objects.filter(account__in=[A.ENTREPRENEUR_PENDING, A.ENTREPRENEUR_AVAILABLE, A.PAYOUTS_IN_FLIGHT],
-                                   user__isnull=False)
+        LedgerEntry.objects.filter(account__in=WALLET_ACCOUNTS, user__isnull=False)
         .values("user_id")
         .annotate(
-            balance=Sum("amount", filter=Q(account=A.ENTREPRENEUR_AVAILABLE)),
-            pending_balance=Sum("amount", filter=Q(account=A.ENTREPRENEUR_PENDING)),
-            total_earned=Sum("amount", filter=Q(account=A.ENTREPRENEUR_AVAILABLE,
-                                                journal__entry_type__in=[E.RELEASE, E.REVERSAL])),
-            withdrawn=Sum("amount", filter=Q(account=A.PAYOUTS_IN_FLIGHT, journal__entry_type=E.PAYOUT_COMPLETED)),
+            balance=Sum("amount", filter=Q(account=LedgerAccount.ENTREPRENEUR_AVAILABLE)),
+            pending_balance=Sum("amount", filter=Q(account=LedgerAccount.ENTREPRENEUR_PENDING)),
+            total_earned=Sum("amount", filter=Q(account=LedgerAccount.ENTREPRENEUR_AVAILABLE,
+                                                journal__entry_type__in=[EntryType.RELEASE, EntryType.REVERSAL])),
+            withdrawn=Sum("amount", filter=Q(account=LedgerAccount.PAYOUTS_IN_FLIGHT, journal__entry_type__in=[
+                EntryType.PAYOUT_COMPLETED, EntryType.PAYOUT_REVERSED])),
         )
     )
     figures: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(

@@ -267,6 +267,8 @@ class JournalEntry(AppendOnlyModel):
         WITHDRAWAL_RELEASE = "withdrawal_release", "Withdrawal returned"
         PAYOUT_COMPLETED = "payout_completed", "Payout completed"
         PAYOUT_FAILED = "payout_failed", "Payout failed"
+        # The bank sent a completed payout back: the completion is undone (funds return by a payout_failed).
+        PAYOUT_REVERSED = "payout_reversed", "Payout reversed by the bank"
 
     entry_type = models.CharField(max_length=30, choices=EntryType.choices)
     # e.g. "payment:PAY20261126ABCDEF12" — a retry that would post twice hits this unique key instead.

@@ -5,9 +5,8 @@ import pytest
 
 from core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from core.tests.factories import AdminFactory, CustomerFactory, SupplierFactory
-from orders import services
+from orders import hooks, services
 from orders.models import ORDER_TRANSITIONS, Order, OrderStatus, OrderStatusHistory
-from payments import hooks
 
 from .factories import add_variation, advance_order, create_order, make_store
 
@@ -27,7 +26,7 @@ def move(client, order, status, **extra):
 @pytest.fixture
 def hook_calls(monkeypatch):
     calls = []
-    monkeypatch.setattr(hooks, "on_order_transition", lambda **kw: calls.append(kw))
+    monkeypatch.setattr(hooks, "_transition_hooks", [lambda **kw: calls.append(kw)])
     return calls
 
 
@@ -246,7 +245,7 @@ def test_hook_failure_rolls_the_whole_transition_back(store, monkeypatch):
     def broken(**kwargs):
         raise Conflict("payments said no")
 
-    monkeypatch.setattr(hooks, "on_order_transition", broken)
+    monkeypatch.setattr(hooks, "_transition_hooks", [broken])
     with pytest.raises(Conflict):
         services.order_transition(order_id=order.pk, to_status="cancelled", actor=order.customer)
     order.refresh_from_db()

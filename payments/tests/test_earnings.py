@@ -66,6 +66,18 @@ def test_payment_credits_pending_and_release_after_return_window(order):
     assert ledger_audit() == []
 
 
+def test_earnings_are_recorded_at_payment_not_at_checkout(order):
+    """SPEC §6.3: the payments app creates the pending earnings when the payment is confirmed."""
+    assert not Earnings.objects.filter(order=order).exists()
+    pay(order)
+    earnings = {e.earning_type: e for e in Earnings.objects.filter(order=order)}
+    assert earnings["markup"].amount == Decimal("400.00") and earnings["markup"].status == "pending"
+    assert earnings["commission"].amount == Decimal("120.00") and earnings["commission"].status == "pending"
+    assert earnings["markup"].entrepreneur_id == order.entrepreneur_id
+    assert wallet_of(order).pending_balance == Decimal("520.00")
+    assert ledger_audit() == []
+
+
 def test_release_task_accepts_a_frozen_now(order):
     pay(order)
     deliver(order)
@@ -74,9 +86,9 @@ def test_release_task_accepts_a_frozen_now(order):
     assert wallet_of(order).balance == Decimal("520.00")
 
 
-def test_unpaid_cancel_cancels_earnings_without_ledger(order):
+def test_unpaid_cancel_books_no_earnings_and_no_ledger(order):
     order_transition(order_id=order.pk, to_status="cancelled", actor=order.customer)
-    assert set(Earnings.objects.filter(order=order).values_list("status", flat=True)) == {"cancelled"}
+    assert not Earnings.objects.filter(order=order).exists()  # none before payment (SPEC §6.3)
     assert not JournalEntry.objects.exists()
     assert not Transaction.objects.filter(transaction_type="refund").exists()
 
@@ -191,8 +203,8 @@ def test_wallet_endpoint_without_wallet_returns_zeros(auth_client):
 def test_earnings_list_is_own_only_and_paginated(auth_client, django_assert_max_num_queries):
     mine = EntrepreneurFactory()
     for _ in range(3):
-        place_order(entrepreneur=mine)
-    place_order()  # someone else's
+        pay(place_order(entrepreneur=mine))  # earnings exist once paid (SPEC §6.3)
+    pay(place_order())  # someone else's
     client = auth_client(mine.user)
     with django_assert_max_num_queries(6):
         response = client.get("/api/payments/earnings/?page_size=4")

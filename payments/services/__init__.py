@@ -1,0 +1,55 @@
+"""Every write the payments app does, by sub-domain:
+
+- ``charges``          initialize a payment, confirm it (webhook, verify, sandbox), reconcile what webhooks missed
+- ``earnings``         recorded at payment confirmation, released after delivery, reversed on cancel/return
+- ``refunds``          refunds of paid orders that were cancelled or returned
+- ``withdrawals``      the withdrawal status machine (a transitions table) and its ledger postings
+- ``payouts``          the Paystack Transfers call for an approved withdrawal
+- ``wallets``          locked wallet rows and their ``F()`` updates
+- ``payment_methods``  payout destinations
+
+Lock order everywhere: payment Transaction → Order → Wallet, and WithdrawalRequest → Wallet.
+Gateway HTTP calls happen with no row lock held.
+"""
+from .charges import (
+    new_payment_reference,
+    payment_confirm,
+    payment_initialize,
+    payment_verify_for_user,
+    payments_reconcile,
+    sandbox_checkout_complete,
+)
+from .earnings import (
+    earnings_record_payment,
+    earnings_release_matured,
+    earnings_release_order,
+    earnings_reverse_for_order,
+)
+from .payment_methods import payment_method_create, payment_method_deactivate, payment_method_update
+from .payouts import withdrawal_payout_execute
+from .refunds import payment_refund_process, refund_schedule
+from .wallets import wallet_add, wallet_lock
+from .withdrawals import (
+    MIN_WITHDRAWAL,
+    MIN_WITHDRAWAL_FEE,
+    WITHDRAWAL_FEE_RATE,
+    WITHDRAWAL_TRANSITIONS,
+    withdrawal_approve,
+    withdrawal_can_move,
+    withdrawal_complete,
+    withdrawal_create,
+    withdrawal_fail,
+    withdrawal_fee,
+    withdrawal_reject,
+    withdrawal_start_transfer,
+)
+
+__all__ = [
+    "MIN_WITHDRAWAL", "MIN_WITHDRAWAL_FEE", "WITHDRAWAL_FEE_RATE", "WITHDRAWAL_TRANSITIONS",
+    "earnings_record_payment", "earnings_release_matured", "earnings_release_order", "earnings_reverse_for_order",
+    "new_payment_reference", "payment_confirm", "payment_initialize", "payment_method_create",
+    "payment_method_deactivate", "payment_method_update", "payment_refund_process", "payment_verify_for_user",
+    "payments_reconcile", "refund_schedule", "sandbox_checkout_complete", "wallet_add", "wallet_lock",
+    "withdrawal_approve", "withdrawal_can_move", "withdrawal_complete", "withdrawal_create", "withdrawal_fail",
+    "withdrawal_fee", "withdrawal_payout_execute", "withdrawal_reject", "withdrawal_start_transfer",
+]
