@@ -11,18 +11,15 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
-from core.cache import invalidate_products_on_commit
+from core.dates import LAGOS
 from core.errors import (
     ApplicationError,
     Conflict,
-    InsufficientStock,
     InvalidTransition,
     NotFound,
     PermissionDenied,
@@ -33,6 +30,7 @@ from core.money import ZERO, quantize
 from core.notifications import notify
 from core.permissions import has_role, is_admin
 from products.models import Product, ProductVariation
+from products.stock import StockLine, stock_release, stock_reserve
 from social.models import EntrepreneurStorefront, StoreProduct
 
 from . import hooks
@@ -48,7 +46,6 @@ MAX_ORDER_LINES = 50
 MAX_LINE_QUANTITY = 10_000
 MAX_NOTES_LENGTH = 1000
 ORDER_ID_ATTEMPTS = 5
-LAGOS = ZoneInfo("Africa/Lagos")
 
 # Statuses that put the reserved units back on the shelf (once per order: see Order.stock_released_at).
 RESTOCK_STATUSES = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})
@@ -223,40 +220,12 @@ def _check_prices(lines: list[_Line]) -> None:
                 )
 
 
-def _stock_target(line: _Line) -> tuple[int, type, int]:
-    """(lock rank, model, pk): products before variations, each by pk — the global lock order."""
-    if line.variation_id:
-        return (1, ProductVariation, line.variation_id)
-    return (0, Product, line.product_id)
+def _stock_lines(lines: list[_Line]) -> list[StockLine]:
+    return [StockLine(line.product_id, line.variation_id, line.quantity, line.display_name) for line in lines]
 
 
-def _reserve_stock(lines: list[_Line]) -> None:
-    """Conditional decrements: ``UPDATE … SET stock = stock − q WHERE id = … AND stock >= q``.
-
-    The database re-checks the condition on the latest row version after any concurrent writer
-    commits, so stock can never go negative nor be sold twice.
-    """
-    invalidate_products_on_commit({line.product_id for line in lines})  # cached storefronts show stock
-    for line in sorted(lines, key=lambda ln: _stock_target(ln)[::2]):
-        _rank, model, pk = _stock_target(line)
-        updated = model.objects.filter(pk=pk, stock_quantity__gte=line.quantity).update(
-            stock_quantity=F("stock_quantity") - line.quantity, updated_at=timezone.now()
-        )
-        if updated != 1:
-            available = model.objects.filter(pk=pk).values_list("stock_quantity", flat=True).first() or 0
-            raise InsufficientStock(
-                f"Not enough stock for {line.display_name}: {available} available, {line.quantity} requested.",
-                details={**line.ref, "requested": line.quantity, "available": available},
-            )
-
-
-def _release_stock(order: Order) -> None:
-    """Put an order's units back (F() increments, same lock order as reservation)."""
-    items = list(order.items.all())
-    invalidate_products_on_commit({item.product_id for item in items})  # cached storefronts show stock
-    for item in sorted(items, key=lambda i: (1, i.variation_id) if i.variation_id else (0, i.product_id)):
-        model, pk = (ProductVariation, item.variation_id) if item.variation_id else (Product, item.product_id)
-        model.objects.filter(pk=pk).update(stock_quantity=F("stock_quantity") + item.quantity, updated_at=timezone.now())
+def _order_stock_lines(order: Order) -> list[StockLine]:
+    return [StockLine(item.product_id, item.variation_id, item.quantity) for item in order.items.all()]
 
 
 def generate_order_id() -> str:
@@ -317,7 +286,7 @@ def order_create(*, customer, entrepreneur_custom_url: str, items: list[dict], s
 
     with transaction.atomic():
         check_unpaid_reservation_limits(customer, lines)
-        _reserve_stock(lines)
+        stock_reserve(_stock_lines(lines))
         now = timezone.now()
         order = Order(
             customer=customer,
@@ -435,7 +404,7 @@ def order_transition(*, order_id, to_status: str, actor, notes: str = "", tracki
             setattr(order, timestamp_field, now)
             fields.append(timestamp_field)
         if to_status in RESTOCK_STATUSES and order.stock_released_at is None:
-            _release_stock(order)
+            stock_release(_order_stock_lines(order))
             order.stock_released_at = now
             fields.append("stock_released_at")
         order.save(update_fields=fields)

@@ -6,7 +6,6 @@ from . import api
 
 router = Router()
 router.register("profiles", api.SupplierProfileViewSet, basename="supplier-profile")
-router.register("products", api.SupplierProductViewSet, basename="supplier-product")
 
 urlpatterns = [
     # Before the router, so that "register" is not read as a profile id.
