@@ -9,7 +9,6 @@ Checkout has no order row yet: it locks the customer's user row (the unpaid-rese
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -30,15 +29,13 @@ from core.money import ZERO, quantize
 from core.notifications import notify
 from core.permissions import has_role, is_admin
 from products.models import Product, ProductVariation
-from products.stock import StockLine, stock_release, stock_reserve
+from products.stock import StockLine, stock_release
 from social.models import EntrepreneurStorefront, StoreProduct
 
 from . import hooks
-from .limits import check_unpaid_reservation_limits
-from .models import Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus, SourceChannel
-from .pricing import LineInput, price_order_lines, unit_prices
+from .models import Order, OrderStatus, OrderStatusHistory, PaymentStatus, SourceChannel
+from .pricing import LineInput, unit_prices
 from .selectors import order_ref_filter
-from .shipping import clean_shipping_address
 
 logger = logging.getLogger(__name__)
 
@@ -168,15 +165,6 @@ def _attach_catalog(lines: list[_Line], storefront: EntrepreneurStorefront) -> N
             f"Product {unavailable[0]['product_id']} is not available in this store.", details={"items": unavailable}
         )
 
-    suppliers = {line.product.supplier_id: line.product.supplier for line in lines}
-    if len(suppliers) > 1:
-        named = sorted(suppliers.values(), key=lambda s: s.pk)
-        raise ValidationFailed(
-            "All items of an order must come from one supplier; this cart mixes "
-            + ", ".join(s.company_name for s in named) + ". Please place one order per supplier.",
-            details={"suppliers": [{"id": s.pk, "company_name": s.company_name} for s in named]},
-        )
-
     wanted = {line.variation_id for line in lines if line.variation_id}
     variations = {v.pk: v for v in ProductVariation.objects.filter(pk__in=wanted)} if wanted else {}
     bad = []
@@ -260,71 +248,19 @@ def _clean_source_channel(value) -> str:
 
 
 def order_create(*, customer, entrepreneur_custom_url: str, items: list[dict], shipping_address: dict,
-                 notes: str = "", source_channel: str = "") -> Order:
+                 notes: str = "", source_channel: str = "", payment_method: str = "") -> Order:
     """Place an order in an entrepreneur's store, priced by the server, with its stock reserved.
 
-    ``items``: ``[{product_id, variation_id?, quantity, unit_price?}]``. Lines for the same
-    (product, variation) are merged into one line with the summed quantity. A ``unit_price`` is
-    only a check of what the client showed: a different price is a ``PriceChanged`` (409).
+    ``items``: ``[{product_id, variation_id?, quantity, unit_price?}]`` of one supplier (a mixed cart
+    is a 400 pointing at the checkout, ``orders.checkout``). Lines for the same (product, variation)
+    are merged into one line with the summed quantity. A ``unit_price`` is only a check of what the
+    client showed: a different price is a ``PriceChanged`` (409).
     """
-    if not has_role(customer, "customer") or is_admin(customer):
-        raise PermissionDenied("Only customer accounts can place orders. Please use a customer account to buy.")
-    lines = _parse_items(items)
-    address = clean_shipping_address(shipping_address)
-    notes = (notes or "").strip()
-    if len(notes) > MAX_NOTES_LENGTH:
-        raise ValidationFailed(f"notes: at most {MAX_NOTES_LENGTH} characters.",
-                               details={"notes": [f"Ensure this field has no more than {MAX_NOTES_LENGTH} characters."]})
-    channel = _clean_source_channel(source_channel)
+    from .checkout import order_place
 
-    storefront = _load_storefront(entrepreneur_custom_url)
-    entrepreneur = storefront.entrepreneur
-    _attach_catalog(lines, storefront)
-    _check_prices(lines)
-    pricing = price_order_lines([_line_input(line) for line in lines], commission_rate=entrepreneur.commission_rate,
-                                shipping_fee=settings.SHIPPING_FEE_NGN)
-
-    with transaction.atomic():
-        check_unpaid_reservation_limits(customer, lines)
-        stock_reserve(_stock_lines(lines))
-        now = timezone.now()
-        order = Order(
-            customer=customer,
-            entrepreneur=entrepreneur,
-            supplier=lines[0].product.supplier,
-            status=OrderStatus.PENDING,
-            payment_status=PaymentStatus.PENDING,
-            subtotal=pricing.subtotal,
-            markup_amount=pricing.markup_amount,
-            commission_amount=pricing.commission_amount,
-            shipping_fee=pricing.shipping_fee,
-            total_amount=pricing.total_amount,
-            shipping_address=address,
-            notes=notes,
-            source_channel=channel,
-            reserved_until=now + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES),
-        )
-        _save_with_unique_order_id(order)
-        OrderItem.objects.bulk_create([
-            OrderItem(
-                order=order,
-                product=line.product,
-                variation=line.variation,
-                product_name=line.display_name[:300],
-                product_sku=(line.variation.sku if line.variation else line.product.sku)[:64],
-                quantity=priced.quantity,
-                unit_price=priced.unit_price,
-                base_price=priced.base_price,
-                markup_amount=priced.markup_amount,
-                commission_amount=priced.commission_amount,
-                total_price=priced.total_price,
-            )
-            for line, priced in zip(lines, pricing.lines, strict=True)
-        ])
-        OrderStatusHistory.objects.create(order=order, status=OrderStatus.PENDING, notes="Order placed",
-                                          created_by=customer)
-        notify("order_placed", order_id=order.pk)
-    return order
+    return order_place(customer=customer, entrepreneur_custom_url=entrepreneur_custom_url, items=items,
+                       shipping_address=shipping_address, notes=notes, source_channel=source_channel,
+                       payment_method=payment_method)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -469,40 +405,43 @@ def order_mark_refunded(*, order_id, notes: str = "") -> Order:
 # Reservation expiry
 # --------------------------------------------------------------------------------------------------
 
-def _expired_order_ids(*, now, limit: int) -> list[int]:
-    """Candidates only (read without locks): each is re-checked under its row lock before cancelling."""
-    return list(
-        Order.objects.filter(status=OrderStatus.PENDING, reserved_until__lt=now)
-        .order_by("reserved_until", "pk").values_list("pk", flat=True)[:limit]
-    )
+def _expired_order_groups(*, now, limit: int) -> list[list[int]]:
+    """Candidates only (read without locks), grouped so a checkout's orders expire together; each is
+    re-checked under its row lock before cancelling."""
+    rows = (Order.objects.filter(status=OrderStatus.PENDING, reserved_until__lt=now)
+            .order_by("reserved_until", "pk").values_list("pk", "checkout_id")[:limit])
+    groups: dict[object, list[int]] = {}
+    for pk, checkout_id in rows:
+        groups.setdefault(("checkout", checkout_id) if checkout_id else ("order", pk), []).append(pk)
+    return list(groups.values())
 
 
 def order_release_expired(*, now=None, limit: int = 500) -> int:
     """Cancel unpaid pending orders whose reservation ran out; returns how many were cancelled.
 
-    Each order is re-checked under its row lock, so two overlapping runs, a customer cancelling
-    or a payment confirming at the same moment are all safe: whoever locks second sees the new
-    status and skips (and stock is released once, guarded by ``stock_released_at``).
+    The orders of one checkout are cancelled together, in one transaction. Each order is re-checked
+    under its row lock, so two overlapping runs, a customer cancelling or a payment confirming at the
+    same moment are all safe: whoever locks second sees the new status and skips (and stock is
+    released once, guarded by ``stock_released_at``).
     """
     now = now or timezone.now()
     released = 0
-    for pk in _expired_order_ids(now=now, limit=limit):
+    for group in _expired_order_groups(now=now, limit=limit):
         try:
             with transaction.atomic():
                 still_expired = list(
                     Order.objects.select_for_update()
-                    .filter(pk=pk, status=OrderStatus.PENDING, reserved_until__lt=now)
-                    .values_list("pk", flat=True)
+                    .filter(pk__in=group, status=OrderStatus.PENDING, reserved_until__lt=now)
+                    .order_by("pk").values_list("pk", flat=True)
                 )
-                if not still_expired:
-                    continue
-                order_transition(
-                    order_id=pk, to_status=OrderStatus.CANCELLED, actor=None, system=True,
-                    notes=f"Reservation expired: not paid within {settings.ORDER_RESERVATION_MINUTES} minutes.",
-                )
-                released += 1
+                for pk in still_expired:
+                    order_transition(
+                        order_id=pk, to_status=OrderStatus.CANCELLED, actor=None, system=True,
+                        notes=f"Reservation expired: not paid within {settings.ORDER_RESERVATION_MINUTES} minutes.",
+                    )
+            released += len(still_expired)
         except ApplicationError:
-            logger.exception("Could not release expired order %s", pk)
+            logger.exception("Could not release expired order(s) %s", group)
     if released:
         logger.info("Released %d expired order(s)", released)
     return released
