@@ -6,11 +6,11 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
-from core.tests.factories import AdminFactory, CustomerFactory, EntrepreneurUserFactory
 from orders.checkout import checkout_create
 from orders.models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
 from orders.services import order_release_expired, order_transition
 from products.models import Product
+from tests.factories import AdminFactory, CustomerFactory, EntrepreneurUserFactory
 
 from .factories import VALID_ADDRESS, advance_order, make_store
 

@@ -6,7 +6,9 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
-from core.tests.factories import (
+from orders import checkout, services
+from orders.models import Order, OrderItem, OrderStatus
+from tests.factories import (
     AdminFactory,
     CustomerFactory,
     EntrepreneurUserFactory,
@@ -15,8 +17,6 @@ from core.tests.factories import (
     SupplierFactory,
     VariationFactory,
 )
-from orders import checkout, services
-from orders.models import Order, OrderItem, OrderStatus
 
 from .factories import VALID_ADDRESS, add_variation, create_order, make_store
 

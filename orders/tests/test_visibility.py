@@ -3,7 +3,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from core.tests.factories import AdminFactory, CustomerFactory
 from orders.checkout import checkout_create
 from orders.serializers import (
     AdminOrderSerializer,
@@ -12,6 +11,7 @@ from orders.serializers import (
     SupplierOrderSerializer,
     order_serializer_for,
 )
+from tests.factories import AdminFactory, CustomerFactory
 
 from .factories import VALID_ADDRESS, advance_order, make_store
 

@@ -4,10 +4,10 @@ from decimal import Decimal
 import pytest
 import requests
 
-from core.tests.factories import CustomerFactory, EntrepreneurFactory
 from payments.ledger import ledger_audit
 from payments.models import Transaction, Wallet, WithdrawalRequest
 from payments.services import withdrawal_fee
+from tests.factories import CustomerFactory, EntrepreneurFactory
 
 from .factories import PAYSTACK, BankMethodFactory, fund_wallet, mock_payout, paystack_sign, paystack_transfer_event
 
