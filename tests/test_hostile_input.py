@@ -28,7 +28,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from core import parsers as core_parsers
-from core.tests.factories import (
+from payments.tests.factories import ADDRESS, BankMethodFactory, fund_wallet
+from tests.factories import (
     AdminFactory,
     CategoryFactory,
     CustomerFactory,
@@ -39,7 +40,6 @@ from core.tests.factories import (
     SupplierFactory,
     VariationFactory,
 )
-from payments.tests.factories import ADDRESS, BankMethodFactory, fund_wallet
 
 pytestmark = pytest.mark.django_db
 
