@@ -26,8 +26,14 @@ from .earnings import (
     earnings_reverse_for_order,
 )
 from .payment_methods import payment_method_create, payment_method_deactivate, payment_method_update
-from .payouts import withdrawal_payout_execute
-from .refunds import payment_refund_process, refund_schedule
+from .payouts import payouts_check, withdrawal_finalize_otp, withdrawal_payout_execute
+from .refunds import (
+    payment_refund_process,
+    refund_apply_result,
+    refund_for_gateway_event,
+    refund_retry,
+    refund_schedule,
+)
 from .wallets import wallet_add, wallet_lock
 from .withdrawals import (
     MIN_WITHDRAWAL,
@@ -52,4 +58,5 @@ __all__ = [
     "payments_reconcile", "refund_schedule", "sandbox_checkout_complete", "wallet_add", "wallet_lock",
     "withdrawal_approve", "withdrawal_can_move", "withdrawal_complete", "withdrawal_create", "withdrawal_fail",
     "withdrawal_fee", "withdrawal_payout_execute", "withdrawal_reject", "withdrawal_start_transfer",
+    "payouts_check", "withdrawal_finalize_otp", "refund_apply_result", "refund_for_gateway_event", "refund_retry",
 ]
