@@ -1,8 +1,12 @@
 """The one place for money arithmetic: Decimal only, half-up to the kobo, kobo integers at gateways."""
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .errors import ValidationFailed
+
 CURRENCY = "NGN"  # the one currency Payjaro sells, pays and books in
 KOBO = Decimal("0.01")
+# The largest amount a money column (max_digits=14, decimal_places=2) holds.
+MAX_STORABLE = Decimal("999999999999.99")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
 
@@ -47,3 +51,13 @@ def from_kobo(kobo: int) -> Decimal:
 
 def money_str(amount) -> str:
     return str(quantize(amount))
+
+
+def check_storable(**amounts) -> None:
+    """Refuse (400) amounts a money column cannot hold, before anything is saved: a high price × 10,000 units
+    would otherwise fail at INSERT (PostgreSQL "numeric field overflow", a 500)."""
+    too_large = {name: [f"{name} would exceed the largest amount we can record (₦{MAX_STORABLE:,})."]
+                 for name, amount in amounts.items() if abs(to_decimal(amount)) > MAX_STORABLE}
+    if too_large:
+        raise ValidationFailed("The order total is too large; order fewer units.", details=too_large,
+                               code="amount_too_large")

@@ -1,12 +1,12 @@
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.links import media_url
+from core.parsers import FormParser, MultiPartParser
 from core.permissions import IsEntrepreneur
 
 from .selectors import entrepreneur_profile_get

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from core.money import HUNDRED, KOBO, ZERO, percent_of, quantize, to_decimal
+from core.money import HUNDRED, KOBO, ZERO, check_storable, percent_of, quantize, to_decimal
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,8 @@ def price_order_lines(lines: Iterable[LineInput], *, commission_rate, platform_r
     markup = sum((p.markup_amount for p in priced), ZERO)
     commission = sum((p.commission_amount for p in priced), ZERO)
     shipping = quantize(shipping_fee)
+    check_storable(subtotal=subtotal, markup_amount=markup, commission_amount=commission,
+                   total_amount=subtotal + markup + shipping)
     return OrderPricing(
         lines=priced,
         subtotal=subtotal,

@@ -1,10 +1,10 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+
+from core.routers import Router
 
 from .api import CheckoutViewSet, OrderViewSet
 
-router = DefaultRouter()
-router.include_root_view = False
+router = Router()
 router.register(r"orders", OrderViewSet, basename="order")
 router.register(r"checkouts", CheckoutViewSet, basename="checkout")
 

@@ -2,6 +2,8 @@ import re
 
 from rest_framework import serializers
 
+from core.validators import validate_redirect_url
+
 from .models import Earnings, PaymentMethod, Provider, Transaction, Wallet, WithdrawalRequest
 
 _ACCOUNT_NUMBER = re.compile(r"^\d{10}$")
@@ -14,7 +16,10 @@ class InitializePaymentSerializer(serializers.Serializer):
         max_length=32, required=False, allow_blank=True,
         help_text="Instead of order_id: a checkout's CHK… checkout_id or numeric id — one payment for all its orders.")
     provider = serializers.ChoiceField(choices=Provider.choices, default=Provider.PAYSTACK)
-    callback_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    callback_url = serializers.URLField(required=False, allow_blank=True, max_length=500,
+                                        validators=[validate_redirect_url],
+                                        help_text="Where the gateway returns the shopper: on FRONTEND_URL's or "
+                                                  "PUBLIC_BASE_URL's origin (or PAYMENT_CALLBACK_ALLOWED_ORIGINS).")
 
     def validate(self, attrs):
         if bool(attrs.get("order_id", "").strip()) == bool(attrs.get("checkout_id", "").strip()):

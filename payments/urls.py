@@ -1,12 +1,12 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+
+from core.routers import Router
 
 from . import api, views
 
 app_name = "payments"
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = Router()
 router.register("payment-methods", api.PaymentMethodViewSet, basename="payment-method")
 router.register("earnings", api.EarningsViewSet, basename="earnings")
 router.register("withdrawals", api.WithdrawalViewSet, basename="withdrawal")

@@ -3,13 +3,13 @@
 The body is only a hint: payments are re-verified with the gateway's API by ``payment_confirm``.
 """
 import hashlib
-import json
 import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, GatewayUnavailable, NotAuthenticated, NotFound, ValidationFailed
+from core.parsers import loads_untrusted
 
 from . import services
 from .gateways import flutterwave, paystack
@@ -111,10 +111,7 @@ def _check_signature(provider: str, raw_body: bytes, headers) -> None:
 def webhook_process(*, provider: str, raw_body: bytes, headers) -> str:
     """Verify, de-duplicate and dispatch one webhook delivery. Returns a short result for the response."""
     _check_signature(provider, raw_body, headers)
-    try:
-        payload = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("Webhook body is not JSON.")
+    payload = loads_untrusted(raw_body)  # not JSON, too deep or NUL-carrying → 400
     if not isinstance(payload, dict):
         raise ValidationFailed("Webhook body is not a JSON object.")
     event = str(payload.get("event") or payload.get("event.type") or "")

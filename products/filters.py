@@ -1,6 +1,8 @@
 """Catalog filters (django-filter): category (id or slug, with its descendants), price range, stock, supplier."""
 import django_filters
 
+from core.filters import StrictBooleanFilter
+
 from .models import Product
 from .selectors import category_and_descendants
 
@@ -10,7 +12,7 @@ class CatalogFilter(django_filters.FilterSet):
                                          help_text="Category id or slug; products of its sub-categories are included.")
     min_price = django_filters.NumberFilter(field_name="base_price", lookup_expr="gte")
     max_price = django_filters.NumberFilter(field_name="base_price", lookup_expr="lte")
-    in_stock = django_filters.BooleanFilter(method="filter_in_stock", help_text="true: stock > 0; false: out of stock.")
+    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true: stock > 0; false: out of stock.")
     supplier = django_filters.NumberFilter(field_name="supplier_id")
     ordering = django_filters.OrderingFilter(
         fields=(("base_price", "price"), ("created_at", "created_at"), ("name", "name")),
@@ -33,9 +35,9 @@ class CatalogFilter(django_filters.FilterSet):
 
 
 class SupplierProductFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
     category = django_filters.CharFilter(method="filter_category")
-    in_stock = django_filters.BooleanFilter(method="filter_in_stock")
+    in_stock = StrictBooleanFilter(method="filter_in_stock")
 
     class Meta:
         model = Product

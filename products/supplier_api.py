@@ -9,10 +9,10 @@ from drf_yasg.utils import swagger_auto_schema
 from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.errors import ValidationFailed
+from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.permissions import IsSupplier
 from suppliers.selectors import supplier_for_user
 
@@ -126,7 +126,8 @@ class SupplierProductViewSet(viewsets.ModelViewSet):
         if uploaded is not None:
             rows, numbers = services.bulk_rows_from_csv(uploaded)
         else:
-            rows, numbers = request.data.get("products"), None
+            # A JSON body that is a list, a string or null has no "products" key: the same 400.
+            rows, numbers = (request.data.get("products") if isinstance(request.data, dict) else None), None
             if not isinstance(rows, list):
                 raise ValidationFailed("products: Send a `products` list (JSON) or a CSV `file` (multipart).",
                                        details={"products": ["Send a list of products, or a CSV file as `file`."]})
@@ -155,4 +156,7 @@ class MyProductsView(ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Product.objects.none()
         supplier = supplier_for_user(self.request.user)
-        return SupplierProductFilter(self.request.query_params, queryset=supplier_product_list(supplier=supplier)).qs
+        filterset = SupplierProductFilter(self.request.query_params, queryset=supplier_product_list(supplier=supplier))
+        if not filterset.is_valid():  # ?is_active=maybe → 400, not silently unfiltered
+            raise ValidationFailed("Invalid filter.", details=filterset.errors)
+        return filterset.qs

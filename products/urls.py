@@ -1,10 +1,10 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+
+from core.routers import Router
 
 from . import api
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = Router()
 router.register("products", api.CatalogProductViewSet, basename="catalog-product")
 router.register("categories", api.CategoryViewSet, basename="category")
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -180,6 +181,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # core.parsers: a nested, undecodable or NUL-carrying body is a 400, never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "core.parsers.FormParser",
+        "core.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
@@ -247,6 +254,9 @@ CSRF_FAILURE_VIEW = "public.pages.csrf_failure"
 # --- Product settings (SPEC §2) ---
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:3000")
 PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+# Open-redirect guard: a payment's callback_url must be on one of these origins (scheme://host[:port]); the
+# origins of FRONTEND_URL and PUBLIC_BASE_URL are always allowed (core.validators.validate_redirect_url).
+PAYMENT_CALLBACK_ALLOWED_ORIGINS = env_list("PAYMENT_CALLBACK_ALLOWED_ORIGINS", "")
 SHIPPING_FEE_NGN = env_decimal("SHIPPING_FEE_NGN", "500")
 ORDER_RESERVATION_MINUTES = env_int("ORDER_RESERVATION_MINUTES", 30)
 # A store may sell a product for at most this many times its base price (SPEC §5: the price has an upper bound).

@@ -21,7 +21,8 @@ def _paystack_init_ok(rsps):
                  "reference": "ignored-we-send-ours"}})
 
 
-def test_paystack_initialize_sends_kobo_and_creates_pending_transaction(order, auth_client, rsps):
+def test_paystack_initialize_sends_kobo_and_creates_pending_transaction(order, auth_client, rsps, settings):
+    settings.PAYMENT_CALLBACK_ALLOWED_ORIGINS = ["https://shop.example"]
     call = _paystack_init_ok(rsps)
     response = auth_client(order.customer).post(URL, {"order_id": order.order_id, "provider": "paystack",
                                                       "callback_url": "https://shop.example/cb"}, format="json")
@@ -125,3 +126,37 @@ def test_gateway_garbage_is_502(order, auth_client):
         response = auth_client(order.customer).post(URL, {"order_id": order.order_id, "provider": "paystack"},
                                                     format="json")
     assert response.status_code == 502
+
+
+# --- callback_url: no open redirect (issue 11) ---
+
+@pytest.mark.parametrize("callback_url", [
+    "https://evil.example/cb",
+    "http://127.0.0.1:3000.evil.example/cb",      # FRONTEND_URL's host as a prefix of another host
+    "http://127.0.0.1:3000@evil.example/cb",      # FRONTEND_URL as userinfo
+    "https://127.0.0.1:3000/cb",                  # same host, other scheme
+    "http://127.0.0.1:3001/cb",                   # same host, other port
+    "javascript:alert(1)",
+    "http://testserver:99999/cb",                 # a port out of range
+])
+def test_callback_url_off_our_origins_is_a_400_and_nothing_is_sent(order, auth_client, rsps, callback_url):
+    call = _paystack_init_ok(rsps)
+    response = auth_client(order.customer).post(URL, {"order_id": order.order_id, "provider": "paystack",
+                                                      "callback_url": callback_url}, format="json")
+    assert response.status_code == 400, response.content
+    assert "callback_url" in response.json()["details"]
+    assert call.call_count == 0 and not Transaction.objects.exists()
+
+
+@pytest.mark.parametrize("callback_url", [
+    "http://127.0.0.1:3000/payment/callback?order=1",   # FRONTEND_URL (test default)
+    "HTTPS://APP.PAYJARO.EXAMPLE/pay/done",              # scheme and host are case-insensitive
+    "https://app.payjaro.example:443/cb",                # the allow-list setting, default port spelled out
+])
+def test_callback_url_on_our_origins_is_sent_to_the_gateway(order, auth_client, rsps, settings, callback_url):
+    settings.PAYMENT_CALLBACK_ALLOWED_ORIGINS = ["https://app.payjaro.example"]
+    call = _paystack_init_ok(rsps)
+    response = auth_client(order.customer).post(URL, {"order_id": order.order_id, "provider": "paystack",
+                                                      "callback_url": callback_url}, format="json")
+    assert response.status_code == 200, response.content
+    assert json.loads(call.calls[0].request.body)["callback_url"] == callback_url

@@ -114,6 +114,9 @@ def bulk_rows_from_csv(uploaded) -> tuple[list[dict], list[int]]:
     except UnicodeDecodeError as exc:
         message = "The CSV must be UTF-8 encoded."
         raise ValidationFailed(f"file: {message}", details={"file": [message]}) from exc
+    if "\x00" in text:  # Python's csv module accepts NUL; PostgreSQL would refuse it at save time
+        message = "The CSV contains a NUL character."
+        raise ValidationFailed(f"file: {message}", details={"file": [message]})
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         if not reader.fieldnames:

@@ -1,0 +1,24 @@
+"""Refuse NUL characters in the URL once, before any view or query sees them.
+
+``/api/payments/verify/%00/`` or ``?status=%00`` would otherwise reach the database, and PostgreSQL refuses
+NUL in text ("A string literal cannot contain NUL"), which surfaces as a 500. Bodies are checked by
+``core.parsers``.
+"""
+from django.http import JsonResponse
+
+NUL = "\x00"
+
+
+class RejectNulMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if NUL in request.path_info or NUL in request.path or self._query_has_nul(request):
+            return JsonResponse({"error": "The request contains a NUL character.",
+                                 "details": {"url": ["NUL characters are not allowed."]}}, status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _query_has_nul(request) -> bool:
+        return any(NUL in key or any(NUL in value for value in values) for key, values in request.GET.lists())

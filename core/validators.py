@@ -1,0 +1,36 @@
+"""Validators shared by the apps' serializers."""
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from rest_framework import serializers
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of an absolute http(s) URL, lower-cased, default port dropped; None otherwise."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    return f"{scheme}://{host}" if port in (None, _DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+
+
+def allowed_redirect_origins() -> set[str]:
+    """Where we may send a shopper's browser after payment: FRONTEND_URL's and PUBLIC_BASE_URL's origins,
+    plus ``PAYMENT_CALLBACK_ALLOWED_ORIGINS``."""
+    candidates = [settings.FRONTEND_URL, settings.PUBLIC_BASE_URL,
+                  *getattr(settings, "PAYMENT_CALLBACK_ALLOWED_ORIGINS", [])]
+    return {origin for origin in map(url_origin, filter(None, candidates)) if origin}
+
+
+def validate_redirect_url(value: str) -> str:
+    """An open-redirect guard for URLs we hand to a payment gateway as the return address."""
+    if value and url_origin(value) not in allowed_redirect_origins():
+        raise serializers.ValidationError(
+            "Must be an address on this shop's own site (see PAYMENT_CALLBACK_ALLOWED_ORIGINS).")
+    return value
