@@ -81,7 +81,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = order_create(
             customer=request.user,
             entrepreneur_custom_url=data["entrepreneur_custom_url"],
-            items=[dict(item) for item in data["items"]],
+            items=data["items"],
             shipping_address=dict(data["shipping_address"]),
             notes=data.get("notes", ""),
             source_channel=data.get("source_channel", ""),

@@ -33,7 +33,7 @@ def hook_calls(monkeypatch):
 @pytest.fixture
 def notified(monkeypatch):
     calls = []
-    monkeypatch.setattr(services, "notify", lambda event, **ids: calls.append((event, ids)))
+    monkeypatch.setattr(services.transitions, "notify", lambda event, **ids: calls.append((event, ids)))
     return calls
 
 
