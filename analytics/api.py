@@ -13,18 +13,21 @@ from core.errors import NotFound
 from core.permissions import IsEntrepreneur, IsSupplier
 from entrepreneurs.models import EntrepreneurProfile
 from suppliers.models import SupplierProfile
+from suppliers.selectors import supplier_for_user
 
 from .models import AnalyticsEvent
 from .selectors import entrepreneur_metrics, supplier_metrics
 from .serializers import (
     DaysQuerySerializer,
     EntrepreneurMetricsSerializer,
+    SupplierDashboardSerializer,
     SupplierMetricsSerializer,
     TrackClickSerializer,
     TrackEventSerializer,
     TrackResponseSerializer,
 )
 from .services import event_record
+from .supplier_dashboard import supplier_dashboard
 from .throttling import TrackingRateThrottle
 
 _ERRORS = {400: "Invalid input", 429: "Too many requests (Retry-After header)"}
@@ -109,3 +112,17 @@ class SupplierAnalyticsView(APIView):
         except SupplierProfile.DoesNotExist:
             raise NotFound("Supplier profile not found.") from None
         return Response(SupplierMetricsSerializer(supplier_metrics(supplier=supplier, days=days)).data)
+
+
+class SupplierDashboardView(APIView):
+    """Totals, revenue (paid orders), order counts by status, recent orders, top products.
+
+    Served at `/api/suppliers/profiles/dashboard/` (SPEC §4) by the project's URLconf.
+    """
+
+    permission_classes = [IsSupplier]
+
+    @swagger_auto_schema(responses={200: SupplierDashboardSerializer()})
+    def get(self, request):
+        supplier = supplier_for_user(request.user)
+        return Response(SupplierDashboardSerializer(supplier_dashboard(supplier=supplier)).data)

@@ -10,23 +10,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from core.dates import LAGOS
 from core.money import HUNDRED, ZERO, quantize
-from orders.models import Order, OrderItem, PaymentStatus, SourceChannel
+from orders.models import Order, OrderItem, PaymentStatus
+from social.channels import ShareChannel
 
 from .models import AnalyticsEvent, DailyMetrics
 
-LAGOS = ZoneInfo("Africa/Lagos")
 MIN_DAYS = 1
 MAX_DAYS = 365
 TOP_PRODUCTS_LIMIT = 5
 DIRECT_CHANNEL = "direct"
-CHANNELS = (*SourceChannel.values, DIRECT_CHANNEL)
+CHANNELS = (*ShareChannel.values, DIRECT_CHANNEL)
 
 _E = AnalyticsEvent.EventType
 

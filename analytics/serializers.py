@@ -5,15 +5,15 @@ from urllib.parse import urlsplit
 from rest_framework import serializers
 
 from entrepreneurs.models import EntrepreneurProfile
-from orders.models import SourceChannel
 from products.models import Product
+from social.channels import ShareChannel
 
 from .models import AnalyticsEvent
 from .selectors import MAX_DAYS, MIN_DAYS
 
 MAX_METADATA_BYTES = 2048
 # The guide's clients say "twitter"; the channel is called "x" everywhere else.
-CHANNEL_ALIASES = {"twitter": SourceChannel.X}
+CHANNEL_ALIASES = {"twitter": ShareChannel.X}
 # Events that are about a product and make no sense without one.
 PRODUCT_EVENTS = {
     AnalyticsEvent.EventType.PRODUCT_VIEW, AnalyticsEvent.EventType.PRODUCT_SHARE, AnalyticsEvent.EventType.ADD_TO_CART,
@@ -85,7 +85,7 @@ class TrackEventSerializer(_TargetSerializer):
 
 class TrackClickSerializer(_TargetSerializer):
     channel = serializers.CharField(required=False, max_length=20,
-                                    help_text="Share channel: " + ", ".join(SourceChannel.values) + " (alias: src, platform).")
+                                    help_text="Share channel: " + ", ".join(ShareChannel.values) + " (alias: src, platform).")
     src = serializers.CharField(required=False, max_length=20, write_only=True)
     platform = serializers.CharField(required=False, max_length=20, write_only=True)
     url = serializers.CharField(required=False, max_length=500, allow_blank=True, validators=[_validate_link_url],
@@ -99,9 +99,9 @@ class TrackClickSerializer(_TargetSerializer):
         if not raw:
             raise serializers.ValidationError({"channel": ["This field is required."]})
         channel = CHANNEL_ALIASES.get(raw.strip().lower(), raw.strip().lower())
-        if channel not in SourceChannel.values:
+        if channel not in ShareChannel.values:
             raise serializers.ValidationError(
-                {"channel": [f"Unknown channel {raw!r}; one of {', '.join(SourceChannel.values)}."]}
+                {"channel": [f"Unknown channel {raw!r}; one of {', '.join(ShareChannel.values)}."]}
             )
         attrs = super().validate(attrs)
         metadata = {"channel": str(channel), "url": attrs.pop("url", "") or ""}
@@ -176,3 +176,37 @@ class EntrepreneurMetricsSerializer(_MetricsSerializer):
 
 class SupplierMetricsSerializer(_MetricsSerializer):
     total_base_sales = serializers.DecimalField(**_MONEY, help_text="Σ subtotal (base prices) of the paid orders")
+
+
+# --- the supplier dashboard (analytics.supplier_dashboard) ------------------------------------------
+
+class DashboardRecentOrderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_id = serializers.CharField()
+    status = serializers.CharField()
+    payment_status = serializers.CharField()
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    created_at = serializers.DateTimeField()
+
+
+class DashboardTopProductSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    name = serializers.CharField()
+    sku = serializers.CharField()
+    quantity_sold = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class SupplierDashboardSerializer(serializers.Serializer):
+    total_products = serializers.IntegerField()
+    active_products = serializers.IntegerField()
+    total_orders = serializers.IntegerField()
+    total_revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
+    pending_orders = serializers.IntegerField()
+    completed_orders = serializers.IntegerField()
+    orders_by_status = serializers.DictField(child=serializers.IntegerField())
+    recent_orders = DashboardRecentOrderSerializer(many=True)
+    top_products = DashboardTopProductSerializer(many=True)
+    verification_status = serializers.CharField()
+    performance_rating = serializers.DecimalField(max_digits=3, decimal_places=2)

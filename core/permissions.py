@@ -35,17 +35,6 @@ class IsSupplier(_RolePermission):
     message = "Only supplier accounts can do this."
 
 
-class IsVerifiedSupplier(BasePermission):
-    message = "Only verified supplier accounts can do this."
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not has_role(user, "supplier"):
-            return False
-        profile = getattr(user, "supplier_profile", None)
-        return bool(profile and profile.verification_status == "verified" and profile.is_active)
-
-
 class IsAdmin(BasePermission):
     message = "Only administrators can do this."
 

@@ -6,8 +6,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.links import media_url
 from core.permissions import IsEntrepreneur
-from public.links import media_url
 
 from .selectors import entrepreneur_profile_get
 from .serializers import EntrepreneurProfileSerializer, ImageUploadResponseSerializer

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from public.links import media_url, storefront_url
+from core.links import media_url, storefront_url
 
 from .models import EntrepreneurProfile
 from .selectors import custom_url_taken

@@ -15,6 +15,7 @@ from .serializers import (
     OrderSerializer,
     OrderStatusUpdateResponseSerializer,
     OrderStatusUpdateSerializer,
+    SupplierOrderSerializer,
 )
 from .services import order_create, order_transition
 from .throttles import OrderPlacementThrottle
@@ -51,9 +52,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         params.is_valid(raise_exception=True)
         return selectors.orders_filter(qs, **params.validated_data)
 
-    def _paginated(self, qs):
+    def _paginated(self, qs, serializer_class=OrderSerializer):
         page = self.paginate_queryset(self._filtered(qs))
-        return self.get_paginated_response(OrderSerializer(page, many=True).data)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
 
     def _order_for_user(self, pk):
         order = selectors.order_get_for_user(user=self.request.user, pk=pk) if str(pk).isdigit() else None
@@ -112,10 +113,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise PermissionDenied("Only entrepreneur accounts can list their store's orders.")
         return self._paginated(selectors.orders_for_entrepreneur(request.user))
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: OrderSerializer(many=True)})
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: SupplierOrderSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def supplier_orders(self, request):
-        """Orders of the authenticated supplier's products."""
+        """Orders of the authenticated supplier's products, as the supplier sees them (base prices, no markup
+        or commission). Also served at `/api/suppliers/profiles/my_orders/` (SPEC §4 names both)."""
         if not has_role(request.user, "supplier"):
             raise PermissionDenied("Only supplier accounts can list their orders.")
-        return self._paginated(selectors.orders_for_supplier(request.user))
+        return self._paginated(selectors.orders_for_supplier(request.user), SupplierOrderSerializer)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from core.models import TimeStampedModel
+from social.channels import ShareChannel
 
 
 class OrderStatus(models.TextChoices):
@@ -23,13 +24,8 @@ class PaymentStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
-class SourceChannel(models.TextChoices):
-    WHATSAPP = "whatsapp", "WhatsApp"
-    FACEBOOK = "facebook", "Facebook"
-    X = "x", "X"
-    INSTAGRAM = "instagram", "Instagram"
-    QR = "qr", "QR code"
-    LINK = "link", "Link"
+# The channel an order came from is the channel its link was shared on: the one enum lives in social.
+SourceChannel = ShareChannel
 
 
 # The status machine (SPEC §5) as data: status → statuses it may move to.
@@ -66,7 +62,7 @@ class Order(TimeStampedModel):
     shipping_address = models.JSONField(default=dict)
     tracking_number = models.CharField(max_length=100, blank=True)
     notes = models.TextField(blank=True)
-    source_channel = models.CharField(max_length=20, choices=SourceChannel.choices, blank=True)
+    source_channel = models.CharField(max_length=20, choices=ShareChannel.choices, blank=True)
     reserved_until = models.DateTimeField(null=True, blank=True, db_index=True)
     # Set once when the reserved stock goes back to the shelf, so a second cancel never restocks twice.
     stock_released_at = models.DateTimeField(null=True, blank=True)

@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
-from .models import Order, OrderItem, OrderStatus, OrderStatusHistory, SourceChannel
+from social.channels import ShareChannel
+
+from .models import Order, OrderItem, OrderStatus, OrderStatusHistory
 from .services import MAX_LINE_QUANTITY, MAX_NOTES_LENGTH, MAX_ORDER_LINES, OrderLine
 from .shipping import NIGERIAN_STATES
 
@@ -34,7 +36,7 @@ class OrderCreateSerializer(serializers.Serializer):
     shipping_address = ShippingAddressSerializer()
     notes = serializers.CharField(max_length=MAX_NOTES_LENGTH, required=False, allow_blank=True, default="")
     source_channel = serializers.ChoiceField(
-        choices=SourceChannel.values, required=False, allow_blank=True, default="",
+        choices=ShareChannel.values, required=False, allow_blank=True, default="",
         help_text="The share-link channel (`src`) that brought the customer.",
     )
 
@@ -141,3 +143,25 @@ class OrderSerializer(serializers.ModelSerializer):
 class OrderStatusUpdateResponseSerializer(serializers.Serializer):
     message = serializers.CharField()
     order = OrderSerializer()
+
+
+class SupplierOrderItemSerializer(serializers.ModelSerializer):
+    """A line as its supplier sees it: what to pack, at the supplier's base price (SPEC §5)."""
+
+    product_id = serializers.IntegerField(read_only=True)
+    variation_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = OrderItem
+        fields = ["id", "product_id", "variation_id", "product_name", "product_sku", "quantity", "base_price"]
+        read_only_fields = fields
+
+
+class SupplierOrderSerializer(OrderSerializer):
+    """An order as its supplier sees it (SPEC §5): base prices, never the entrepreneur's markup or commission."""
+
+    items = SupplierOrderItemSerializer(many=True, read_only=True)
+
+    class Meta(OrderSerializer.Meta):
+        fields = [name for name in OrderSerializer.Meta.fields if name not in ("markup_amount", "commission_amount")]
+        read_only_fields = fields

@@ -8,7 +8,9 @@ from drf_yasg import openapi
 from drf_yasg.views import get_schema_view
 from rest_framework import permissions
 
+from analytics.api import SupplierDashboardView
 from core.views import health
+from orders.api import OrderViewSet
 
 schema_view = get_schema_view(
     openapi.Info(
@@ -27,6 +29,12 @@ urlpatterns = [
     re_path(r"^api/schema(?P<format>\.json)$", schema_view.without_ui(cache_timeout=0), name="api-schema"),
     path("api/users/", include("users.urls")),
     path("api/entrepreneurs/", include("entrepreneurs.urls")),
+    # A supplier's products, orders and dashboard live in the apps that own that data (SPEC §4 paths);
+    # the suppliers app below them knows only profiles. Matched before suppliers.urls.
+    path("api/suppliers/profiles/my_orders/", OrderViewSet.as_view({"get": "supplier_orders"}),
+         name="supplier-my-orders"),
+    path("api/suppliers/profiles/dashboard/", SupplierDashboardView.as_view(), name="supplier-dashboard"),
+    path("api/suppliers/", include("products.supplier_urls")),
     path("api/suppliers/", include("suppliers.urls")),
     path("api/products/", include("products.urls")),
     path("api/social/", include("social.urls")),

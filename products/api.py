@@ -9,11 +9,12 @@ from rest_framework.views import APIView
 
 from core.cache import cached_api_read
 from core.errors import NotFound
-from core.permissions import IsAdmin, IsVerifiedSupplier, is_admin
+from core.permissions import IsAdmin, is_admin
 
 from . import services
 from .filters import CatalogFilter
 from .models import Category, Product
+from .permissions import IsVerifiedSupplier
 from .selectors import catalog_product_list, category_subtree, category_tree
 from .serializers import (
     CategoryNodeSerializer,

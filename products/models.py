@@ -55,8 +55,7 @@ class Product(TimeStampedModel):
     @property
     def is_catalog_visible(self) -> bool:
         """Same rule as ``products.selectors.catalog_visible_q``, for a loaded product."""
-        supplier = self.supplier
-        return bool(self.is_active and supplier.is_active and supplier.verification_status == "verified")
+        return bool(self.is_active and self.supplier.can_sell)
 
 
 class ProductVariation(TimeStampedModel):

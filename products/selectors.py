@@ -2,6 +2,7 @@
 from django.db.models import Prefetch, Q, QuerySet
 
 from core.errors import NotFound
+from suppliers.models import SupplierProfile
 
 from .models import Category, Product, ProductImage, ProductVariation
 
@@ -12,11 +13,7 @@ def catalog_visible_q(prefix: str = "") -> Q:
     ``prefix`` lets querysets of related models use it (``catalog_visible_q("product__")``);
     ``Product.is_catalog_visible`` is the same rule for a loaded instance.
     """
-    return Q(**{
-        f"{prefix}is_active": True,
-        f"{prefix}supplier__verification_status": "verified",
-        f"{prefix}supplier__is_active": True,
-    })
+    return Q(**{f"{prefix}is_active": True}) & SupplierProfile.can_sell_q(f"{prefix}supplier__")
 
 
 def catalog_products() -> QuerySet[Product]:

@@ -14,12 +14,13 @@ from rest_framework.views import APIView
 
 from analytics.services import event_record
 from core.errors import NotFound, ValidationFailed
-from core.money import quantize
+from core.links import product_url, storefront_url
 from core.pagination import StandardPagination
 from core.throttling import AnonRateThrottle
 from entrepreneurs.models import EntrepreneurProfile
-from entrepreneurs.serializers import PublicEntrepreneurSerializer
 from products.models import Product
+from social.channels import ShareChannel
+from social.links import share_links, with_source
 from social.selectors import (
     public_featured_store_products,
     public_store_product_by_product_id,
@@ -27,27 +28,17 @@ from social.selectors import (
     public_store_products,
     public_storefront_get,
 )
-from social.serializers import PublicProductCardSerializer, PublicStorefrontSerializer, first_image_url
+from social.serializers import PublicProductCardSerializer
 
 from .caching import StorePage, page_key, serve_store_page
-from .links import (
-    SHARE_CHANNELS,
-    media_url,
-    product_url,
-    purchase_link,
-    share_links,
-    storefront_url,
-    with_source,
-)
 from .negotiation import is_preview_bot
-
-SHARE_DESCRIPTION_LENGTH = 150
+from .serializers import ProductPageSerializer, StorefrontPageSerializer
 
 
 def _source(request) -> str:
     """The share channel the visitor came from (``?src=``), if it is one we know."""
     src = (request.query_params.get("src") or "").strip().lower()
-    return src if src in SHARE_CHANNELS else ""
+    return src if src in ShareChannel.values else ""
 
 
 def _visit_metadata(request, **extra) -> dict:
@@ -65,11 +56,6 @@ def _record(request, **kwargs) -> None:
     """One event row per page view; HEAD probes and link-preview bots are not views (SPEC §9)."""
     if request.method == "GET" and not is_preview_bot(request):
         event_record(request=request, **kwargs)
-
-
-def _short(text: str, length: int = SHARE_DESCRIPTION_LENGTH) -> str:
-    text = (text or "").strip()
-    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
 def _event_targets(page: StorePage) -> dict:
@@ -128,7 +114,7 @@ class PublicStorefrontView(PublicView):
         manual_parameters=[
             openapi.Parameter("page", openapi.IN_QUERY, type=openapi.TYPE_INTEGER),
             openapi.Parameter("page_size", openapi.IN_QUERY, type=openapi.TYPE_INTEGER),
-            openapi.Parameter("src", openapi.IN_QUERY, type=openapi.TYPE_STRING, enum=list(SHARE_CHANNELS)),
+            openapi.Parameter("src", openapi.IN_QUERY, type=openapi.TYPE_STRING, enum=list(ShareChannel.values)),
         ],
         responses={200: "entrepreneur, storefront, featured_products, all_products, seo"},
     )
@@ -144,30 +130,14 @@ class PublicStorefrontView(PublicView):
         )
 
     def _data(self, request, storefront, paginator) -> dict:
-        entrepreneur = storefront.entrepreneur
-        context = {"custom_url": entrepreneur.custom_url}
-
-        featured = public_featured_store_products(storefront=storefront)
+        context = {"custom_url": storefront.entrepreneur.custom_url}
         page = paginator.paginate_queryset(public_store_products(storefront=storefront), request, view=self)
         all_products = paginator.get_paginated_response(
             PublicProductCardSerializer(page, many=True, context=context).data
         ).data
-
-        return {
-            "entrepreneur": PublicEntrepreneurSerializer(entrepreneur).data,
-            "storefront": {**PublicStorefrontSerializer(storefront).data, "url": storefront_url(entrepreneur.custom_url)},
-            "featured_products": PublicProductCardSerializer(featured, many=True, context=context).data,
-            "all_products": all_products,
-            "seo": {
-                "title": storefront.seo_title or f"{entrepreneur.business_name} - Payjaro Store",
-                "description": storefront.seo_description or _short(
-                    entrepreneur.bio or f"Shop from {entrepreneur.business_name} on Payjaro"
-                ),
-                "canonical_url": storefront_url(entrepreneur.custom_url),
-                "og_image": media_url(entrepreneur.banner_image) or media_url(entrepreneur.profile_image),
-                "og_type": "website",
-            },
-        }
+        return StorefrontPageSerializer(storefront, context={
+            "featured": public_featured_store_products(storefront=storefront), "all_products": all_products,
+        }).data
 
 
 class PublicProductView(PublicView):
@@ -185,65 +155,9 @@ class PublicProductView(PublicView):
         )
 
     def _data(self, request, storefront, product_slug: str) -> tuple[dict, int]:
-        entrepreneur = storefront.entrepreneur
         store_product = public_store_product_get(storefront=storefront, product_slug=product_slug)
-        product = store_product.product
-        selling_price = store_product.selling_price
-        url = product_url(entrepreneur.custom_url, product.slug)
-        image = first_image_url(product)
-
-        variations = [
-            {
-                "id": variation.id,
-                "name": variation.name,
-                "attributes": variation.attributes,
-                "price": str(quantize(selling_price + variation.price_modifier)),
-                "stock_quantity": variation.stock_quantity,
-                "in_stock": variation.stock_quantity > 0,
-            }
-            for variation in product.active_variations
-        ]
-
-        return {
-            "product": {
-                "id": product.id,
-                "name": product.name,
-                "slug": product.slug,
-                "description": product.description,
-                "category": product.category.name if product.category else None,
-                "price": str(selling_price),
-                "currency": "NGN",
-                "stock_quantity": product.stock_quantity,
-                "in_stock": product.stock_quantity > 0,
-                "images": [
-                    {"url": media_url(img.image), "alt_text": img.alt_text, "is_primary": img.is_primary}
-                    for img in product.ordered_images
-                ],
-                "variations": variations,
-                "url": url,
-            },
-            "entrepreneur": PublicEntrepreneurSerializer(entrepreneur).data,
-            "purchase_link": purchase_link(entrepreneur.custom_url, product.slug, _source(request)),
-            # What the order API needs (POST /api/orders/orders/); the server prices it, not the client.
-            "checkout": {
-                "endpoint": "/api/orders/orders/",
-                "entrepreneur_custom_url": entrepreneur.custom_url,
-                "product_id": product.id,
-                "source_channel": _source(request),
-            },
-            "share_data": {
-                "title": f"{product.name} - {entrepreneur.business_name}",
-                "description": _short(product.description),
-                "image": image,
-                "url": url,
-                "share_links": f"{storefront_url(entrepreneur.custom_url)}share/?product_id={product.id}",
-            },
-            "pricing": {
-                "currency": "NGN",
-                "selling_price": str(selling_price),
-                "variations": [{"id": v["id"], "name": v["name"], "price": v["price"]} for v in variations],
-            },
-        }, product.id
+        context = {"entrepreneur": storefront.entrepreneur, "source": _source(request)}
+        return ProductPageSerializer(store_product, context=context).data, store_product.product_id
 
 
 class PublicShareLinksView(PublicView):
@@ -305,7 +219,7 @@ def public_qr_code(request, custom_url: str):
     except NotFound as exc:
         return JsonResponse({"error": exc.message}, status=404)
     buffer = io.BytesIO()
-    segno.make(with_source(target, "qr"), error="m").save(
+    segno.make(with_source(target, ShareChannel.QR), error="m").save(
         buffer, kind="svg", scale=8, border=2, xmldecl=True, title=f"QR code for {target}",
     )
     response = HttpResponse(buffer.getvalue(), content_type="image/svg+xml")

@@ -19,14 +19,16 @@ from django.views.decorators.http import require_safe
 
 from analytics.services import event_record
 from core.errors import NotFound
+from core.links import absolute_url, product_url, storefront_url
 from core.thumbnails import PREVIEW_SIZE, derivative_name, make_card, make_derivatives
 from entrepreneurs.models import EntrepreneurProfile
 from orders.pricing import unit_prices
 from products.models import Product
+from social.channels import ShareChannel
+from social.links import share_links
 from social.selectors import public_featured_store_products, public_store_product_get, public_store_products
 
 from .caching import StorePage, page_key, serve_store_page
-from .links import SHARE_CHANNELS, absolute_url, product_url, share_links, storefront_url
 from .negotiation import is_preview_bot
 from .templatetags.shop import naira
 
@@ -44,7 +46,7 @@ HTML_CACHE_CONTROL = f"max-age={getattr(settings, 'PUBLIC_HTML_MAX_AGE', 60)}"
 
 def source_of(request) -> str:
     src = (request.GET.get("src") or "").strip().lower()
-    return src if src in SHARE_CHANNELS else ""
+    return src if src in ShareChannel.values else ""
 
 
 def _short(text: str, length: int = DESCRIPTION_LENGTH) -> str:

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from public.links import media_url, product_url, storefront_url
+from core.links import media_url, product_url, storefront_url
+from core.money import CURRENCY
 
 from .models import EntrepreneurStorefront, StoreProduct
 
@@ -125,7 +126,7 @@ class PublicProductCardSerializer(serializers.Serializer):
         return category.name if category else None
 
     def get_currency(self, obj) -> str:
-        return "NGN"
+        return CURRENCY
 
     def get_in_stock(self, obj) -> bool:
         return obj.product.stock_quantity > 0

@@ -65,6 +65,16 @@ class SupplierProfile(TimeStampedModel):
     def is_verified(self) -> bool:
         return self.verification_status == self.VerificationStatus.VERIFIED
 
+    @property
+    def can_sell(self) -> bool:
+        """The one rule for "this supplier may sell": verified by an admin and active (``can_sell_q``)."""
+        return self.is_active and self.is_verified
+
+    @classmethod
+    def can_sell_q(cls, prefix: str = "") -> models.Q:
+        """``can_sell`` for querysets; ``prefix`` reaches the supplier from a related model (``"supplier__"``)."""
+        return models.Q(**{f"{prefix}verification_status": cls.VerificationStatus.VERIFIED, f"{prefix}is_active": True})
+
 
 class SupplierVerificationLog(models.Model):
     """Every verification decision, who made it and why."""

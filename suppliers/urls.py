@@ -6,7 +6,6 @@ from . import api
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("profiles", api.SupplierProfileViewSet, basename="supplier-profile")
-router.register("products", api.SupplierProductViewSet, basename="supplier-product")
 
 urlpatterns = [
     # Before the router, so that "register" is not read as a profile id.

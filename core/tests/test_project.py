@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from rest_framework.test import APIRequestFactory
 
-from core.permissions import IsAdmin, IsCustomer, IsEntrepreneur, IsSupplier, IsVerifiedSupplier, is_admin
+from core.permissions import IsAdmin, IsCustomer, IsEntrepreneur, IsSupplier, is_admin
 from core.tests.factories import (
     AdminFactory,
     CustomerFactory,
@@ -18,6 +18,7 @@ from core.tests.factories import (
     SupplierUserFactory,
     UserFactory,
 )
+from products.permissions import IsVerifiedSupplier
 from suppliers.models import SupplierProfile
 
 

@@ -2,12 +2,12 @@
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.dates import LAGOS
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.notifications import notify
 from core.permissions import has_role, is_admin
@@ -22,7 +22,6 @@ from .reservations import reserve_stock
 
 MAX_NOTES_LENGTH = 1000
 ORDER_ID_ATTEMPTS = 5
-LAGOS = ZoneInfo("Africa/Lagos")
 
 
 def generate_order_id() -> str:

@@ -7,6 +7,7 @@ from django.db import connection
 from core.tests.factories import ProductFactory
 from products.models import InventoryAdjustment, ProductImage
 from products.services import product_image_add, product_update_inventory
+from products.stock import StockLine, stock_adjust, stock_reserve
 
 from .factories import png_upload
 
@@ -68,3 +69,18 @@ def test_racing_inventory_updates_record_a_consistent_chain():
     assert all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))
     product.refresh_from_db()
     assert product.stock_quantity == chain[-1][1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_adjustments_racing_reservations_lose_no_unit():
+    product = ProductFactory(stock_quantity=50)
+    errors = run_together(
+        [lambda: stock_reserve([StockLine(product.pk, None, 2)]) for _ in range(10)]
+        + [lambda: stock_adjust(product_id=product.pk, delta=3, reason="delivery") for _ in range(5)]
+    )
+
+    assert errors == []
+    product.refresh_from_db()
+    assert product.stock_quantity == 50 - 10 * 2 + 5 * 3
+    assert InventoryAdjustment.objects.filter(product=product).count() == 5

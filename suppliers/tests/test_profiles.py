@@ -307,9 +307,24 @@ def test_dashboard_query_count_does_not_grow_with_orders(auth_client, django_ass
 
 
 def test_dashboard_selector_is_reusable():
-    from suppliers.selectors import supplier_dashboard
+    from analytics.supplier_dashboard import supplier_dashboard
 
     me = SupplierFactory()
     data = supplier_dashboard(supplier=me)
     assert data["total_revenue"] == Decimal("0.00")
     assert data["top_products"] == [] and data["recent_orders"] == []
+
+
+def test_my_orders_is_supplier_orders_without_the_entrepreneurs_money(auth_client):
+    me = SupplierFactory()
+    product = ProductFactory(supplier=me, base_price=Decimal("1000.00"))
+    make_order(supplier=me, items=[(product, 2, Decimal("1200.00"))])
+    client = auth_client(me.user)
+
+    mine = client.get(f"{LIST}my_orders/").json()
+    assert mine == client.get("/api/orders/orders/supplier_orders/").json()
+    order = mine["results"][0]
+    assert "markup_amount" not in order and "commission_amount" not in order
+    assert set(order["items"][0]) == {"id", "product_id", "variation_id", "product_name", "product_sku", "quantity",
+                                      "base_price"}
+    assert client.get(f"{LIST}my_orders/?status=lost").status_code == 400

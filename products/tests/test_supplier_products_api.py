@@ -12,8 +12,7 @@ from core.tests.factories import (
     VariationFactory,
 )
 from products.models import InventoryAdjustment, Product, ProductVariation
-
-from .factories import make_order
+from suppliers.tests.factories import make_order
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/suppliers/products/"

@@ -1,43 +1,16 @@
-"""Absolute public URLs and share links, all on ``settings.PUBLIC_BASE_URL`` (SPEC §8)."""
+"""Share links of a store or product: one per channel, each target tagged with its ``?src=`` (SPEC §8)."""
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
-# The channel a link was shared on travels with it as ``?src=`` (SPEC §8).
-SHARE_CHANNELS = ("whatsapp", "facebook", "x", "instagram", "qr", "link")
+from core.links import public_base_url
 
-
-def public_base_url() -> str:
-    return settings.PUBLIC_BASE_URL.rstrip("/")
-
-
-def absolute_url(path_or_url: str) -> str:
-    """``/media/x.jpg`` → ``<PUBLIC_BASE_URL>/media/x.jpg``; absolute URLs (S3) are returned unchanged."""
-    if not path_or_url:
-        return path_or_url
-    if path_or_url.startswith(("http://", "https://", "//")):
-        return path_or_url
-    return f"{public_base_url()}/{path_or_url.lstrip('/')}"
-
-
-def media_url(field_file) -> str | None:
-    """The public URL of a stored file, or None when the field is empty."""
-    if not field_file or not getattr(field_file, "name", ""):
-        return None
-    return absolute_url(field_file.url)
-
-
-def storefront_url(custom_url: str) -> str:
-    return f"{public_base_url()}/{quote(custom_url)}/"
-
-
-def product_url(custom_url: str, product_slug: str) -> str:
-    return f"{public_base_url()}/{quote(custom_url)}/product/{quote(product_slug)}/"
+from .channels import ShareChannel
 
 
 def with_source(url: str, channel: str) -> str:
     """The URL tagged with the channel it is shared on."""
-    if channel not in SHARE_CHANNELS:
+    if channel not in ShareChannel.values:
         raise ValueError(f"Unknown share channel {channel!r}")
     separator = "&" if "?" in url else "?"
     return f"{url}{separator}{urlencode({'src': channel})}"
@@ -53,7 +26,7 @@ def qr_code_url(custom_url: str, product_slug: str | None = None) -> str:
 def purchase_link(custom_url: str, product_slug: str, source: str = "") -> str:
     """The frontend's order page for this product in this store (the API order call takes the same facts)."""
     params = {"entrepreneur": custom_url, "product": product_slug}
-    if source in SHARE_CHANNELS:
+    if source in ShareChannel.values:
         params["src"] = source
     return f"{settings.FRONTEND_URL.rstrip('/')}/order?{urlencode(params)}"
 
@@ -61,14 +34,14 @@ def purchase_link(custom_url: str, product_slug: str, source: str = "") -> str:
 def share_links(*, target_url: str, text: str, custom_url: str, product_slug: str | None = None,
                 instagram_handle: str = "") -> dict:
     """Links for every channel. Text and URLs are percent-encoded; each target carries its ``src``."""
-    whatsapp_target = with_source(target_url, "whatsapp")
-    instagram_target = with_source(target_url, "instagram")
+    whatsapp_target = with_source(target_url, ShareChannel.WHATSAPP)
+    instagram_target = with_source(target_url, ShareChannel.INSTAGRAM)
     return {
         "whatsapp": "https://wa.me/?text=" + quote(f"{text} {whatsapp_target}", safe=""),
         "facebook": "https://www.facebook.com/sharer/sharer.php?"
-        + urlencode({"u": with_source(target_url, "facebook")}, quote_via=quote),
+        + urlencode({"u": with_source(target_url, ShareChannel.FACEBOOK)}, quote_via=quote),
         "twitter": "https://twitter.com/intent/tweet?"
-        + urlencode({"text": text, "url": with_source(target_url, "x")}, quote_via=quote),
+        + urlencode({"text": text, "url": with_source(target_url, ShareChannel.X)}, quote_via=quote),
         # Instagram has no web share intent: the client copies the link/caption and posts it itself.
         "instagram": {
             "link": instagram_target,
@@ -77,7 +50,7 @@ def share_links(*, target_url: str, text: str, custom_url: str, product_slug: st
             "instructions": "Instagram has no share link: copy the caption (it includes the link) into your "
                             "bio, story link sticker or post.",
         },
-        "copy_link": with_source(target_url, "link"),
+        "copy_link": with_source(target_url, ShareChannel.LINK),
         "qr_code": qr_code_url(custom_url, product_slug),
         "url": target_url,
         "text": text,

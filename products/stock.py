@@ -1,0 +1,162 @@
+"""Every write to a stock quantity: reserve, release, set, adjust (after Saleor's ``warehouse/management.py``).
+
+Nothing else writes ``Product.stock_quantity`` or ``ProductVariation.stock_quantity`` once a row
+exists (a new product or variation starts with the quantity it is inserted with; the database's
+``stock >= 0`` constraints hold from then on).
+
+* ``stock_reserve`` / ``stock_release`` move units for orders with conditional ``UPDATE``s:
+  ``SET stock = stock − q WHERE id = … AND stock >= q``. The database re-checks the condition on
+  the newest row version after a concurrent writer commits, so stock never goes negative and is
+  never sold twice, and no row is read first.
+* ``stock_set`` (an absolute count: supplier inventory updates, product edits, admin) and
+  ``stock_adjust`` (a relative correction: admin) lock the row, write it and record an
+  ``InventoryAdjustment`` with the quantity they replaced.
+
+Lock order, shared with every other writer so concurrent transactions never deadlock:
+products by pk, then variations by pk (orders take their order row first, then these).
+Every function here bumps the cached catalog and storefronts (they show stock): reserve and release
+after commit, set and adjust through the rows' ``post_save`` signal, as every other product write.
+"""
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.cache import invalidate_products_on_commit
+from core.errors import InsufficientStock, NotFound, ValidationFailed
+
+from .models import InventoryAdjustment, Product, ProductVariation
+
+
+@dataclass(frozen=True)
+class StockLine:
+    """``quantity`` units of a product, or of one of its variations when ``variation_id`` is set."""
+
+    product_id: int
+    variation_id: int | None
+    quantity: int
+    label: str = ""  # how an error names the line ("Shirt — Size M")
+
+    @property
+    def ref(self) -> dict:
+        return {"product_id": self.product_id, "variation_id": self.variation_id}
+
+
+def _target(line: StockLine) -> tuple[type[Product] | type[ProductVariation], int]:
+    return (ProductVariation, line.variation_id) if line.variation_id else (Product, line.product_id)
+
+
+def _lock_rank(line: StockLine) -> tuple[int, int]:
+    # Products before variations, each by pk: the global lock order.
+    return (1, line.variation_id) if line.variation_id else (0, line.product_id)
+
+
+def _in_lock_order(lines: Iterable[StockLine]) -> list[StockLine]:
+    return sorted(lines, key=_lock_rank)
+
+
+@transaction.atomic
+def stock_reserve(lines: Iterable[StockLine]) -> None:
+    """Take the units of every line, or none of them: ``InsufficientStock`` (409) names the first short line.
+
+    Call it inside the transaction that creates the order, so a refusal rolls back the lines
+    already taken.
+    """
+    lines = _in_lock_order(lines)
+    invalidate_products_on_commit({line.product_id for line in lines})
+    now = timezone.now()
+    for line in lines:
+        model, pk = _target(line)
+        taken = model.objects.filter(pk=pk, stock_quantity__gte=line.quantity).update(
+            stock_quantity=F("stock_quantity") - line.quantity, updated_at=now
+        )
+        if taken != 1:
+            available = model.objects.filter(pk=pk).values_list("stock_quantity", flat=True).first() or 0
+            name = line.label or f"product {line.product_id}"
+            raise InsufficientStock(
+                f"Not enough stock for {name}: {available} available, {line.quantity} requested.",
+                details={**line.ref, "requested": line.quantity, "available": available},
+            )
+
+
+@transaction.atomic
+def stock_release(lines: Iterable[StockLine]) -> None:
+    """Put units back on the shelf (a cancelled or returned order). The caller guarantees it happens once."""
+    lines = _in_lock_order(lines)
+    invalidate_products_on_commit({line.product_id for line in lines})
+    now = timezone.now()
+    for line in lines:
+        model, pk = _target(line)
+        model.objects.filter(pk=pk).update(stock_quantity=F("stock_quantity") + line.quantity, updated_at=now)
+
+
+def _locked(product_id: int, variation_id: int | None) -> Product | ProductVariation:
+    """Lock the product row, then the variation's (the global order); the variation must be the product's."""
+    try:
+        product = Product.objects.select_for_update().get(pk=product_id)
+    except (Product.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound("Product not found.") from exc
+    if variation_id is None:
+        return product
+    try:
+        return ProductVariation.objects.select_for_update().get(pk=variation_id, product_id=product_id)
+    except ProductVariation.DoesNotExist as exc:
+        raise ValidationFailed("variation_id: Not a variation of this product.",
+                               details={"variation_id": ["Not a variation of this product."]}) from exc
+
+
+def _write(target: Product | ProductVariation, new_quantity: int, *, reason: str, actor) -> InventoryAdjustment:
+    previous = target.stock_quantity
+    target.stock_quantity = new_quantity
+    target.save(update_fields=["stock_quantity", "updated_at"])  # its post_save signal bumps the cache
+    is_variation = isinstance(target, ProductVariation)
+    product_id = target.product_id if is_variation else target.pk
+    return InventoryAdjustment.objects.create(
+        product_id=product_id, variation=target if is_variation else None, previous_quantity=previous,
+        new_quantity=new_quantity, reason=(reason or "")[:200], created_by=actor,
+    )
+
+
+def check_stock_quantity(value, *, field: str = "stock_quantity") -> int:
+    """An absolute stock quantity: a whole number ≥ 0 (``True`` and ``1.5`` are not)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationFailed(f"{field}: Must be a whole number ≥ 0.", details={field: ["Must be a whole number ≥ 0."]})
+    return value
+
+
+@transaction.atomic
+def stock_set(*, product_id: int, variation_id: int | None = None, quantity: int, reason: str = "",
+              actor=None) -> InventoryAdjustment:
+    """Set the absolute stock of a product (or one of its variations) under its row lock, and record it
+    (setting the same quantity again is recorded too: it is a stock count).
+
+    The lock serialises this with reservations, so a reservation is never lost between reading and
+    writing the quantity.
+    """
+    quantity = check_stock_quantity(quantity)
+    target = _locked(product_id, variation_id)
+    return _write(target, quantity, reason=reason, actor=actor)
+
+
+@transaction.atomic
+def stock_adjust(*, product_id: int, variation_id: int | None = None, delta: int, reason: str = "",
+                 actor=None) -> InventoryAdjustment:
+    """Add (or, negative, remove) units under the row lock, and record it: a delivery counted in, breakage.
+
+    Relative, so it composes with reservations made at the same time; removing more than is on the
+    shelf is ``InsufficientStock``.
+    """
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise ValidationFailed("delta: Must be a whole number other than 0.",
+                               details={"delta": ["Must be a whole number other than 0."]})
+    target = _locked(product_id, variation_id)
+    new_quantity = target.stock_quantity + delta
+    if new_quantity < 0:
+        raise InsufficientStock(
+            f"Cannot remove {-delta}: only {target.stock_quantity} in stock.",
+            details={"product_id": product_id, "variation_id": variation_id, "requested": -delta,
+                     "available": target.stock_quantity},
+        )
+    return _write(target, new_quantity, reason=reason, actor=actor)
