@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 
 from core.errors import ApplicationError
 
-from .models import Order, OrderItem, OrderStatus, OrderStatusHistory
+from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
 from .services import order_transition
 
 MONEY_FIELDS = ("subtotal", "markup_amount", "commission_amount", "shipping_fee", "total_amount")
@@ -46,10 +46,10 @@ class OrderAdmin(admin.ModelAdmin):
     list_display = ("order_id", "customer", "entrepreneur", "supplier", "status", "payment_status", "total_amount",
                     "source_channel", "created_at")
     list_filter = ("status", "payment_status", "source_channel")
-    search_fields = ("order_id", "customer__username", "customer__email", "entrepreneur__custom_url",
-                     "supplier__company_name", "tracking_number")
+    search_fields = ("order_id", "checkout__checkout_id", "customer__username", "customer__email",
+                     "entrepreneur__custom_url", "supplier__company_name", "tracking_number")
     list_select_related = ("customer", "entrepreneur", "supplier")
-    readonly_fields = ("order_id", "customer", "entrepreneur", "supplier", "status", "payment_status",
+    readonly_fields = ("order_id", "checkout", "customer", "entrepreneur", "supplier", "status", "payment_status",
                        *MONEY_FIELDS, "reserved_until", "stock_released_at", "paid_at", "shipped_at",
                        "delivered_at", "cancelled_at", "created_at", "updated_at", "tracking_number")
     inlines = [OrderItemInline, StatusHistoryInline]
@@ -92,3 +92,50 @@ class OrderAdmin(admin.ModelAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/orders/order/change_status.html", context)
+
+
+class CheckoutOrderInline(admin.TabularInline):
+    model = Order
+    fk_name = "checkout"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("order_id", "supplier", "status", "payment_status", "subtotal", "markup_amount", "commission_amount",
+              "shipping_fee", "total_amount", "tracking_number")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Checkout)
+class CheckoutAdmin(admin.ModelAdmin):
+    """Read-only: a checkout is created by the checkout service and changes only through its orders."""
+
+    list_display = ("checkout_id", "customer", "entrepreneur", "checkout_status", "order_count", "total_amount",
+                    "created_at")
+    search_fields = ("checkout_id", "customer__username", "customer__email", "entrepreneur__custom_url",
+                     "orders__order_id")
+    list_select_related = ("customer", "entrepreneur")
+    readonly_fields = ("checkout_id", "customer", "entrepreneur", "checkout_status", "subtotal", "shipping_fee",
+                       "total_amount", "payment_method", "reserved_until", "created_at", "updated_at")
+    fields = readonly_fields
+    inlines = [CheckoutOrderInline]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("orders")
+
+    @admin.display(description="status")
+    def checkout_status(self, obj):
+        return obj.status
+
+    @admin.display(description="orders")
+    def order_count(self, obj):
+        return len(obj.orders.all())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,19 +6,32 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.errors import NotFound, PermissionDenied
-from core.permissions import has_role
+from core.permissions import has_role, is_admin
 
 from . import selectors
 from .serializers import (
+    CheckoutCreateSerializer,
+    CheckoutSerializer,
+    CustomerOrderSerializer,
+    EntrepreneurOrderSerializer,
     OrderCreateSerializer,
     OrderListFilterSerializer,
     OrderSerializer,
     OrderStatusUpdateResponseSerializer,
     OrderStatusUpdateSerializer,
     SupplierOrderSerializer,
+    checkout_serializer_for,
+    order_serializer_for,
 )
-from .services import order_create, order_transition
+from .services import checkout_create, order_create, order_transition
 from .throttles import OrderPlacementThrottle
+
+_AUDIENCES = ("The shape depends on who asks (SPEC §5): customers get `CustomerOrder` (no supplier, base "
+              "prices, markup or commission), suppliers `SupplierOrder` (no markup or commission), "
+              "entrepreneurs `EntrepreneurOrder`, admins `Order`.")
+# OpenAPI 2 has one schema per status code: list/detail show the customer's shape; the entrepreneur's and the
+# supplier's are the responses of `entrepreneur_orders` and `supplier_orders`, the admin's that of update_status.
+_ORDER_RESPONSES = {200: openapi.Response(_AUDIENCES, CustomerOrderSerializer)}
 
 _LIST_PARAMS = [
     openapi.Parameter("status", openapi.IN_QUERY, type=openapi.TYPE_STRING, description="Filter by order status"),
@@ -52,9 +65,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         params.is_valid(raise_exception=True)
         return selectors.orders_filter(qs, **params.validated_data)
 
-    def _paginated(self, qs, serializer_class=OrderSerializer):
+    def _out(self, order_or_page, **kwargs):
+        return order_serializer_for(self.request.user)(order_or_page, **kwargs).data
+
+    def _paginated(self, qs):
         page = self.paginate_queryset(self._filtered(qs))
-        return self.get_paginated_response(serializer_class(page, many=True).data)
+        return self.get_paginated_response(self._out(page, many=True))
 
     def _order_for_user(self, pk):
         order = selectors.order_get_for_user(user=self.request.user, pk=pk) if str(pk).isdigit() else None
@@ -62,20 +78,22 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise NotFound("Order not found.")
         return order
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS)
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, operation_description=_AUDIENCES)
     def list(self, request, *args, **kwargs):
         return self._paginated(self.get_queryset())
 
+    @swagger_auto_schema(responses=_ORDER_RESPONSES, operation_description=_AUDIENCES)
     def retrieve(self, request, *args, **kwargs):
-        return Response(OrderSerializer(self._order_for_user(kwargs["pk"])).data)
+        return Response(self._out(self._order_for_user(kwargs["pk"])))
 
-    @swagger_auto_schema(request_body=OrderCreateSerializer, responses={201: OrderSerializer})
+    @swagger_auto_schema(request_body=OrderCreateSerializer, responses={201: CustomerOrderSerializer})
     def create(self, request, *args, **kwargs):
-        """Place an order (customers only). Prices come from the store; stock is reserved for
-        ORDER_RESERVATION_MINUTES until payment. One customer holds at most ORDER_MAX_UNPAID_ORDERS (3)
-        unpaid orders, ORDER_MAX_UNPAID_UNITS_PER_PRODUCT (20) units of one product and
-        ORDER_MAX_UNPAID_UNITS (100) units in them (else 409 `reservation_limit`); placing orders is
-        throttled per user (THROTTLE_ORDERS, 429)."""
+        """Place an order (customers only) from items of one supplier. Prices come from the store; stock is
+        reserved for ORDER_RESERVATION_MINUTES until payment. A cart mixing suppliers is a 400 that groups
+        the items by parcel: check it out at `/api/orders/checkouts/`. One customer holds at most
+        ORDER_MAX_UNPAID_ORDERS (3) unpaid orders, ORDER_MAX_UNPAID_UNITS_PER_PRODUCT (20) units of one
+        product and ORDER_MAX_UNPAID_UNITS (100) units in them (else 409 `reservation_limit`); placing
+        orders is throttled per user (THROTTLE_ORDERS, 429)."""
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -88,7 +106,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             source_channel=data.get("source_channel", ""),
         )
         order = selectors.order_queryset().get(pk=order.pk)
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        return Response(self._out(order), status=status.HTTP_201_CREATED)
 
     @swagger_auto_schema(request_body=OrderStatusUpdateSerializer, responses={200: OrderStatusUpdateResponseSerializer})
     @action(detail=True, methods=["post"])
@@ -103,9 +121,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order_transition(order_id=order.pk, to_status=data["status"], actor=request.user, notes=data["notes"],
                          tracking_number=data["tracking_number"])
         order = selectors.order_queryset().get(pk=order.pk)
-        return Response({"message": f"Order status updated to {order.status}", "order": OrderSerializer(order).data})
+        return Response({"message": f"Order status updated to {order.status}", "order": self._out(order)})
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: OrderSerializer(many=True)})
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: EntrepreneurOrderSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def entrepreneur_orders(self, request):
         """Orders placed in the authenticated entrepreneur's store."""
@@ -120,4 +138,67 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         or commission). Also served at `/api/suppliers/profiles/my_orders/` (SPEC §4 names both)."""
         if not has_role(request.user, "supplier"):
             raise PermissionDenied("Only supplier accounts can list their orders.")
-        return self._paginated(selectors.orders_for_supplier(request.user), SupplierOrderSerializer)
+        return self._paginated(selectors.orders_for_supplier(request.user))
+
+
+class CheckoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Checkouts (SPEC §5.1): one cart of one store, split into one order per supplier, paid at once.
+    Customers see their own, admins all; other roles are refused."""
+
+    serializer_class = CheckoutSerializer
+    filter_backends: list = []
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(OrderPlacementThrottle())  # one scope with POST /orders/ (orders.throttles)
+        return throttles
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.checkout_queryset().none()
+        self._check_role()
+        return selectors.checkouts_visible_to(self.request.user)
+
+    def _check_role(self):
+        if not (is_admin(self.request.user) or has_role(self.request.user, "customer")):
+            raise PermissionDenied("Only customers (and admins) have checkouts.")
+
+    def _out(self, obj, **kwargs):
+        return checkout_serializer_for(self.request.user)(obj, **kwargs).data
+
+    @swagger_auto_schema(responses={200: CheckoutSerializer(many=True)},
+                         operation_description="Customers: their own checkouts; admins: all (`AdminCheckout`).")
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self._out(page, many=True))
+
+    @swagger_auto_schema(responses={200: CheckoutSerializer},
+                         operation_description="Customers get `Checkout`; admins `AdminCheckout` (orders in full).")
+    def retrieve(self, request, *args, **kwargs):
+        pk = kwargs["pk"]
+        found = selectors.checkout_get_for_user(user=request.user, pk=pk) if str(pk).isdigit() else None
+        self._check_role()
+        if found is None:
+            raise NotFound("Checkout not found.")
+        return Response(self._out(found))
+
+    @swagger_auto_schema(request_body=CheckoutCreateSerializer, responses={201: CheckoutSerializer})
+    def create(self, request, *args, **kwargs):
+        """Check a cart out (customers only): one order per supplier, each with its own shipping fee, all
+        priced and reserved in one transaction. A line short of stock (409) or refused (400) names the line,
+        and nothing is created. Pay it with `POST /api/payments/initialize/` and `checkout_id`."""
+        serializer = CheckoutCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        checkout = checkout_create(
+            customer=request.user,
+            entrepreneur_custom_url=data["entrepreneur_custom_url"],
+            items=data["items"],
+            shipping_address=dict(data["shipping_address"]),
+            notes=data.get("notes", ""),
+            source_channel=data.get("source_channel", ""),
+            payment_method=data.get("payment_method", ""),
+        )
+        checkout = selectors.checkout_queryset().get(pk=checkout.pk)
+        return Response(self._out(checkout), status=status.HTTP_201_CREATED)

@@ -4,7 +4,8 @@ An unpaid order holds its units for ``ORDER_RESERVATION_MINUTES``. Without a bou
 script) could keep a popular product "sold out" for everybody by placing orders it never pays and
 placing them again when they expire. A customer may hold at most:
 
-- ``ORDER_MAX_UNPAID_ORDERS`` unpaid reservations at once (default 3; an unpaid order is one),
+- ``ORDER_MAX_UNPAID_ORDERS`` unpaid reservations at once (default 3; an unpaid order is one, an unpaid
+  checkout is one),
 - ``ORDER_MAX_UNPAID_UNITS_PER_PRODUCT`` units of one product across them (default 20; every variation
   of a product counts towards the product),
 - ``ORDER_MAX_UNPAID_UNITS`` units in all (default 100).
@@ -40,8 +41,11 @@ def _unpaid_orders(customer, now):
 
 
 def _reservation_count(orders) -> int:
-    """Unpaid reservations held: one per unpaid order."""
-    return orders.count()
+    """Unpaid reservations held: one per unpaid order placed on its own, one per checkout (however many
+    parcels it was split into: the shopper placed it in one go and pays it in one go)."""
+    single = orders.filter(checkout__isnull=True).count()
+    checkouts = orders.filter(checkout__isnull=False).values("checkout_id").distinct().count()
+    return single + checkouts
 
 
 def _line_units(lines: Iterable[Any]) -> Counter:

@@ -42,6 +42,65 @@ ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
 _MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
+class CheckoutStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    PARTIALLY_CANCELLED = "partially_cancelled", "Partially cancelled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Orders in these statuses gave (or will give) their money back: they count as cancelled in a checkout.
+_UNDONE = frozenset({OrderStatus.CANCELLED, OrderStatus.RETURNED})
+
+
+class Checkout(TimeStampedModel):
+    """One cart of one store, split into one order per supplier (SPEC §5.1), paid with one payment.
+
+    The money fields are the sums of its orders at creation; ``status`` is derived from the orders.
+    """
+
+    checkout_id = models.CharField(max_length=24, unique=True, editable=False)
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkouts")
+    entrepreneur = models.ForeignKey(
+        "entrepreneurs.EntrepreneurProfile", on_delete=models.PROTECT, related_name="checkouts"
+    )
+    subtotal = models.DecimalField(**_MONEY)
+    shipping_fee = models.DecimalField(**_MONEY)
+    total_amount = models.DecimalField(**_MONEY)
+    payment_method = models.CharField(max_length=30, blank=True)
+    reserved_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(subtotal__gte=0), name="checkout_subtotal_gte_0"),
+            models.CheckConstraint(condition=models.Q(shipping_fee__gte=0), name="checkout_shipping_fee_gte_0"),
+            models.CheckConstraint(condition=models.Q(total_amount__gte=0), name="checkout_total_gte_0"),
+        ]
+
+    def __str__(self):
+        return self.checkout_id
+
+    @property
+    def status(self) -> str:
+        """pending | paid | partially_cancelled | cancelled, from its orders (prefetch ``orders`` for lists)."""
+        return checkout_status_of(list(self.orders.all()))
+
+
+def checkout_status_of(orders) -> str:
+    if not orders:
+        return CheckoutStatus.PENDING
+    undone = sum(1 for order in orders if order.status in _UNDONE)
+    if undone == len(orders):
+        return CheckoutStatus.CANCELLED
+    if undone:
+        return CheckoutStatus.PARTIALLY_CANCELLED
+    if all(order.paid_at is not None for order in orders):
+        return CheckoutStatus.PAID
+    return CheckoutStatus.PENDING
+
+
 class Order(TimeStampedModel):
     order_id = models.CharField(max_length=24, unique=True, editable=False)
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
@@ -49,6 +108,8 @@ class Order(TimeStampedModel):
         "entrepreneurs.EntrepreneurProfile", on_delete=models.PROTECT, related_name="orders"
     )
     supplier = models.ForeignKey("suppliers.SupplierProfile", on_delete=models.PROTECT, related_name="orders")
+    # The checkout this order is one parcel of (None for an order placed on its own).
+    checkout = models.ForeignKey(Checkout, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True)
     subtotal = models.DecimalField(**_MONEY)
     markup_amount = models.DecimalField(**_MONEY)

@@ -3,12 +3,16 @@
     base       = product.base_price + variation.price_modifier
     unit_price = store selling_price + variation.price_modifier
     markup     = (unit_price − base) × qty
-    commission = unit_price × qty × commission_rate / 100, rounded half-up to the kobo per line
+    commission = unit_price × qty × commission_rate / 100, rounded half-up to the kobo per line,
+                 capped at the platform's take on the line: base × qty × platform_rate / 100 rounded
+                 *down* to the kobo (platform_rate = the supplier's commission_rate)
     subtotal   = Σ base × qty
     total      = subtotal + Σ markup + shipping_fee      (= Σ unit_price × qty + shipping_fee)
 
 The commission is what the platform pays the entrepreneur out of its own share; it is not added
-to what the customer pays.
+to what the customer pays. The cap keeps that share ≥ 0 however high the markup: the ledger's
+platform share of an order is shipping + percent_of(subtotal, platform_rate) − Σ commission, and
+rounding each line's cap down makes Σ cap ≤ subtotal × rate / 100 ≤ percent_of(subtotal, rate).
 
 Who gets what of a paid order (the ledger posts these, dashboards report them):
 
@@ -18,9 +22,9 @@ Who gets what of a paid order (the ledger posts these, dashboards report them):
 """
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
-from core.money import ZERO, percent_of, quantize, to_decimal
+from core.money import HUNDRED, KOBO, ZERO, percent_of, quantize, to_decimal
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,12 @@ def unit_prices(*, product_base_price, selling_price, price_modifier=ZERO) -> tu
     return quantize(to_decimal(product_base_price) + modifier), quantize(to_decimal(selling_price) + modifier)
 
 
-def price_line(line: LineInput, *, commission_rate) -> PricedLine:
+def commission_cap(*, base_total, platform_rate) -> Decimal:
+    """The platform's take on a line, rounded down to the kobo: the most its commission may be."""
+    return (to_decimal(base_total) * to_decimal(platform_rate) / HUNDRED).quantize(KOBO, rounding=ROUND_DOWN)
+
+
+def price_line(line: LineInput, *, commission_rate, platform_rate) -> PricedLine:
     if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) or line.quantity < 1:
         raise ValueError(f"quantity must be a positive integer, not {line.quantity!r}")
     base, unit = unit_prices(product_base_price=line.product_base_price, selling_price=line.selling_price,
@@ -69,19 +78,22 @@ def price_line(line: LineInput, *, commission_rate) -> PricedLine:
         raise ValueError("the selling price is below the supplier's base price")
     qty = Decimal(line.quantity)
     total = quantize(unit * qty)
+    subtotal = quantize(base * qty)
+    commission = min(percent_of(total, commission_rate), commission_cap(base_total=subtotal, platform_rate=platform_rate))
     return PricedLine(
         quantity=line.quantity,
         base_price=base,
         unit_price=unit,
         markup_amount=quantize((unit - base) * qty),
-        commission_amount=percent_of(total, commission_rate),
-        subtotal=quantize(base * qty),
+        commission_amount=commission,
+        subtotal=subtotal,
         total_price=total,
     )
 
 
-def price_order_lines(lines: Iterable[LineInput], *, commission_rate, shipping_fee) -> OrderPricing:
-    priced = tuple(price_line(line, commission_rate=commission_rate) for line in lines)
+def price_order_lines(lines: Iterable[LineInput], *, commission_rate, platform_rate, shipping_fee) -> OrderPricing:
+    """``commission_rate``: the entrepreneur's; ``platform_rate``: the supplier's (the platform's take)."""
+    priced = tuple(price_line(line, commission_rate=commission_rate, platform_rate=platform_rate) for line in lines)
     if not priced:
         raise ValueError("an order needs at least one line")
     subtotal = sum((p.subtotal for p in priced), ZERO)

@@ -6,7 +6,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from core.errors import NotFound
 from core.permissions import has_role, is_admin
 
-from .models import Order, OrderItem, OrderStatusHistory
+from .models import Checkout, Order, OrderItem, OrderStatusHistory
 
 
 def order_ref_filter(ref) -> Q:
@@ -26,7 +26,7 @@ def order_ref_filter(ref) -> Q:
 def order_queryset() -> QuerySet[Order]:
     """Orders with everything the API serializer reads: 1 query + 1 for items + 1 for history."""
     return (
-        Order.objects.select_related("customer", "entrepreneur", "supplier")
+        Order.objects.select_related("customer", "entrepreneur", "supplier", "checkout")
         .prefetch_related(
             Prefetch("items", queryset=OrderItem.objects.order_by("id")),
             Prefetch(
@@ -74,3 +74,27 @@ def orders_filter(qs: QuerySet[Order], *, status: str | None = None, date_from: 
 
 def order_get_for_user(*, user, pk) -> Order | None:
     return orders_visible_to(user).filter(pk=pk).first()
+
+
+def checkout_queryset() -> QuerySet[Checkout]:
+    """Checkouts with their orders as the API shows them: 1 query + 1 for orders + 1 items + 1 history."""
+    orders = order_queryset().order_by("supplier_id", "id")
+    return (
+        Checkout.objects.select_related("customer", "entrepreneur")
+        .prefetch_related(Prefetch("orders", queryset=orders))
+        .order_by("-created_at", "-id")
+    )
+
+
+def checkouts_visible_to(user) -> QuerySet[Checkout]:
+    """Customers: their own; admins: all; anyone else: none."""
+    qs = checkout_queryset()
+    if is_admin(user):
+        return qs
+    if has_role(user, "customer"):
+        return qs.filter(customer=user)
+    return qs.none()
+
+
+def checkout_get_for_user(*, user, pk) -> Checkout | None:
+    return checkouts_visible_to(user).filter(pk=pk).first()

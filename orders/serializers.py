@@ -1,9 +1,11 @@
 from rest_framework import serializers
 
+from core.permissions import has_role, is_admin
 from social.channels import ShareChannel
 
-from .models import Order, OrderItem, OrderStatus, OrderStatusHistory
-from .services import MAX_LINE_QUANTITY, MAX_NOTES_LENGTH, MAX_ORDER_LINES, OrderLine
+from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
+from .pricing import supplier_share
+from .services import MAX_LINE_QUANTITY, MAX_NOTES_LENGTH, MAX_ORDER_LINES, PAYMENT_METHODS, OrderLine
 from .shipping import NIGERIAN_STATES
 
 # --- input -----------------------------------------------------------------------------------------
@@ -53,6 +55,17 @@ class OrderCreateSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class CheckoutCreateSerializer(OrderCreateSerializer):
+    items = OrderItemInputSerializer(
+        many=True, allow_empty=False, max_length=MAX_ORDER_LINES,
+        help_text=f"1…{MAX_ORDER_LINES} lines, from any suppliers of the store: one order per supplier is created.",
+    )
+    payment_method = serializers.ChoiceField(
+        choices=PAYMENT_METHODS, required=False, allow_blank=True, default="",
+        help_text="The shopper's choice of gateway (informative; the payment records the provider used).",
+    )
+
+
 class OrderStatusUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.values)
     notes = serializers.CharField(max_length=MAX_NOTES_LENGTH, required=False, allow_blank=True, default="")
@@ -71,25 +84,53 @@ class OrderListFilterSerializer(serializers.Serializer):
         return attrs
 
 
-# --- output ----------------------------------------------------------------------------------------
+# --- output: one serializer per audience (SPEC §5 "What each role sees"), chosen in `order_serializer_for` ----
+#
+#   customer      items at the prices paid, shipping, total, statuses, tracking, the store. Never the
+#                 supplier's identity, base prices, markup or commission.
+#   supplier      base prices and its own share; never the entrepreneur's markup or commission (nor the
+#                 store prices and total they could be derived from).
+#   entrepreneur  everything about its sale, with its markup and commission.
+#   admin         everything.
 
 
-class OrderItemSerializer(serializers.ModelSerializer):
+class CustomerOrderItemSerializer(serializers.ModelSerializer):
     product_id = serializers.IntegerField(read_only=True)
     variation_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = OrderItem
         fields = ["id", "product_id", "variation_id", "product_name", "product_sku", "quantity", "unit_price",
+                  "total_price"]
+        read_only_fields = fields
+
+
+class SupplierOrderItemSerializer(CustomerOrderItemSerializer):
+    """A line as its supplier sees it: what to pack, at the supplier's base price."""
+
+    class Meta(CustomerOrderItemSerializer.Meta):
+        fields = ["id", "product_id", "variation_id", "product_name", "product_sku", "quantity", "base_price"]
+        read_only_fields = fields
+
+
+class OrderItemSerializer(CustomerOrderItemSerializer):
+    class Meta(CustomerOrderItemSerializer.Meta):
+        fields = ["id", "product_id", "variation_id", "product_name", "product_sku", "quantity", "unit_price",
                   "base_price", "markup_amount", "commission_amount", "total_price"]
         read_only_fields = fields
 
 
-class OrderStatusHistorySerializer(serializers.ModelSerializer):
-    created_by = serializers.SerializerMethodField()
-
+class CustomerStatusHistorySerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderStatusHistory
+        fields = ["id", "previous_status", "status", "notes", "created_at"]
+        read_only_fields = fields
+
+
+class OrderStatusHistorySerializer(CustomerStatusHistorySerializer):
+    created_by = serializers.SerializerMethodField()
+
+    class Meta(CustomerStatusHistorySerializer.Meta):
         fields = ["id", "previous_status", "status", "notes", "created_by", "created_at"]
         read_only_fields = fields
 
@@ -113,55 +154,143 @@ class EntrepreneurSummarySerializer(_PartySerializer):
     custom_url = serializers.CharField()
 
 
+class StoreSummarySerializer(serializers.Serializer):
+    business_name = serializers.CharField()
+    custom_url = serializers.CharField()
+
+
 class SupplierSummarySerializer(_PartySerializer):
     company_name = serializers.CharField()
 
 
-class OrderSerializer(serializers.ModelSerializer):
-    customer = CustomerSummarySerializer(read_only=True)
-    entrepreneur = EntrepreneurSummarySerializer(read_only=True)
-    supplier = SupplierSummarySerializer(read_only=True)
-    allowed_transitions = serializers.SerializerMethodField()
-    items = OrderItemSerializer(many=True, read_only=True)
-    status_history = OrderStatusHistorySerializer(many=True, read_only=True)
+_ORDER_COMMON = [
+    "id", "order_id", "checkout_id", "status", "payment_status", "payment_method", "shipping_fee",
+    "shipping_address", "tracking_number", "notes", "source_channel", "reserved_until", "paid_at", "shipped_at",
+    "delivered_at", "cancelled_at", "created_at", "updated_at", "allowed_transitions",
+]
 
-    class Meta:
-        model = Order
-        fields = [
-            "id", "order_id", "customer", "entrepreneur", "supplier", "status", "payment_status", "payment_method",
-            "subtotal", "markup_amount", "commission_amount", "shipping_fee", "total_amount", "shipping_address",
-            "tracking_number", "notes", "source_channel", "reserved_until", "paid_at", "shipped_at", "delivered_at",
-            "cancelled_at", "created_at", "updated_at", "allowed_transitions", "items", "status_history",
-        ]
-        read_only_fields = fields
+
+class _OrderBaseSerializer(serializers.ModelSerializer):
+    checkout_id = serializers.SerializerMethodField()
+    allowed_transitions = serializers.SerializerMethodField()
+
+    def get_checkout_id(self, obj) -> str | None:
+        """The checkout this order is a parcel of (``CHK…``), or null."""
+        return obj.checkout.checkout_id if obj.checkout_id else None
 
     def get_allowed_transitions(self, obj) -> list[str]:
         """The statuses the table allows next (``paid`` is reached only through a payment)."""
         return [s for s in obj.allowed_transitions() if s != OrderStatus.PAID]
 
 
+class CustomerOrderSerializer(_OrderBaseSerializer):
+    """The shopper's view: what was bought at what price, the store, delivery — no supplier, no split."""
+
+    store = StoreSummarySerializer(source="entrepreneur", read_only=True)
+    items_total = serializers.SerializerMethodField()
+    items = CustomerOrderItemSerializer(many=True, read_only=True)
+    status_history = CustomerStatusHistorySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [*_ORDER_COMMON, "store", "items_total", "total_amount", "items", "status_history"]
+        read_only_fields = fields
+
+    def get_items_total(self, obj) -> str:
+        """What the items cost at the store's prices (total − shipping)."""
+        return str(obj.total_amount - obj.shipping_fee)
+
+
+class SupplierOrderSerializer(_OrderBaseSerializer):
+    """The supplier's view: base prices and its own share — not the store's markup or commission."""
+
+    customer = CustomerSummarySerializer(read_only=True)
+    store = StoreSummarySerializer(source="entrepreneur", read_only=True)
+    supplier = SupplierSummarySerializer(read_only=True)
+    supplier_share = serializers.SerializerMethodField()
+    items = SupplierOrderItemSerializer(many=True, read_only=True)
+    status_history = OrderStatusHistorySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [*_ORDER_COMMON, "customer", "store", "supplier", "subtotal", "supplier_share", "items",
+                  "status_history"]
+        read_only_fields = fields
+
+    def get_supplier_share(self, obj) -> str:
+        """subtotal − the platform's commission on it (SPEC §6.5)."""
+        return str(supplier_share(subtotal=obj.subtotal, supplier_commission_rate=obj.supplier.commission_rate))
+
+
+class OrderSerializer(_OrderBaseSerializer):
+    """Admins' (and the entrepreneur's own) full view of an order."""
+
+    customer = CustomerSummarySerializer(read_only=True)
+    entrepreneur = EntrepreneurSummarySerializer(read_only=True)
+    supplier = SupplierSummarySerializer(read_only=True)
+    items = OrderItemSerializer(many=True, read_only=True)
+    status_history = OrderStatusHistorySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id", "order_id", "checkout_id", "customer", "entrepreneur", "supplier", "status", "payment_status",
+            "payment_method", "subtotal", "markup_amount", "commission_amount", "shipping_fee", "total_amount",
+            "shipping_address", "tracking_number", "notes", "source_channel", "reserved_until", "paid_at",
+            "shipped_at", "delivered_at", "cancelled_at", "created_at", "updated_at", "allowed_transitions",
+            "items", "status_history",
+        ]
+        read_only_fields = fields
+
+
+class EntrepreneurOrderSerializer(OrderSerializer):
+    """The entrepreneur's view: its sale in full, with its markup and commission."""
+
+
+AdminOrderSerializer = OrderSerializer
+
+
+def order_serializer_for(user) -> type[serializers.ModelSerializer]:
+    """The one place that decides which view of an order a user gets."""
+    if is_admin(user):
+        return AdminOrderSerializer
+    if has_role(user, "entrepreneur"):
+        return EntrepreneurOrderSerializer
+    if has_role(user, "supplier"):
+        return SupplierOrderSerializer
+    return CustomerOrderSerializer
+
+
+class CheckoutSerializer(serializers.ModelSerializer):
+    """The customer's view of a checkout (SPEC §5.1). ``subtotal`` is the items at the store's prices."""
+
+    status = serializers.CharField(read_only=True, help_text="pending | paid | partially_cancelled | cancelled")
+    store = StoreSummarySerializer(source="entrepreneur", read_only=True)
+    orders = CustomerOrderSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Checkout
+        fields = ["id", "checkout_id", "status", "store", "orders", "subtotal", "shipping_fee", "total_amount",
+                  "payment_method", "reserved_until", "created_at"]
+        read_only_fields = fields
+
+
+class AdminCheckoutSerializer(CheckoutSerializer):
+    customer = CustomerSummarySerializer(read_only=True)
+    entrepreneur = EntrepreneurSummarySerializer(read_only=True)
+    orders = AdminOrderSerializer(many=True, read_only=True)
+
+    class Meta(CheckoutSerializer.Meta):
+        fields = ["id", "checkout_id", "status", "customer", "entrepreneur", "orders", "subtotal", "shipping_fee",
+                  "total_amount", "payment_method", "reserved_until", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+def checkout_serializer_for(user) -> type[serializers.ModelSerializer]:
+    return AdminCheckoutSerializer if is_admin(user) else CheckoutSerializer
+
+
 class OrderStatusUpdateResponseSerializer(serializers.Serializer):
     message = serializers.CharField()
     order = OrderSerializer()
 
-
-class SupplierOrderItemSerializer(serializers.ModelSerializer):
-    """A line as its supplier sees it: what to pack, at the supplier's base price (SPEC §5)."""
-
-    product_id = serializers.IntegerField(read_only=True)
-    variation_id = serializers.IntegerField(read_only=True, allow_null=True)
-
-    class Meta:
-        model = OrderItem
-        fields = ["id", "product_id", "variation_id", "product_name", "product_sku", "quantity", "base_price"]
-        read_only_fields = fields
-
-
-class SupplierOrderSerializer(OrderSerializer):
-    """An order as its supplier sees it (SPEC §5): base prices, never the entrepreneur's markup or commission."""
-
-    items = SupplierOrderItemSerializer(many=True, read_only=True)
-
-    class Meta(OrderSerializer.Meta):
-        fields = [name for name in OrderSerializer.Meta.fields if name not in ("markup_amount", "commission_amount")]
-        read_only_fields = fields

@@ -1,41 +1,11 @@
-"""Shipping addresses: the 36 states + FCT, and the one cleaning function every order goes through."""
+"""Shipping addresses: the one cleaning function every order goes through (states live in ``core.nigeria``)."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 
 from core.errors import ValidationFailed
+from core.nigeria import FCT, NIGERIAN_STATES, normalize_state  # noqa: F401 (re-exported)
 from users.phone import normalize_phone
 
-FCT = "FCT"
-
-NIGERIAN_STATES: tuple[str, ...] = (
-    "Abia", "Adamawa", "Akwa Ibom", "Anambra", "Bauchi", "Bayelsa", "Benue", "Borno", "Cross River",
-    "Delta", "Ebonyi", "Edo", "Ekiti", "Enugu", "Gombe", "Imo", "Jigawa", "Kaduna", "Kano", "Katsina",
-    "Kebbi", "Kogi", "Kwara", "Lagos", "Nasarawa", "Niger", "Ogun", "Ondo", "Osun", "Oyo", "Plateau",
-    "Rivers", "Sokoto", "Taraba", "Yobe", "Zamfara", FCT,
-)
-
-_ALIASES = {
-    "federal capital territory": FCT,
-    "abuja": FCT,
-    "fct abuja": FCT,
-    "abuja fct": FCT,
-    "nassarawa": "Nasarawa",
-    "akwa-ibom": "Akwa Ibom",
-    "cross-river": "Cross River",
-}
-_BY_KEY = {name.lower(): name for name in NIGERIAN_STATES} | _ALIASES
-
 ADDRESS_FIELDS = {"full_name": 200, "phone": 32, "address": 500, "city": 100, "state": 100}
-
-
-def normalize_state(raw: str) -> str:
-    """``"lagos"``, ``"LAGOS STATE"`` → ``"Lagos"``; ``"Abuja"`` → ``"FCT"``. Unknown → ``ValueError``."""
-    key = " ".join(str(raw or "").replace(",", " ").split()).lower()
-    if key.endswith(" state"):
-        key = key[: -len(" state")]
-    try:
-        return _BY_KEY[key]
-    except KeyError:
-        raise ValueError(f"{raw!r} is not a Nigerian state") from None
 
 
 def clean_shipping_address(raw) -> dict:

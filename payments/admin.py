@@ -38,10 +38,11 @@ class PaymentMethodAdmin(admin.ModelAdmin):
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
     list_display = ("transaction_id", "transaction_type", "provider", "amount", "currency", "status", "flagged",
-                    "order", "user", "created_at")
+                    "order", "checkout", "user", "created_at")
     list_filter = ("flagged", "transaction_type", "provider", "status")
-    search_fields = ("transaction_id", "provider_reference", "order__order_id", "user__username")
-    list_select_related = ("order", "user")
+    search_fields = ("transaction_id", "provider_reference", "order__order_id", "checkout__checkout_id",
+                     "user__username")
+    list_select_related = ("order", "checkout", "user")
 
 
 @admin.register(Earnings)

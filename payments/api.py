@@ -34,7 +34,8 @@ class InitializePaymentView(APIView):
         serializer = InitializePaymentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        txn, payment_url = services.payment_initialize(user=request.user, order_ref=data["order_id"],
+        txn, payment_url = services.payment_initialize(user=request.user, order_ref=data.get("order_id"),
+                                                       checkout_ref=data.get("checkout_id"),
                                                        provider=data["provider"],
                                                        callback_url=data.get("callback_url") or "")
         return Response({"payment_url": payment_url, "reference": txn.transaction_id,
@@ -48,7 +49,7 @@ class VerifyPaymentView(APIView):
     @swagger_auto_schema(responses={200: TransactionSerializer})
     def get(self, request, reference: str):
         txn = services.payment_verify_for_user(user=request.user, reference=reference)
-        txn = type(txn).objects.select_related("order").get(pk=txn.pk)
+        txn = type(txn).objects.select_related("order", "checkout").get(pk=txn.pk)
         return Response(TransactionSerializer(txn).data)
 
 

@@ -143,6 +143,19 @@ def wallet_figures_from_ledger() -> dict[int, dict[str, Decimal]]:
     return figures
 
 
+def negative_platform_shares() -> list[str]:
+    """Orders whose payment journal gives the platform less than nothing (SPEC §5: the commission cap)."""
+    rows = (
+        LedgerEntry.objects.filter(journal__entry_type=EntryType.PAYMENT, journal__order__isnull=False)
+        .values("journal__order__order_id")
+        .annotate(platform=Sum("amount", filter=Q(account=LedgerAccount.PLATFORM_REVENUE)))
+        .filter(platform__lt=0)
+        .order_by("journal__order__order_id")
+    )
+    return [f"order {row['journal__order__order_id']}: platform share {quantize(row['platform'])} is negative"
+            for row in rows]
+
+
 def ledger_audit() -> list[str]:
     """Every problem found: unbalanced journals, and wallets that differ from their entries."""
     problems: list[str] = []
@@ -150,6 +163,8 @@ def ledger_audit() -> list[str]:
     for journal_id, key, total in journals.iterator():
         if total is not None and quantize(total) != ZERO:
             problems.append(f"journal {journal_id} ({key}) does not balance: sum {quantize(total)}")
+
+    problems += negative_platform_shares()
 
     expected = wallet_figures_from_ledger()
     fields = ("balance", "pending_balance", "total_earned", "total_withdrawn")

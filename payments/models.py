@@ -52,6 +52,10 @@ class Transaction(TimeStampedModel):
 
     transaction_id = models.CharField(max_length=64, unique=True)  # our reference, sent to the gateway
     order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
+    # A payment for a whole checkout (SPEC §5.1) has ``checkout`` set and no ``order``: one charge pays
+    # every order of it. Its refunds point at the order they refund (and carry the checkout too).
+    checkout = models.ForeignKey("orders.Checkout", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="transactions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transactions")
     transaction_type = models.CharField(max_length=20, choices=TransactionType.choices, default=TransactionType.PAYMENT)
     amount = models.DecimalField(**_MONEY)

@@ -8,9 +8,18 @@ _ACCOUNT_NUMBER = re.compile(r"^\d{10}$")
 
 
 class InitializePaymentSerializer(serializers.Serializer):
-    order_id = serializers.CharField(max_length=32, help_text="The order's PAY… order_id or its numeric id.")
+    order_id = serializers.CharField(max_length=32, required=False, allow_blank=True,
+                                     help_text="The order's PAY… order_id or its numeric id.")
+    checkout_id = serializers.CharField(
+        max_length=32, required=False, allow_blank=True,
+        help_text="Instead of order_id: a checkout's CHK… checkout_id or numeric id — one payment for all its orders.")
     provider = serializers.ChoiceField(choices=Provider.choices, default=Provider.PAYSTACK)
     callback_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+
+    def validate(self, attrs):
+        if bool(attrs.get("order_id", "").strip()) == bool(attrs.get("checkout_id", "").strip()):
+            raise serializers.ValidationError({"order_id": ["Give either order_id or checkout_id."]})
+        return attrs
 
 
 class InitializePaymentResponseSerializer(serializers.Serializer):
@@ -27,11 +36,13 @@ class TransactionSerializer(serializers.ModelSerializer):
     order_id = serializers.CharField(source="order.order_id", read_only=True, default=None)
     order_status = serializers.CharField(source="order.status", read_only=True, default=None)
     payment_status = serializers.CharField(source="order.payment_status", read_only=True, default=None)
+    checkout_id = serializers.CharField(source="checkout.checkout_id", read_only=True, default=None)
 
     class Meta:
         model = Transaction
         fields = ["id", "transaction_id", "reference", "transaction_type", "provider", "amount", "currency", "status",
-                  "flagged", "flag_reason", "order_id", "order_status", "payment_status", "created_at", "completed_at"]
+                  "flagged", "flag_reason", "order_id", "order_status", "payment_status", "checkout_id", "created_at",
+                  "completed_at"]
         read_only_fields = fields
 
 

@@ -17,7 +17,7 @@ from .models import Provider, Transaction
 def sandbox_checkout(request, reference: str):
     if not settings.PAYMENTS_SANDBOX:
         raise Http404("Sandbox payments are disabled.")
-    txn = (Transaction.objects.select_related("order", "order__entrepreneur")
+    txn = (Transaction.objects.select_related("order", "order__entrepreneur", "checkout", "checkout__entrepreneur")
            .filter(transaction_id=reference, provider=Provider.SANDBOX, transaction_type="payment").first())
     if txn is None:
         raise Http404("Unknown payment reference.")
@@ -28,7 +28,9 @@ def sandbox_checkout(request, reference: str):
             txn = services.sandbox_checkout_complete(reference=reference, outcome=request.POST.get("outcome", ""))
         except ApplicationError as exc:
             error, status_code = exc.message, exc.status_code
-        txn = Transaction.objects.select_related("order", "order__entrepreneur").get(pk=txn.pk)
+        txn = Transaction.objects.select_related("order", "order__entrepreneur", "checkout",
+                                                 "checkout__entrepreneur").get(pk=txn.pk)
     return render(request, "payments/sandbox_checkout.html", {
-        "txn": txn, "order": txn.order, "error": error, "callback_url": txn.metadata.get("callback_url", ""),
+        "txn": txn, "order": txn.order, "checkout": txn.checkout, "error": error,
+        "callback_url": txn.metadata.get("callback_url", ""),
     }, status=status_code)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -47,3 +48,8 @@ class StoreProduct(TimeStampedModel):
             raise ValidationError(
                 {"selling_price": f"The selling price must be at least the base price (₦{self.product.base_price})."}
             )
+        if self.product_id and self.selling_price is not None:
+            maximum = self.product.base_price * settings.STORE_PRICE_MAX_FACTOR
+            if self.selling_price > maximum:
+                raise ValidationError({"selling_price": f"The selling price can be at most "
+                                                        f"{settings.STORE_PRICE_MAX_FACTOR}× the base price (₦{maximum:.2f})."})

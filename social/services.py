@@ -1,10 +1,11 @@
 """Writes for storefronts and the products in them. The server decides prices, never the client."""
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from core.errors import Conflict, PermissionDenied, ValidationFailed
-from core.money import percent_of, quantize
+from core.money import percent_of, quantize, to_decimal
 from entrepreneurs.selectors import entrepreneur_profile_required
 from products.models import Product
 
@@ -20,8 +21,9 @@ def _ensure_entrepreneur(user) -> None:
 
 
 def default_selling_price(product: Product) -> Decimal:
-    """base × (1 + suggested_markup / 100), half-up to the kobo."""
-    return quantize(product.base_price + percent_of(product.base_price, product.suggested_markup))
+    """base × (1 + suggested_markup / 100), half-up to the kobo (never above the upper bound)."""
+    return min(quantize(product.base_price + percent_of(product.base_price, product.suggested_markup)),
+               max_selling_price(product))
 
 
 def storefront_create(*, user, data: dict) -> EntrepreneurStorefront:
@@ -53,7 +55,18 @@ def _check_selling_price(product: Product, selling_price: Decimal) -> Decimal:
     if selling_price < product.base_price:
         message = f"The selling price must be at least the base price (₦{product.base_price})."
         raise ValidationFailed(f"selling_price: {message}", details={"selling_price": [message]})
+    maximum = max_selling_price(product)
+    if selling_price > maximum:
+        message = (f"The selling price can be at most {settings.STORE_PRICE_MAX_FACTOR}× the base price "
+                   f"(₦{maximum}).")
+        raise ValidationFailed(f"selling_price: {message}", details={"selling_price": [message],
+                                                                    "max_selling_price": str(maximum)})
     return selling_price
+
+
+def max_selling_price(product: Product) -> Decimal:
+    """The upper bound of a store price: ``STORE_PRICE_MAX_FACTOR`` × base, to the kobo."""
+    return quantize(product.base_price * to_decimal(settings.STORE_PRICE_MAX_FACTOR))
 
 
 def store_product_add(*, storefront: EntrepreneurStorefront, product_id: int, selling_price: Decimal | None = None,

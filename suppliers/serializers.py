@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from core.nigeria import normalize_states
 from core.permissions import is_admin
 from users.serializers import RegisterSerializer, UserSerializer, validate_phone_field
 
@@ -40,9 +41,15 @@ class SupplierJSONFieldsMixin:
         return value
 
     def validate_delivery_areas(self, value):
+        """A list of the 36 states + FCT (any case, "Lagos State", "Abuja" …), stored canonical and deduplicated.
+        Empty = delivers everywhere."""
         if not isinstance(value, list):
-            raise serializers.ValidationError("Must be a list.")
-        return value
+            raise serializers.ValidationError("Must be a list of Nigerian states.")
+        names, unknown = normalize_states(value)
+        if unknown:
+            shown = ", ".join(repr(v) for v in unknown[:5])
+            raise serializers.ValidationError(f"Not Nigerian states: {shown}. Use the 36 states or FCT.")
+        return names
 
 
 class SupplierRegistrationSerializer(SupplierJSONFieldsMixin, RegisterSerializer):

@@ -29,7 +29,7 @@ from core.tests.factories import (
     VariationFactory,
 )
 from entrepreneurs.models import EntrepreneurProfile
-from orders.models import Order, OrderItem
+from orders.models import Checkout, Order, OrderItem
 from payments.models import (
     Earnings,
     JournalEntry,
@@ -395,6 +395,27 @@ def test_order_amounts_not_negative(field):
     rejected(lambda: make_order(**{field: Decimal("-1.00")}))
 
 
+def make_checkout(**overrides):
+    fields = {"checkout_id": f"CHK{date.today():%Y%m%d}{uuid.uuid4().hex[:8].upper()}", "customer": CustomerFactory(),
+              "entrepreneur": EntrepreneurFactory(), "subtotal": Decimal("1000.00"), "shipping_fee": Decimal("500.00"),
+              "total_amount": Decimal("1500.00"), **overrides}
+    return Checkout.objects.create(**fields)
+
+
+@covers("Checkout.checkout_id")
+def test_checkout_id_unique():
+    checkout = make_checkout()
+    rejected(lambda: make_checkout(checkout_id=checkout.checkout_id))
+
+
+@pytest.mark.parametrize("field", ["subtotal", "shipping_fee", "total_amount"])
+@covers("checkout_subtotal_gte_0", "checkout_shipping_fee_gte_0", "checkout_total_gte_0")
+def test_checkout_amounts_not_negative(field):
+    checkout = make_checkout()
+    update(checkout, **{field: Decimal("0.00")})()
+    rejected(update(checkout, **{field: Decimal("-0.01")}))
+
+
 @covers("order_status_valid")
 def test_order_status_valid():
     order = make_order()
@@ -588,6 +609,6 @@ def test_spec_invariants_are_declared():
 def test_models_import():
     # keep the imports honest: every model named above is a real model of ours
     for model in (Category, Product, ProductVariation, ProductImage, SupplierProfile, EntrepreneurProfile,
-                  EntrepreneurStorefront, StoreProduct, Order, OrderItem, Transaction, Earnings, Wallet, PaymentMethod,
+                  EntrepreneurStorefront, StoreProduct, Checkout, Order, OrderItem, Transaction, Earnings, Wallet, PaymentMethod,
                   WithdrawalRequest, WebhookEvent, JournalEntry, LedgerEntry, DailyMetrics, User, InventoryAdjustment):
         assert model._meta.app_label in OUR_APPS

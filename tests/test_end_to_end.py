@@ -170,3 +170,74 @@ def test_full_money_path(api_client, auth_client, django_capture_on_commit_callb
     out = StringIO()
     call_command("audit_ledger", stdout=out)
     assert "Ledger OK" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_multi_supplier_checkout_path(api_client, auth_client):
+    """Two suppliers' products in one store → one checkout, two parcels → one payment → each supplier ships
+    its own parcel → audit_ledger clean."""
+    admin = auth_client(AdminFactory())
+    suppliers, products = [], []
+    for n, (name, price) in enumerate((("Acme Bags Ltd", "10000.00"), ("Lagos Beads Co", "2000.00"))):
+        response = api_client.post("/api/suppliers/profiles/register/", {
+            "username": f"sup{n}", "email": f"sales{n}@example.ng", "phone_number": f"0809876543{n}",
+            "password": "TestPass123!", "company_name": name, "business_registration": f"RC10000{n}",
+            "address": "3 Marina, Lagos", "contact_person": "Ngozi Eze", "delivery_areas": ["Lagos", "Ogun"]},
+            format="json")
+        assert response.status_code == 201, response.content
+        assert admin.post(f"/api/suppliers/profiles/{response.json()['supplier']['id']}/verify/",
+                          {"status": "verified"}, format="json").status_code == 200
+        supplier = auth_client(User.objects.get(username=f"sup{n}"))
+        response = supplier.post("/api/suppliers/products/", {
+            "name": f"Product {n}", "sku": f"SKU-E2E-{n}", "base_price": price, "stock_quantity": 5}, format="json")
+        assert response.status_code == 201, response.content
+        suppliers.append(supplier)
+        products.append(response.json()["id"])
+
+    entrepreneur = register(api_client, auth_client, "bisi", "entrepreneur", "08033333333")
+    assert entrepreneur.post("/api/entrepreneurs/profile/", {"business_name": "Bisi's", "custom_url": "bisi"},
+                             format="json").status_code == 201
+    assert entrepreneur.post("/api/social/storefront/", {"is_published": True}, format="json").status_code == 201
+    for product_id, price in zip(products, ("12000.00", "2500.00"), strict=True):
+        assert entrepreneur.post("/api/social/store-products/", {"product": product_id, "selling_price": price},
+                                 format="json").status_code == 201
+    assert entrepreneur.post("/api/social/store-products/", {"product": products[1], "selling_price": "20000.01"},
+                             format="json").status_code == 400  # above 10× base
+
+    customer = register(api_client, auth_client, "emeka", "customer", "08034444444")
+    cart = {"entrepreneur_custom_url": "bisi", "shipping_address": ADDRESS,
+            "items": [{"product_id": products[0], "quantity": 1}, {"product_id": products[1], "quantity": 2}]}
+    refused = customer.post("/api/orders/orders/", cart, format="json")
+    assert refused.status_code == 400 and refused.json()["details"]["checkout_url"] == "/api/orders/checkouts/"
+    assert customer.post("/api/orders/checkouts/", {**cart, "shipping_address": {**ADDRESS, "state": "Kano"}},
+                         format="json").status_code == 400  # outside both suppliers' delivery areas
+    response = customer.post("/api/orders/checkouts/", cart, format="json")
+    assert response.status_code == 201, response.content
+    checkout = response.json()
+    # 12000 + 500 and 2 × 2500 + 500
+    assert [o["total_amount"] for o in checkout["orders"]] == ["12500.00", "5500.00"]
+    assert checkout["total_amount"] == "18000.00" and checkout["status"] == "pending"
+
+    # one payment for the whole checkout (sandbox checkout page)
+    response = customer.post("/api/payments/initialize/", {"checkout_id": checkout["checkout_id"],
+                                                           "provider": "sandbox"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["amount"] == "18000.00"
+    page = api_client.post(response.json()["payment_url"].removeprefix("http://testserver"), {"outcome": "pay"})
+    assert page.status_code == 200 and "Checkout is paid" in page.content.decode()
+    assert customer.get(f"/api/orders/checkouts/{checkout['id']}/").json()["status"] == "paid"
+    wallet = entrepreneur.get("/api/payments/wallet/").json()
+    # markup 2000 + commission 600 on the bag, 2 × 500 + 250 on the beads
+    assert wallet["pending_balance"] == "3850.00"
+
+    # each supplier sees and ships only its own parcel, without the store's markup or commission
+    for supplier, order in zip(suppliers, checkout["orders"], strict=True):
+        listed = supplier.get("/api/orders/orders/").json()["results"]
+        assert [o["order_id"] for o in listed] == [order["order_id"]]
+        assert "markup_amount" not in listed[0] and "commission_amount" not in listed[0]
+        for step in ({"status": "processing"}, {"status": "shipped", "tracking_number": "GIG-7"}):
+            assert supplier.post(f"/api/orders/orders/{order['id']}/update_status/", step,
+                                 format="json").status_code == 200
+    out = StringIO()
+    call_command("audit_ledger", stdout=out)
+    assert "Ledger OK" in out.getvalue()

@@ -107,15 +107,6 @@ def attach_catalog(lines: list[CartLine], storefront: EntrepreneurStorefront) ->
             f"Product {unavailable[0]['product_id']} is not available in this store.", details={"items": unavailable}
         )
 
-    suppliers = {line.product.supplier_id: line.product.supplier for line in lines}
-    if len(suppliers) > 1:
-        named = sorted(suppliers.values(), key=lambda s: s.pk)
-        raise ValidationFailed(
-            "All items of an order must come from one supplier; this cart mixes "
-            + ", ".join(s.company_name for s in named) + ". Please place one order per supplier.",
-            details={"suppliers": [{"id": s.pk, "company_name": s.company_name} for s in named]},
-        )
-
     wanted = {line.variation_id for line in lines if line.variation_id}
     variations = {v.pk: v for v in ProductVariation.objects.filter(pk__in=wanted)} if wanted else {}
     bad = []

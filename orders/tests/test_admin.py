@@ -83,3 +83,25 @@ def test_paid_is_not_offered(browser, store):
     assert b"Select a valid choice" in response.content
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
+
+
+def test_checkout_admin_lists_and_shows_its_orders_inline(browser, store):
+    from core.tests.factories import CustomerFactory
+    from orders.services import OrderLine, checkout_create
+
+    from .factories import VALID_ADDRESS
+
+    other = make_store(entrepreneur=store.entrepreneur)
+    checkout = checkout_create(customer=CustomerFactory(), entrepreneur_custom_url=store.custom_url,
+                               items=[OrderLine(product_id=store.product.pk, quantity=1),
+                                      OrderLine(product_id=other.product.pk, quantity=1)],
+                               shipping_address=dict(VALID_ADDRESS))
+    listing = browser.get("/admin/orders/checkout/")
+    assert listing.status_code == 200 and checkout.checkout_id in listing.content.decode()
+    assert browser.get("/admin/orders/checkout/", {"q": checkout.orders.first().order_id}).status_code == 200
+    page = browser.get(f"/admin/orders/checkout/{checkout.pk}/change/").content.decode()
+    for order in checkout.orders.all():
+        assert order.order_id in page
+    assert "pending" in page
+    assert browser.get("/admin/orders/checkout/add/").status_code == 403
+    assert browser.get(f"{CHANGELIST}{checkout.orders.first().pk}/change/").status_code == 200

@@ -173,3 +173,36 @@ def test_payment_racing_expiry_is_either_paid_or_restocked():
     store.product.refresh_from_db()
     paid_units = 2 * Order.objects.filter(status="paid").count()
     assert store.product.stock_quantity == 100 - paid_units
+
+
+def test_twenty_checkouts_racing_for_the_last_units_of_two_suppliers_products():
+    """Each checkout takes 1 unit of supplier A's product and 1 of supplier B's: B has 6 left, A 10.
+    Exactly 6 checkouts win, each with both its orders; the losers leave nothing behind, A is not oversold
+    by the losers' rolled-back decrements, and lines listed in either order never deadlock."""
+    from orders.models import Checkout
+    from products.models import Product
+
+    a = make_store(stock_quantity=10)
+    b = make_store(entrepreneur=a.entrepreneur, stock_quantity=6)
+    lines = [{"product_id": a.product.pk, "quantity": 1}, {"product_id": b.product.pk, "quantity": 1}]
+
+    def checkout_buyer(index):
+        client = client_for(CustomerFactory())
+        body = {"entrepreneur_custom_url": a.custom_url, "items": lines if index % 2 else lines[::-1],
+                "shipping_address": dict(VALID_ADDRESS)}
+        return lambda: client.post("/api/orders/checkouts/", body, format="json")
+
+    responses = run_concurrently([checkout_buyer(i) for i in range(20)])
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] * 6 + [409] * 14, codes
+    for response in responses:
+        if response.status_code == 409:
+            assert response.data["details"]["product_id"] == b.product.pk
+    assert Product.objects.get(pk=a.product.pk).stock_quantity == 4
+    assert Product.objects.get(pk=b.product.pk).stock_quantity == 0
+    assert Checkout.objects.count() == 6
+    assert Order.objects.count() == 12 and not Order.objects.filter(checkout__isnull=True).exists()
+    for checkout in Checkout.objects.prefetch_related("orders__items"):
+        assert sorted(o.supplier_id for o in checkout.orders.all()) == sorted([a.supplier.pk, b.supplier.pk])
+        assert checkout.total_amount == sum(o.total_amount for o in checkout.orders.all())
+    assert sum(OrderItem.objects.values_list("quantity", flat=True)) == 12

@@ -17,7 +17,7 @@ from core.tests.factories import (
     VariationFactory,
 )
 from orders import services
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderItem, OrderStatus
 
 from .factories import VALID_ADDRESS, add_variation, create_order, make_store
 
@@ -43,7 +43,7 @@ def client(auth_client, customer):
 @pytest.fixture
 def notified(monkeypatch):
     calls = []
-    monkeypatch.setattr(services.create, "notify", lambda event, **ids: calls.append((event, ids)))
+    monkeypatch.setattr(services.checkout, "notify", lambda event, **ids: calls.append((event, ids)))
     return calls
 
 
@@ -74,26 +74,26 @@ def test_customer_places_an_order_priced_by_the_server(client, customer, store, 
     assert re.fullmatch(r"PAY\d{8}[0-9A-F]{8}", order.order_id)
     assert order.order_id[3:11] == timezone.localdate().strftime("%Y%m%d")
     assert data["status"] == "pending" and data["payment_status"] == "pending"
-    assert data["subtotal"] == "2000.00"
-    assert data["markup_amount"] == "400.00"
-    assert data["commission_amount"] == "120.00"  # 2400 × 5%
+    # the customer's view (SPEC §5): what it pays, not how it is split
+    assert (order.subtotal, order.markup_amount, order.commission_amount) == (D("2000.00"), D("400.00"), D("120.00"))
+    assert data["items_total"] == "2400.00"
     assert data["shipping_fee"] == "500.00"
     assert data["total_amount"] == "2900.00"
+    assert data["checkout_id"] is None
     assert data["source_channel"] == "whatsapp"
     assert data["notes"] == "Leave at the gate"
-    assert data["customer"]["id"] == customer.pk
-    assert data["entrepreneur"]["custom_url"] == store.custom_url
-    assert data["supplier"]["company_name"] == store.supplier.company_name
+    assert data["store"] == {"business_name": store.entrepreneur.business_name, "custom_url": store.custom_url}
+    assert not {"supplier", "subtotal", "markup_amount", "commission_amount", "customer"} & set(data)
     assert data["shipping_address"] == {**VALID_ADDRESS, "phone": "+2348031234567"}
     assert data["allowed_transitions"] == ["cancelled"]
     [item] = data["items"]
     assert item == {
         "id": item["id"], "product_id": store.product.pk, "variation_id": None, "product_name": store.product.name,
-        "product_sku": store.product.sku, "quantity": 2, "unit_price": "1200.00", "base_price": "1000.00",
-        "markup_amount": "400.00", "commission_amount": "120.00", "total_price": "2400.00",
+        "product_sku": store.product.sku, "quantity": 2, "unit_price": "1200.00", "total_price": "2400.00",
     }
     [history] = data["status_history"]
-    assert history["status"] == "pending" and history["created_by"]["id"] == customer.pk
+    assert history["status"] == "pending" and "created_by" not in history
+    assert order.status_history.get().created_by == customer
     store.product.refresh_from_db()
     assert store.product.stock_quantity == 8
     expected_reserved = before + timedelta(minutes=30)
@@ -112,8 +112,10 @@ def test_variation_is_priced_with_its_modifier_and_its_own_stock(client, store):
     assert item["variation_id"] == variation.pk
     assert item["product_name"] == f"{store.product.name} — XL"
     assert item["product_sku"] == variation.sku
-    assert (item["base_price"], item["unit_price"], item["markup_amount"]) == ("1150.00", "1350.00", "600.00")
-    assert item["commission_amount"] == "202.50"
+    assert item["unit_price"] == "1350.00"
+    line = OrderItem.objects.get(pk=item["id"])
+    assert (line.base_price, line.unit_price, line.markup_amount) == (D("1150.00"), D("1350.00"), D("600.00"))
+    assert line.commission_amount == D("202.50")
     assert response.data["total_amount"] == "4550.00"  # 3 × 1350 + 500
     variation.refresh_from_db()
     store.product.refresh_from_db()
@@ -125,7 +127,7 @@ def test_commission_rate_of_the_entrepreneur_is_used(client):
     store = make_store(base_price=D("300.00"), selling_price=D("333.33"), commission_rate=D("7.50"))
     response = post(client, payload(store, [{"product_id": store.product.pk, "quantity": 3}]))
     assert response.status_code == 201
-    assert response.data["commission_amount"] == "75.00"
+    assert Order.objects.get(pk=response.data["id"]).commission_amount == D("75.00")
     assert response.data["total_amount"] == "1499.99"
 
 
@@ -171,7 +173,7 @@ def test_custom_url_is_case_insensitive(client, store):
 def test_order_id_collision_is_retried(client, store, monkeypatch):
     existing = create_order(store=store)
     ids = iter([existing.order_id, "PAY20250101ABCDEF12"])
-    monkeypatch.setattr(services.create, "generate_order_id", lambda: next(ids))
+    monkeypatch.setattr(services.placement, "generate_order_id", lambda: next(ids))
     response = post(client, payload(store))
     assert response.status_code == 201
     assert response.data["order_id"] == "PAY20250101ABCDEF12"
@@ -251,19 +253,24 @@ def test_unavailable_products_are_400(client, store, breaker):
     assert store.product.stock_quantity == 10
 
 
-def test_mixed_suppliers_are_400_naming_them(client, store):
+def test_mixed_suppliers_are_400_grouped_by_parcel_pointing_at_checkouts(client, store):
     other_supplier = SupplierFactory(company_name="Zed Foods Ltd")
     other = StoreProductFactory(storefront=store.storefront, product=ProductFactory(supplier=other_supplier))
-    response = post(client, payload(store, [{"product_id": store.product.pk, "quantity": 1},
-                                            {"product_id": other.product_id, "quantity": 1}]))
+    response = post(client, payload(store, [{"product_id": other.product_id, "quantity": 2},
+                                            {"product_id": store.product.pk, "quantity": 1}]))
     assert response.status_code == 400
     assert response.data["error"] == (
-        f"All items of an order must come from one supplier; this cart mixes {store.supplier.company_name}, "
-        "Zed Foods Ltd. Please place one order per supplier.")
-    assert response.data["details"] == {"suppliers": [
-        {"id": store.supplier.pk, "company_name": store.supplier.company_name},
-        {"id": other_supplier.pk, "company_name": "Zed Foods Ltd"},
+        "These items ship as 2 separate parcels, so they cannot be one order. Check the whole cart out at "
+        "/api/orders/checkouts/ (one payment), or order each parcel separately.")
+    assert response.data["details"] == {"checkout_url": "/api/orders/checkouts/", "parcels": [
+        {"parcel": 1, "items": [{"product_id": store.product.pk, "variation_id": None, "name": store.product.name,
+                                 "quantity": 1}]},
+        {"parcel": 2, "items": [{"product_id": other.product_id, "variation_id": None, "name": other.product.name,
+                                 "quantity": 2}]},
     ]}
+    # the customer does not learn who supplies the store, not even from an error
+    assert "Zed Foods" not in str(response.data) and store.supplier.company_name not in str(response.data)
+    assert not Order.objects.exists()
 
 
 @pytest.mark.parametrize("breaker", ["other_product", "inactive", "missing"])

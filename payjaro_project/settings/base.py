@@ -212,6 +212,8 @@ FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:3000")
 PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 SHIPPING_FEE_NGN = env_decimal("SHIPPING_FEE_NGN", "500")
 ORDER_RESERVATION_MINUTES = env_int("ORDER_RESERVATION_MINUTES", 30)
+# A store may sell a product for at most this many times its base price (SPEC §5: the price has an upper bound).
+STORE_PRICE_MAX_FACTOR = env_decimal("STORE_PRICE_MAX_FACTOR", "10")
 # Stock hoarding bounds (orders.limits): what one customer may hold reserved in unpaid orders at once.
 ORDER_MAX_UNPAID_ORDERS = env_int("ORDER_MAX_UNPAID_ORDERS", 3)
 ORDER_MAX_UNPAID_UNITS_PER_PRODUCT = env_int("ORDER_MAX_UNPAID_UNITS_PER_PRODUCT", 20)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from core.errors import Conflict, GatewayError, GatewayUnavailable, NotFound, ValidationFailed
 from core.money import CURRENCY, quantize
 from core.permissions import is_admin
-from orders.models import Order, OrderStatus, PaymentStatus
+from orders.models import Checkout, Order, OrderStatus, PaymentStatus
 from orders.selectors import order_ref_filter
 from orders.services import order_mark_paid
 
@@ -53,31 +53,76 @@ def _ensure_payable(order: Order) -> None:
                        code="reservation_expired")
 
 
-def new_payment_reference(order: Order) -> str:
+def _customer_checkout(*, user, checkout_ref) -> Checkout:
+    ref = str(checkout_ref or "").strip()
+    lookup = Q(pk=int(ref)) if ref.isdigit() else Q(checkout_id=ref.upper())
+    checkout = (Checkout.objects.filter(lookup, customer=user).select_related("customer")
+                .prefetch_related("orders").first()) if ref else None
+    if checkout is None:
+        raise NotFound("Checkout not found.")
+    return checkout
+
+
+def _ensure_checkout_payable(checkout: Checkout) -> None:
+    """Every order of the checkout must still be awaiting payment: one charge pays them all or none."""
+    orders = sorted(checkout.orders.all(), key=lambda o: o.pk)
+    if orders and all(o.payment_status == PaymentStatus.PAID for o in orders):
+        raise Conflict("This checkout has already been paid.", code="already_paid")
+    unpayable = [o for o in orders if o.payment_status == PaymentStatus.PAID or o.status != OrderStatus.PENDING]
+    if unpayable or not orders:
+        raise Conflict(
+            "Some orders of this checkout can no longer be paid together ("
+            + ", ".join(f"{o.order_id} is {o.status}" for o in unpayable)
+            + "); pay the remaining orders one by one.",
+            details={"orders": [{"order_id": o.order_id, "status": o.status, "payment_status": o.payment_status}
+                                for o in unpayable]},
+            code="not_payable",
+        )
+    if any(o.reserved_until and o.reserved_until < timezone.now() for o in orders):
+        raise Conflict("The reservation for this checkout has expired; please check out again.",
+                       code="reservation_expired")
+
+
+def new_payment_reference(order_or_checkout) -> str:
     # Paystack allows alphanumerics and - . = ; one fresh reference per attempt.
-    return f"PJ-{order.order_id}-{secrets.token_hex(5).upper()}"
+    number = order_or_checkout.checkout_id if isinstance(order_or_checkout, Checkout) else order_or_checkout.order_id
+    return f"PJ-{number}-{secrets.token_hex(5).upper()}"
 
 
-def payment_initialize(*, user, order_ref, provider: str, callback_url: str = "") -> tuple[Transaction, str]:
+def payment_initialize(*, user, order_ref=None, checkout_ref=None, provider: str,
+                       callback_url: str = "") -> tuple[Transaction, str]:
     """Create a pending Transaction with a fresh reference and ask the gateway for its checkout URL.
 
+    Pays one order (``order_ref``: ``PAY…`` or its id) or a whole checkout (``checkout_ref``: ``CHK…``
+    or its id; one Transaction for the checkout's total, SPEC §5.1) — exactly one of them.
     The gateway call happens after the Transaction row is committed and with no lock held.
     """
     client = gateway_for(provider)  # 400 for unknown providers and for the sandbox when it is off
-    order = _customer_order(user=user, order_ref=order_ref)
-    _ensure_payable(order)
+    if bool(str(order_ref or "").strip()) == bool(str(checkout_ref or "").strip()):
+        raise ValidationFailed("Give either order_id or checkout_id.",
+                               details={"order_id": ["Give either order_id or checkout_id."]})
     callback_url = callback_url or f"{settings.FRONTEND_URL}/payment/callback"
-    reference = new_payment_reference(order)
+    if checkout_ref:
+        checkout = _customer_checkout(user=user, checkout_ref=checkout_ref)
+        _ensure_checkout_payable(checkout)
+        order, amount, number = None, checkout.total_amount, {"checkout_id": checkout.checkout_id}
+        reference = new_payment_reference(checkout)
+        customer = checkout.customer
+    else:
+        order = _customer_order(user=user, order_ref=order_ref)
+        _ensure_payable(order)
+        checkout, amount, number = None, order.total_amount, {"order_id": order.order_id}
+        reference = new_payment_reference(order)
+        customer = order.customer
     txn = Transaction.objects.create(
-        transaction_id=reference, order=order, user=user, transaction_type=TxType.PAYMENT,
-        amount=order.total_amount, currency=CURRENCY, provider=provider, status=TxStatus.PENDING,
-        metadata={"callback_url": callback_url, "order_id": order.order_id},
+        transaction_id=reference, order=order, checkout=checkout, user=user, transaction_type=TxType.PAYMENT,
+        amount=amount, currency=CURRENCY, provider=provider, status=TxStatus.PENDING,
+        metadata={"callback_url": callback_url, **number},
     )
-    customer = order.customer
     try:
         result = client.initialize(
-            reference=reference, amount=order.total_amount, email=customer.email, callback_url=callback_url,
-            metadata={"order_id": order.order_id, "transaction_id": reference},
+            reference=reference, amount=amount, email=customer.email, callback_url=callback_url,
+            metadata={**number, "transaction_id": reference},
             customer_name=customer.get_full_name(), phone_number=str(customer.phone_number or ""),
         )
     except GatewayError as exc:
@@ -112,19 +157,32 @@ def payment_confirm(*, reference: str, provider: str | None = None) -> Transacti
     return _apply_verification(txn_pk=txn.pk, verification=verification)
 
 
-def _payment_problems(*, txn: Transaction, order: Order, verification: Verification) -> list[str]:
-    """Why this verified success must not pay the order (empty when it may)."""
+def _payment_problems(*, txn: Transaction, orders: list[Order], verification: Verification) -> list[str]:
+    """Why this verified success must not pay the order(s) (empty when it may). A checkout's payment is
+    checked against the sum of its orders' totals and pays all of them or none."""
     problems = []
+    expected = quantize(sum((order.total_amount for order in orders), quantize(0)))
     if verification.currency != CURRENCY:
         problems.append(f"currency {verification.currency or '?'} instead of {CURRENCY}")
-    if verification.amount is None or quantize(verification.amount) != quantize(order.total_amount):
-        problems.append(f"amount {verification.amount} instead of {order.total_amount}")
-    if quantize(txn.amount) != quantize(order.total_amount):
-        problems.append(f"order total changed from {txn.amount} to {order.total_amount}")
-    if order.payment_status == PaymentStatus.PAID or order.status != OrderStatus.PENDING:
-        problems.append(f"order {order.order_id} is not awaiting payment (status {order.status}, "
-                        f"payment {order.payment_status}) — refund needed")
+    if verification.amount is None or quantize(verification.amount) != expected:
+        problems.append(f"amount {verification.amount} instead of {expected}")
+    if quantize(txn.amount) != expected:
+        problems.append(f"total changed from {txn.amount} to {expected}")
+    if not orders:
+        problems.append("no order to pay")
+    for order in orders:
+        if order.payment_status == PaymentStatus.PAID or order.status != OrderStatus.PENDING:
+            problems.append(f"order {order.order_id} is not awaiting payment (status {order.status}, "
+                            f"payment {order.payment_status}) — refund needed")
     return problems
+
+
+def _lock_paid_orders(txn: Transaction) -> list[Order]:
+    """The order(s) this payment pays, row-locked in pk order (the lock order every writer uses)."""
+    orders = Order.objects.select_for_update(of=("self",)).order_by("pk")
+    if txn.checkout_id:
+        return list(orders.filter(checkout_id=txn.checkout_id))
+    return list(orders.filter(pk=txn.order_id))
 
 
 def _apply_verification(*, txn_pk: int, verification: Verification) -> Transaction:
@@ -145,26 +203,28 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
             return txn
 
         assert verification.status == SUCCESS
-        order = Order.objects.select_for_update(of=("self",)).get(pk=txn.order_id)
-        problems = _payment_problems(txn=txn, order=order, verification=verification)
+        orders = _lock_paid_orders(txn)
+        problems = _payment_problems(txn=txn, orders=orders, verification=verification)
         if verification.provider_reference:
             txn.provider_reference = verification.provider_reference
             fields.append("provider_reference")
+        paid_for = ", ".join(order.order_id for order in orders)
         if problems:
             txn.flagged = True
             txn.flag_reason = "; ".join(problems)
             txn.status = TxStatus.FAILED
             txn.save(update_fields=[*fields, "flagged", "flag_reason", "status"])
-            logger.error("payment %s flagged, order %s NOT paid: %s", txn.transaction_id, order.order_id, txn.flag_reason)
+            logger.error("payment %s flagged, order(s) %s NOT paid: %s", txn.transaction_id, paid_for, txn.flag_reason)
             return txn
 
         txn.status = TxStatus.COMPLETED
         txn.completed_at = timezone.now()
         txn.save(update_fields=[*fields, "status", "completed_at"])
-        order = order_mark_paid(order_id=order.pk, notes=f"Paid via {txn.provider} ({txn.transaction_id})",
-                                payment_method=txn.provider)
-        earnings_record_payment(order=order, txn=txn)
-        logger.info("payment %s completed: order %s paid", txn.transaction_id, order.order_id)
+        for order in orders:
+            order = order_mark_paid(order_id=order.pk, notes=f"Paid via {txn.provider} ({txn.transaction_id})",
+                                    payment_method=txn.provider)
+            earnings_record_payment(order=order, txn=txn)  # one 'payment' journal per order, with its own split
+        logger.info("payment %s completed: order(s) %s paid", txn.transaction_id, paid_for)
     return txn
 
 

@@ -82,3 +82,48 @@ def test_ten_concurrent_withdrawals_never_overdraw(auth_client):
     assert wallet.balance == Decimal("0.00")
     assert WithdrawalRequest.objects.count() == 5
     assert ledger_audit() == []
+
+
+def test_checkout_webhooks_and_verify_racing_pay_every_order_once(auth_client):
+    """One charge for a checkout of two suppliers' orders: 4 webhooks + 4 verifies at the same instant →
+    each order paid once, one payment journal per order, the charge completed once."""
+    from rest_framework.test import APIClient
+
+    from core.tests.factories import CustomerFactory
+    from orders.services import OrderLine, checkout_create
+    from orders.tests.factories import VALID_ADDRESS, make_store
+
+    a = make_store()
+    b = make_store(entrepreneur=a.entrepreneur)
+    checkout = checkout_create(customer=CustomerFactory(), entrepreneur_custom_url=a.custom_url,
+                               shipping_address=dict(VALID_ADDRESS),
+                               items=[OrderLine(product_id=a.product.pk, quantity=1),
+                                      OrderLine(product_id=b.product.pk, quantity=1)])
+    txn = Transaction.objects.create(transaction_id=f"PJ-{checkout.checkout_id}-RACE", checkout=checkout,
+                                     user=checkout.customer, amount=checkout.total_amount, provider="paystack")
+    assert checkout.total_amount == Decimal("3400.00")
+    body = paystack_charge_success(txn.transaction_id, Decimal("3400.00"))
+    signature = paystack_sign(body)
+
+    def webhook():
+        return APIClient().post("/api/payments/webhooks/paystack/", data=body, content_type="application/json",
+                                HTTP_X_PAYSTACK_SIGNATURE=signature).status_code
+
+    def verify():
+        return auth_client(checkout.customer).get(f"/api/payments/verify/{txn.transaction_id}/").status_code
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(f"{PAYSTACK}/transaction/verify/{txn.transaction_id}",
+                 json=paystack_verify_body(txn.transaction_id, Decimal("3400.00")))
+        results = run_concurrently([webhook, verify] * 4)
+    assert results == [200] * 8, results
+    orders = list(Order.objects.filter(checkout=checkout))
+    assert len(orders) == 2
+    for order in orders:
+        assert (order.status, order.payment_status) == ("paid", "paid")
+        assert order.status_history.filter(status="paid").count() == 1
+        assert JournalEntry.objects.filter(entry_type="payment", order=order).count() == 1
+    assert JournalEntry.objects.filter(entry_type="payment").count() == 2
+    assert Wallet.objects.get(user=a.entrepreneur.user).pending_balance == Decimal("520.00")  # 2 × (200 + 60)
+    assert Transaction.objects.get(pk=txn.pk).status == "completed"
+    assert ledger_audit() == []

@@ -315,6 +315,20 @@ def test_dashboard_selector_is_reusable():
     assert data["top_products"] == [] and data["recent_orders"] == []
 
 
+def test_delivery_areas_are_nigerian_states_stored_canonical(auth_client):
+    me = SupplierFactory()
+    client = auth_client(me.user)
+    response = client.patch(detail(me.pk), {"delivery_areas": ["lagos state", "Abuja", "Ogun", "LAGOS"]}, format="json")
+    assert response.status_code == 200, response.content
+    me.refresh_from_db()
+    assert me.delivery_areas == ["Lagos", "FCT", "Ogun"]
+    response = client.patch(detail(me.pk), {"delivery_areas": ["Lagos", "Accra", 7]}, format="json")
+    assert response.status_code == 400
+    assert "Accra" in response.json()["details"]["delivery_areas"][0]
+    me.refresh_from_db()
+    assert me.delivery_areas == ["Lagos", "FCT", "Ogun"]
+
+
 def test_my_orders_is_supplier_orders_without_the_entrepreneurs_money(auth_client):
     me = SupplierFactory()
     product = ProductFactory(supplier=me, base_price=Decimal("1000.00"))

@@ -46,7 +46,7 @@ def test_register_creates_supplier_user_and_pending_profile(api_client):
     assert profile.user.user_type == User.UserType.SUPPLIER
     assert profile.user.check_password("TestPass123!")
     assert profile.bank_details == {"bank": "GTBank", "account_number": "0123456789"}
-    assert profile.delivery_areas == ["Lagos", "Abuja"]
+    assert profile.delivery_areas == ["Lagos", "FCT"]  # stored canonical (Abuja is the FCT)
 
 
 def test_register_ignores_admin_only_fields(api_client):
