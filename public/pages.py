@@ -9,16 +9,19 @@ import re
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_safe
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
 
 from analytics.services import event_record
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from core.links import absolute_url, product_url, storefront_url
 from core.thumbnails import PREVIEW_SIZE, derivative_name, make_card, make_derivatives
 from entrepreneurs.models import EntrepreneurProfile
@@ -26,9 +29,15 @@ from orders.pricing import unit_prices
 from products.models import Product
 from social.channels import ShareChannel
 from social.links import share_links
-from social.selectors import public_featured_store_products, public_store_product_get, public_store_products
+from social.selectors import (
+    public_featured_store_products,
+    public_store_product_get,
+    public_store_products,
+    public_storefront_get,
+)
 
 from .caching import StorePage, page_key, serve_store_page
+from .cart import cart_add, cart_remove, cart_set_quantity, cart_view
 from .negotiation import is_preview_bot
 from .templatetags.shop import naira
 
@@ -326,3 +335,83 @@ def _product_html(storefront, product_slug: str) -> tuple[bytes, int]:
         },
     })
     return _render("public/product.html", context), product.id
+
+
+# --- the cart (never cached: it is the visitor's own) -----------------------------------------------
+
+def _record_add_to_cart(request, storefront, listing, variation, quantity: int) -> None:
+    if is_preview_bot(request):
+        return
+    metadata = {"custom_url": storefront.entrepreneur.custom_url, "quantity": quantity}
+    if variation is not None:
+        metadata["variation_id"] = variation.id
+    source = request.session.get("payjaro_src")
+    if source in ShareChannel.values:
+        metadata["src"] = source
+    event_record(request=request, event_type="add_to_cart", entrepreneur=storefront.entrepreneur,
+                 product=listing.product, metadata=metadata)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def cart_page(request, custom_url: str):
+    try:
+        storefront = public_storefront_get(custom_url=custom_url)
+    except NotFound as exc:
+        return not_found_page(request, exc.message)
+    context = _store_context(storefront)
+    store = context["store"]
+    if request.method == "POST":
+        return _cart_post(request, storefront, store)
+
+    def describe(listing):
+        product = listing.product
+        return product_url(store["custom_url"], product.slug), picture(_image_name(product), product.name)
+
+    cart = cart_view(request.session, storefront=storefront, describe=describe)
+    context.update({"cart": cart, "meta": None, "checkout_url": _checkout_url(store)})
+    response = render(request, "public/cart.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _checkout_url(store: dict) -> str:
+    """The checkout page of this store, once it exists (``public-checkout``)."""
+    try:
+        return reverse("public-checkout", kwargs={"custom_url": store["custom_url"]})
+    except NoReverseMatch:
+        return ""
+
+
+def _cart_post(request, storefront, store: dict):
+    action = request.POST.get("action", "")
+    target = store["cart_url"]
+    try:
+        if action == "add":
+            listing, variation, quantity = cart_add(
+                request.session, storefront=storefront, product=request.POST.get("product"),
+                variation=request.POST.get("variation"), quantity=request.POST.get("quantity") or 1,
+            )
+            _record_add_to_cart(request, storefront, listing, variation, quantity)
+            messages.success(request, f"Added {listing.product.name} to your cart.")
+            if request.POST.get("buy_now") and _checkout_url(store):
+                target = _checkout_url(store)
+        elif action == "update":
+            cart_set_quantity(request.session, storefront=storefront, key=request.POST.get("line", ""),
+                              quantity=request.POST.get("quantity"))
+        elif action == "remove":
+            cart_remove(request.session, storefront=storefront, key=request.POST.get("line", ""))
+        else:
+            raise ValidationFailed("Unknown cart action.")
+    except (ValidationFailed, NotFound) as exc:
+        messages.error(request, exc.message)
+    response = HttpResponseRedirect(target)
+    response.status_code = 303  # see other: the browser GETs the cart (no resubmission on reload)
+    return response
+
+
+def csrf_failure(request, reason: str = ""):
+    """A form posted without a valid CSRF token (an old page, cookies off): a 403 page, never a 500."""
+    response = render(request, "public/403_csrf.html", {"site_name": "Payjaro"}, status=403)
+    response["Cache-Control"] = "no-store"
+    return response

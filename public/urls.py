@@ -13,6 +13,7 @@ urlpatterns = [
          name="public-storefront"),
     path("<slug:custom_url>/product/<slug:product_slug>/",
          negotiated(api.PublicProductView.as_view(), pages.product_page), name="public-product"),
+    path("<slug:custom_url>/cart/", pages.cart_page, name="public-cart"),
     path("<slug:custom_url>/share/", api.PublicShareLinksView.as_view(), name="public-share-links"),
     path("<slug:custom_url>/qr.svg", api.public_qr_code, name="public-qr-code"),
 ]

@@ -206,6 +206,8 @@ SWAGGER_SETTINGS = {
 # --- CORS / CSRF ---
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# The shopper's forms (cart, checkout): a failed CSRF check is a friendly 403 page.
+CSRF_FAILURE_VIEW = "public.pages.csrf_failure"
 
 # --- Product settings (SPEC §2) ---
 FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:3000")
