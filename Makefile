@@ -33,9 +33,11 @@ run: seed
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	DJANGO_ENVIRONMENT=test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_ENVIRONMENT=test $(BIN)/pytest $(PYTEST_ARGS)
 

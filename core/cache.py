@@ -1,23 +1,19 @@
-"""Caching of public reads (storefront pages, the catalog) in the default cache (Redis in production).
+"""Cache primitives for reads that many people make: version tokens, tagged entries, cached DRF reads.
 
-Invalidation is by *version tokens*, not by deleting keys. Every cached entry is tagged with the
-token of each scope it was built from; a change to the data gives those scopes a new random token,
-so the entry no longer matches and is rebuilt from the database on the next read:
-
-* ``catalog`` — the whole catalog API (products, variations, images, categories, suppliers);
-* ``public`` — every public storefront page (categories: their names show on product cards);
-* ``entrepreneur:<id>`` — one entrepreneur's public profile;
-* ``storefront:<id>`` — one storefront, its listings and the products (price, stock, images) it sells.
+Invalidation is by *version tokens*, not by deleting keys. A *scope* is a name for some data (the apps
+name theirs: ``products.caching`` the catalog, ``public.caching`` each storefront). Every cached entry is
+tagged with the token of each scope it was built from; a change to the data gives those scopes a new
+random token (``bump``), so the entry no longer matches and is rebuilt from the database on the next read.
 
 Tokens are read *before* the data is read from the database and bumped both when the write happens
 and again after it commits (``transaction.on_commit``), so a reader racing a writer can only ever
 store an entry under a token that is already stale. A lost token (eviction, Redis flush) is replaced
 by a new random one, which misses: nothing can resurrect an old entry. Entries also expire after
-``PUBLIC_CACHE_SECONDS`` (default 300) as a last resort.
+``PUBLIC_CACHE_SECONDS`` (default 300) as a last resort. A cache outage degrades to database reads.
 
-Order creation never reads this cache: prices and stock are always read from the database there.
-Writes that fire no model signals (queryset ``.update()``, ``bulk_create``) call
-``invalidate_products`` / ``invalidate_catalog`` themselves.
+Which change bumps which scope is not decided here (core knows no app): each app that caches a read
+connects the signals of the models that read shows, next to that read (``products/caching.py``,
+``public/caching.py``).
 """
 import hashlib
 import logging
@@ -29,23 +25,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from rest_framework.renderers import JSONRenderer
 
 logger = logging.getLogger(__name__)
-
-CATALOG = "v:catalog"
-PUBLIC = "v:public"
-
-
-def entrepreneur_scope(entrepreneur_id: int) -> str:
-    return f"v:entrepreneur:{entrepreneur_id}"
-
-
-def storefront_scope(storefront_id: int) -> str:
-    return f"v:storefront:{storefront_id}"
-
 
 def cache_timeout() -> int:
     return int(getattr(settings, "PUBLIC_CACHE_SECONDS", 300))
@@ -144,103 +127,9 @@ def bump(*scopes: str) -> None:
         transaction.on_commit(lambda: _set_new_tokens(scopes_list), robust=True)
 
 
-def _storefront_scopes_for(*, product_ids: Iterable[int] = (), supplier_id: int | None = None) -> list[str]:
-    """Scopes of every storefront that lists one of these products (or any product of the supplier)."""
-    from social.models import StoreProduct  # core must not import app models at import time
-
-    listings = StoreProduct.objects.all()
-    if supplier_id is not None:
-        listings = listings.filter(product__supplier_id=supplier_id)
-    else:
-        ids = [pk for pk in set(product_ids) if pk is not None]
-        if not ids:
-            return []
-        listings = listings.filter(product_id__in=ids)
-    return [storefront_scope(pk) for pk in listings.order_by().values_list("storefront_id", flat=True).distinct()]
-
-
-def invalidate_catalog() -> None:
-    """The catalog changed in a way no model signal reports (e.g. ``bulk_create`` of products)."""
-    bump(CATALOG)
-
-
-def invalidate_products(product_ids: Iterable[int]) -> None:
-    """Products (their stock, price, images, variations) changed: the catalog and every store selling them."""
-    bump(CATALOG, *_storefront_scopes_for(product_ids=product_ids))
-
-
-def invalidate_products_on_commit(product_ids: Iterable[int]) -> None:
-    """For writes that fire no signals (``queryset.update()``): invalidate once the transaction commits,
-    so nothing extra runs while the writer holds its row locks."""
-    ids = list(product_ids)
-
-    def run() -> None:
-        try:
-            invalidate_products(ids)
-        except Exception:  # noqa: BLE001 — the write has committed; a failed invalidation is logged
-            logger.exception("cache invalidation failed for products %s", ids)
-
-    transaction.on_commit(run, robust=True)
-
-
-# --- Signal receivers (connected from public.apps.PublicConfig.ready) ------------------------------
-
-def _on_entrepreneur(sender, instance, **kwargs) -> None:
-    bump(entrepreneur_scope(instance.pk))
-
-
-def _on_storefront(sender, instance, **kwargs) -> None:
-    bump(storefront_scope(instance.pk), entrepreneur_scope(instance.entrepreneur_id))
-
-
-def _on_store_product(sender, instance, **kwargs) -> None:
-    bump(storefront_scope(instance.storefront_id))
-
-
-def _on_product(sender, instance, created=False, **kwargs) -> None:
-    if created:  # nothing lists a brand-new product yet
-        bump(CATALOG)
-    else:
-        invalidate_products([instance.pk])
-
-
-def _on_product_part(sender, instance, **kwargs) -> None:
-    invalidate_products([instance.product_id])
-
-
-def _on_category(sender, instance, **kwargs) -> None:
-    bump(CATALOG, PUBLIC)
-
-
-def _on_supplier(sender, instance, created=False, **kwargs) -> None:
-    if created:
-        bump(CATALOG)
-    else:
-        bump(CATALOG, *_storefront_scopes_for(supplier_id=instance.pk))
-
-
-_RECEIVERS: list[tuple[str, Callable]] = [
-    ("entrepreneurs.EntrepreneurProfile", _on_entrepreneur),
-    ("social.EntrepreneurStorefront", _on_storefront),
-    ("social.StoreProduct", _on_store_product),
-    ("products.Product", _on_product),
-    ("products.ProductVariation", _on_product_part),
-    ("products.ProductImage", _on_product_part),
-    ("products.Category", _on_category),
-    ("suppliers.SupplierProfile", _on_supplier),
-]
-
-
-def connect_invalidation() -> None:
-    for sender, receiver in _RECEIVERS:
-        uid = f"core.cache:{sender}"
-        post_save.connect(receiver, sender=sender, dispatch_uid=uid + ":save", weak=False)
-        post_delete.connect(receiver, sender=sender, dispatch_uid=uid + ":delete", weak=False)
-
-
 # --- Caching a DRF read ----------------------------------------------------------------------------
 
-def cached_api_read(*, name: str, scopes: Iterable[str] = (CATALOG,), skip: Callable | None = None):
+def cached_api_read(*, name: str, scopes: Iterable[str], skip: Callable | None = None):
     """Cache a DRF view method's 200 JSON response per full URL (path + sorted query) and host.
 
     Only ``GET`` with the JSON renderer is cached; ``skip(view, request)`` true bypasses the cache

@@ -1,8 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 
-from core.cache import invalidate_products
 from core.errors import ApplicationError
+from products.caching import invalidate_products
 
 from . import stock
 from .models import Category, InventoryAdjustment, Product, ProductImage, ProductVariation
@@ -105,7 +105,7 @@ class ProductAdmin(StockAdminMixin, admin.ModelAdmin):
     def _set_active(self, request, queryset, active: bool) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         updated = queryset.update(is_active=active)
-        invalidate_products(ids)  # .update() sends no signals (core.cache)
+        invalidate_products(ids)  # .update() sends no signals (products/caching.py)
         self.message_user(request, f"{updated} product(s) {'activated' if active else 'deactivated'}.")
 
     @admin.action(description="Deactivate selected products (hidden from catalog and storefronts)")

@@ -12,6 +12,7 @@ from core.errors import NotFound
 from core.permissions import IsAdmin, is_admin
 
 from . import services
+from .caching import CATALOG
 from .filters import CatalogFilter
 from .models import Category, Product
 from .permissions import IsVerifiedSupplier
@@ -43,11 +44,11 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return catalog_product_list()
 
-    @cached_api_read(name="catalog-products")  # same for everyone; invalidated on any catalog change (core.cache)
+    @cached_api_read(name="catalog-products", scopes=[CATALOG])  # same for everyone; stale on any catalog change
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @cached_api_read(name="catalog-product")
+    @cached_api_read(name="catalog-product", scopes=[CATALOG])
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
 
@@ -72,12 +73,12 @@ class CategoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return is_admin(self.request.user)
 
     @swagger_auto_schema(responses={200: CategoryNodeSerializer(many=True)})
-    @cached_api_read(name="categories", skip=lambda view, request: view._include_inactive())  # admins see more
+    @cached_api_read(name="categories", scopes=[CATALOG], skip=lambda view, request: view._include_inactive())  # admins see more
     def list(self, request, *args, **kwargs):
         return Response(category_tree(include_inactive=self._include_inactive()))
 
     @swagger_auto_schema(responses={200: CategoryNodeSerializer()})
-    @cached_api_read(name="category", skip=lambda view, request: view._include_inactive())
+    @cached_api_read(name="category", scopes=[CATALOG], skip=lambda view, request: view._include_inactive())
     def retrieve(self, request, *args, **kwargs):
         category = self.get_object()
         if not category.is_active and not self._include_inactive():

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ProductsConfig(AppConfig):
     name = "products"
     verbose_name = "Products"
+
+    def ready(self):
+        # Cached catalog reads are invalidated when what they show changes (products/caching.py).
+        from products.caching import connect_invalidation
+
+        connect_invalidation()

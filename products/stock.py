@@ -24,8 +24,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.cache import invalidate_products_on_commit
 from core.errors import InsufficientStock, NotFound, ValidationFailed
+from products.caching import invalidate_products_on_commit
 
 from .models import InventoryAdjustment, Product, ProductVariation
 

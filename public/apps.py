@@ -6,8 +6,8 @@ class PublicConfig(AppConfig):
     verbose_name = "Public"
 
     def ready(self):
-        # Cached public pages and catalog reads are invalidated when what they show changes (core.cache).
-        from core.cache import connect_invalidation
+        # Cached public pages are invalidated when what they show changes (public/caching.py).
+        from public.caching import connect_invalidation
 
         connect_invalidation()
 

@@ -9,7 +9,7 @@ import logging
 from django.db import transaction
 from django.db.models.signals import post_save
 
-from core.notifications import BROKER_ERRORS
+from core.broker import BROKER_ERRORS
 
 logger = logging.getLogger(__name__)
 

@@ -4,12 +4,12 @@ from decimal import Decimal as D
 import pytest
 from django.core.management import CommandError, call_command
 
-from core.tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, StorefrontFactory
 from orders.services import OrderLine, order_create
 from orders.tests.factories import VALID_ADDRESS
 from payments.ledger import Line, ledger_audit, ledger_post
 from payments.models import JournalEntry, LedgerAccount, Transaction
 from payments.services import sandbox_checkout_complete
+from tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, StorefrontFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/social/store-products/"

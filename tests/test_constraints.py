@@ -17,17 +17,6 @@ from django.apps import apps
 from django.db import IntegrityError, transaction
 
 from analytics.models import DailyMetrics
-from core.tests.factories import (
-    CategoryFactory,
-    CustomerFactory,
-    EntrepreneurFactory,
-    ProductFactory,
-    StorefrontFactory,
-    StoreProductFactory,
-    SupplierFactory,
-    UserFactory,
-    VariationFactory,
-)
 from entrepreneurs.models import EntrepreneurProfile
 from orders.models import Checkout, Order, OrderItem
 from payments.models import (
@@ -43,6 +32,17 @@ from payments.models import (
 from products.models import Category, InventoryAdjustment, Product, ProductImage, ProductVariation
 from social.models import EntrepreneurStorefront, StoreProduct
 from suppliers.models import SupplierProfile
+from tests.factories import (
+    CategoryFactory,
+    CustomerFactory,
+    EntrepreneurFactory,
+    ProductFactory,
+    StorefrontFactory,
+    StoreProductFactory,
+    SupplierFactory,
+    UserFactory,
+    VariationFactory,
+)
 from users.models import User
 
 pytestmark = pytest.mark.django_db

@@ -18,8 +18,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from core.tests.factories import AdminFactory
 from payments.tasks import release_matured_earnings
+from tests.factories import AdminFactory
 from users.models import User
 
 PAYSTACK = "https://api.paystack.co"

@@ -7,8 +7,8 @@ from django.conf import settings
 
 from analytics.models import AnalyticsEvent
 from core.money import percent_of, quantize
-from core.tests.factories import CustomerFactory
 from orders.models import Order, OrderItem, OrderStatus, PaymentStatus
+from tests.factories import CustomerFactory
 
 
 def make_order(*, entrepreneur, lines, created_at: datetime, channel: str = "", customer=None,

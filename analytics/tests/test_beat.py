@@ -22,4 +22,5 @@ def test_every_beat_task_is_registered():
 def test_notification_tasks_are_registered():
     app.loader.import_default_modules()
 
-    assert {"core.tasks.send_notification", "core.tasks.deliver_email", "core.tasks.deliver_sms"} <= set(app.tasks)
+    names = {"notifications.tasks.send_notification", "notifications.tasks.deliver_email", "notifications.tasks.deliver_sms"}
+    assert names <= set(app.tasks)

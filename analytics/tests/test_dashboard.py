@@ -5,14 +5,14 @@ from decimal import Decimal
 import pytest
 
 from analytics.selectors import lagos_day_start, lagos_today
-from core.tests.factories import (
+from orders.models import PaymentStatus
+from tests.factories import (
     CustomerFactory,
     EntrepreneurFactory,
     ProductFactory,
     SupplierFactory,
     SupplierUserFactory,
 )
-from orders.models import PaymentStatus
 
 from .factories import add_events, make_order
 
@@ -174,7 +174,7 @@ def test_entrepreneur_analytics_roles(api_client, auth_client):
     assert customer.data == {"error": "Only entrepreneur accounts can do this."}
     assert auth_client(SupplierFactory().user).get(ENTREPRENEUR_URL).status_code == 403
     # An entrepreneur account that has not created its profile yet.
-    from core.tests.factories import EntrepreneurUserFactory
+    from tests.factories import EntrepreneurUserFactory
 
     no_profile = auth_client(EntrepreneurUserFactory()).get(ENTREPRENEUR_URL)
     assert no_profile.status_code == 404

@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from analytics.models import DailyMetrics
 from analytics.selectors import ROLLUP_METRICS, lagos_day_start, lagos_today
 from analytics.tasks import rollup_daily_metrics
-from core.tests.factories import EntrepreneurFactory, ProductFactory, SupplierFactory
 from orders.models import Order, PaymentStatus
+from tests.factories import EntrepreneurFactory, ProductFactory, SupplierFactory
 
 from .factories import add_events, make_order
 

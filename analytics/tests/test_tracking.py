@@ -6,7 +6,7 @@ from django.db import models
 
 from analytics.models import AnalyticsEvent
 from analytics.services import visitor_id_for
-from core.tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory
+from tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 
 from core.errors import ApplicationError
-from core.tests.factories import EntrepreneurUserFactory
 from entrepreneurs.models import EntrepreneurProfile
 from entrepreneurs.services import entrepreneur_profile_create
+from tests.factories import EntrepreneurUserFactory
 
 
 @pytest.mark.postgres

@@ -6,7 +6,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from core.tests.factories import CustomerFactory, EntrepreneurFactory, EntrepreneurUserFactory
+from tests.factories import CustomerFactory, EntrepreneurFactory, EntrepreneurUserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.tests.factories import CustomerFactory, EntrepreneurFactory, EntrepreneurUserFactory, SupplierUserFactory
 from entrepreneurs.models import EntrepreneurProfile
+from tests.factories import CustomerFactory, EntrepreneurFactory, EntrepreneurUserFactory, SupplierUserFactory
 
 URL = "/api/entrepreneurs/profile/"
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,10 @@ from decimal import Decimal
 
 import factory
 
-from core.tests.factories import (
+from orders.models import Order, OrderStatus
+from orders.services import OrderLine, order_create, order_mark_paid, order_transition
+from social.models import EntrepreneurStorefront
+from tests.factories import (
     CustomerFactory,
     EntrepreneurFactory,
     ProductFactory,
@@ -20,9 +23,6 @@ from core.tests.factories import (
     SupplierFactory,
     VariationFactory,
 )
-from orders.models import Order, OrderStatus
-from orders.services import OrderLine, order_create, order_mark_paid, order_transition
-from social.models import EntrepreneurStorefront
 
 VALID_ADDRESS = {
     "full_name": "Chinedu Okafor",

@@ -4,8 +4,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from core.tests.factories import AdminFactory
 from orders.models import OrderStatus
+from tests.factories import AdminFactory
 
 from .factories import create_order, make_store
 
@@ -86,8 +86,8 @@ def test_paid_is_not_offered(browser, store):
 
 
 def test_checkout_admin_lists_and_shows_its_orders_inline(browser, store):
-    from core.tests.factories import CustomerFactory
     from orders.services import OrderLine, checkout_create
+    from tests.factories import CustomerFactory
 
     from .factories import VALID_ADDRESS
 

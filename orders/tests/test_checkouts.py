@@ -6,10 +6,10 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
-from core.tests.factories import AdminFactory, CustomerFactory, EntrepreneurUserFactory
 from orders.models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
 from orders.services import OrderLine, checkout_create, order_release_expired, order_transition
 from products.models import Product
+from tests.factories import AdminFactory, CustomerFactory, EntrepreneurUserFactory
 
 from .factories import VALID_ADDRESS, advance_order, make_store
 

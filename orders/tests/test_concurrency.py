@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from core.errors import ApplicationError, Conflict
-from core.tests.factories import CustomerFactory
 from orders import services
 from orders.models import Order, OrderItem, OrderStatusHistory
+from tests.factories import CustomerFactory
 
 from .factories import VALID_ADDRESS, add_variation, create_order, make_store
 

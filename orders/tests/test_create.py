@@ -7,7 +7,9 @@ import pytest
 from django.utils import timezone
 
 from core.errors import ValidationFailed
-from core.tests.factories import (
+from orders import services
+from orders.models import Order, OrderItem, OrderStatus
+from tests.factories import (
     AdminFactory,
     CustomerFactory,
     EntrepreneurUserFactory,
@@ -16,8 +18,6 @@ from core.tests.factories import (
     SupplierFactory,
     VariationFactory,
 )
-from orders import services
-from orders.models import Order, OrderItem, OrderStatus
 
 from .factories import VALID_ADDRESS, add_variation, create_order, make_store
 

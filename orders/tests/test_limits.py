@@ -7,10 +7,10 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
-from core.tests.factories import CustomerFactory
 from orders import services
 from orders.limits import ReservationLimitExceeded
 from orders.models import Order, OrderStatus
+from tests.factories import CustomerFactory
 
 from .factories import VALID_ADDRESS, add_variation, advance_order, create_order, make_store
 

@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.tests.factories import AdminFactory, CustomerFactory, EntrepreneurFactory, SupplierFactory
 from orders.models import Order
+from tests.factories import AdminFactory, CustomerFactory, EntrepreneurFactory, SupplierFactory
 
 from .factories import create_order, make_store
 

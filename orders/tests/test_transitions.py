@@ -4,9 +4,9 @@ from decimal import Decimal as D
 import pytest
 
 from core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
-from core.tests.factories import AdminFactory, CustomerFactory, SupplierFactory
 from orders import hooks, services
 from orders.models import ORDER_TRANSITIONS, Order, OrderStatus, OrderStatusHistory
+from tests.factories import AdminFactory, CustomerFactory, SupplierFactory
 
 from .factories import add_variation, advance_order, create_order, make_store
 

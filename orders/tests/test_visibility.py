@@ -3,7 +3,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from core.tests.factories import AdminFactory, CustomerFactory
 from orders.serializers import (
     AdminOrderSerializer,
     CustomerOrderSerializer,
@@ -12,6 +11,7 @@ from orders.serializers import (
     order_serializer_for,
 )
 from orders.services import OrderLine, checkout_create
+from tests.factories import AdminFactory, CustomerFactory
 
 from .factories import VALID_ADDRESS, advance_order, make_store
 

@@ -39,7 +39,9 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "analytics",
+    "notifications",
     "public",
+    "demo",
 ]
 
 MIDDLEWARE = [

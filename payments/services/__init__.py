@@ -1,10 +1,11 @@
 """Every write the payments app does, by sub-domain:
 
-- ``charges``          initialize a payment, confirm it (webhook, verify, sandbox), reconcile what webhooks missed
+- ``charges``          initialize a payment (an order or a checkout), confirm it (webhook, verify, sandbox)
 - ``earnings``         recorded at payment confirmation, released after delivery, reversed on cancel/return
 - ``refunds``          refunds of paid orders that were cancelled or returned
 - ``withdrawals``      the withdrawal status machine (a transitions table) and its ledger postings
 - ``payouts``          the Paystack Transfers call for an approved withdrawal
+- ``reconcile``        the periodic sweep: pending payments, stuck refunds and payouts
 - ``wallets``          locked wallet rows and their ``F()`` updates
 - ``payment_methods``  payout destinations
 
@@ -16,7 +17,6 @@ from .charges import (
     payment_confirm,
     payment_initialize,
     payment_verify_for_user,
-    payments_reconcile,
     sandbox_checkout_complete,
 )
 from .earnings import (
@@ -27,6 +27,7 @@ from .earnings import (
 )
 from .payment_methods import payment_method_create, payment_method_deactivate, payment_method_update
 from .payouts import withdrawal_payout_execute
+from .reconcile import payments_reconcile
 from .refunds import payment_refund_process, refund_schedule
 from .wallets import wallet_add, wallet_lock
 from .withdrawals import (

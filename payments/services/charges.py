@@ -1,18 +1,17 @@
-"""Charges: initialize a payment, confirm it from the gateway's own answer, reconcile what webhooks missed.
+"""Charges: initialize a payment, confirm it from the gateway's own answer (reconciliation: ``reconcile``).
 
 Lock order (so concurrent writers never deadlock): payment Transaction → Order → Wallet.
 Gateway HTTP calls always happen with no row lock held.
 """
 import logging
 import secrets
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import Conflict, GatewayError, GatewayUnavailable, NotFound, ValidationFailed
+from core.errors import Conflict, GatewayError, NotFound, ValidationFailed
 from core.money import CURRENCY, quantize
 from core.permissions import is_admin
 from orders.models import Checkout, Order, OrderStatus, PaymentStatus
@@ -22,8 +21,6 @@ from orders.services import order_mark_paid
 from ..gateways import FAILED, PENDING, SUCCESS, Verification, gateway_for
 from ..models import Provider, Transaction, WithdrawalRequest
 from .earnings import earnings_record_payment
-from .payouts import withdrawal_payout_execute
-from .refunds import payment_refund_process
 
 logger = logging.getLogger(__name__)
 
@@ -253,33 +250,3 @@ def sandbox_checkout_complete(*, reference: str, outcome: str) -> Transaction:
             txn.metadata = {**txn.metadata, "sandbox_outcome": outcome}
             txn.save(update_fields=["metadata", "updated_at"])
     return payment_confirm(reference=reference, provider=Provider.SANDBOX)
-
-
-# --- reconcile ---
-
-def payments_reconcile(*, now=None) -> dict:
-    """Periodic: settle what webhooks did not (Paystack only sends successes), retry stuck refunds and payouts."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
-    counts = {"payments": 0, "refunds": 0, "payouts": 0}
-    stale = Transaction.objects.filter(status=TxStatus.PENDING, created_at__lt=cutoff, flagged=False)
-    for txn in stale.filter(transaction_type=TxType.PAYMENT).order_by("created_at")[:200]:
-        try:
-            payment_confirm(reference=txn.transaction_id)
-            counts["payments"] += 1
-        except GatewayError as exc:
-            logger.warning("reconcile: %s could not be verified: %s", txn.transaction_id, exc.message)
-    for txn in stale.filter(transaction_type=TxType.REFUND).order_by("created_at")[:200]:
-        payment_refund_process(refund_id=txn.pk)
-        counts["refunds"] += 1
-    stuck = WithdrawalRequest.objects.filter(
-        Q(status=WithdrawalStatus.APPROVED) | Q(status=WithdrawalStatus.PROCESSING, transfer_code=""),
-        updated_at__lt=cutoff,
-    ).order_by("pk")
-    for withdrawal_id in stuck.values_list("pk", flat=True)[:100]:
-        try:
-            withdrawal_payout_execute(withdrawal_id=withdrawal_id)
-            counts["payouts"] += 1
-        except GatewayUnavailable as exc:
-            logger.warning("reconcile: payout %s still inconclusive: %s", withdrawal_id, exc.message)
-    return counts

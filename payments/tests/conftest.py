@@ -1,7 +1,7 @@
 import pytest
 import responses
 
-from core.tests.factories import AdminFactory
+from tests.factories import AdminFactory
 
 from .factories import place_order
 

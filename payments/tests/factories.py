@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import transaction
 
 from core.money import to_kobo
-from core.tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, StorefrontFactory, StoreProductFactory
 from payments.ledger import Line, ledger_post
 from payments.models import JournalEntry, LedgerAccount, PaymentMethod, Wallet
+from tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, StorefrontFactory, StoreProductFactory
 
 PAYSTACK = "https://api.paystack.co"
 FLUTTERWAVE = "https://api.flutterwave.com/v3"
@@ -26,7 +26,7 @@ class BankMethodFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PaymentMethod
 
-    user = factory.SubFactory("core.tests.factories.EntrepreneurUserFactory")
+    user = factory.SubFactory("tests.factories.EntrepreneurUserFactory")
     method_type = PaymentMethod.MethodType.BANK_TRANSFER
     details = factory.LazyFunction(lambda: {"account_number": "0123456789", "bank_code": "058",
                                             "account_name": "Ada Obi Ventures", "bank_name": "GTBank"})

@@ -28,7 +28,7 @@ def test_admin_screens_render_and_flagged_filter(client, admin_user, order):
 
 
 def test_admin_reject_action_uses_the_service(client, admin_user):
-    from core.tests.factories import EntrepreneurFactory
+    from tests.factories import EntrepreneurFactory
 
     admin_user.is_superuser = True
     admin_user.save()

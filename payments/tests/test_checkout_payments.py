@@ -5,13 +5,13 @@ from decimal import Decimal as D
 
 import pytest
 
-from core.tests.factories import AdminFactory, CustomerFactory
 from orders.models import Order
 from orders.services import OrderLine, checkout_create, order_transition
 from orders.tests.factories import VALID_ADDRESS, make_store
 from payments.ledger import ledger_audit
 from payments.models import Earnings, JournalEntry, LedgerAccount, Transaction, Wallet
 from payments.services import refund_schedule
+from tests.factories import AdminFactory, CustomerFactory
 
 from .factories import (
     FLUTTERWAVE,

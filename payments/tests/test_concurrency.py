@@ -6,10 +6,10 @@ import pytest
 import responses
 from django.db import connection
 
-from core.tests.factories import EntrepreneurFactory
 from orders.models import Order
 from payments.ledger import ledger_audit
 from payments.models import JournalEntry, Transaction, Wallet, WithdrawalRequest
+from tests.factories import EntrepreneurFactory
 
 from .factories import PAYSTACK, BankMethodFactory, fund_wallet, paystack_charge_success, paystack_sign, paystack_verify_body
 
@@ -89,9 +89,9 @@ def test_checkout_webhooks_and_verify_racing_pay_every_order_once(auth_client):
     each order paid once, one payment journal per order, the charge completed once."""
     from rest_framework.test import APIClient
 
-    from core.tests.factories import CustomerFactory
     from orders.services import OrderLine, checkout_create
     from orders.tests.factories import VALID_ADDRESS, make_store
+    from tests.factories import CustomerFactory
 
     a = make_store()
     b = make_store(entrepreneur=a.entrepreneur)

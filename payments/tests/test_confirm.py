@@ -171,7 +171,7 @@ def test_webhook_then_verify_endpoint_is_a_no_op(order, api_client, auth_client,
 
 
 def test_verify_endpoint_confirms_and_is_scoped_to_the_payer(order, auth_client, rsps):
-    from core.tests.factories import CustomerFactory
+    from tests.factories import CustomerFactory
 
     txn = _txn(order)
     rsps.get(f"{PAYSTACK}/transaction/verify/{txn.transaction_id}",

@@ -5,13 +5,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from core.tests.factories import EntrepreneurFactory, SupplierUserFactory
 from orders.models import Order
 from orders.services import order_transition
 from payments.ledger import ledger_audit
 from payments.models import Earnings, JournalEntry, Transaction, Wallet
 from payments.services import sandbox_checkout_complete
 from payments.tasks import release_matured_earnings
+from tests.factories import EntrepreneurFactory, SupplierUserFactory
 
 from .factories import PAYSTACK, place_order
 

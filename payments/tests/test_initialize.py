@@ -5,8 +5,8 @@ import pytest
 import requests
 import responses
 
-from core.tests.factories import CustomerFactory
 from payments.models import Transaction
+from tests.factories import CustomerFactory
 
 from .factories import FLUTTERWAVE, PAYSTACK
 

@@ -1,7 +1,7 @@
 import pytest
 
-from core.tests.factories import EntrepreneurUserFactory
 from payments.models import PaymentMethod
+from tests.factories import EntrepreneurUserFactory
 
 from .factories import BankMethodFactory
 

@@ -6,7 +6,6 @@ import requests
 from django.db import transaction
 
 from core.errors import InvalidTransition
-from core.tests.factories import CustomerFactory, EntrepreneurFactory
 from payments.ledger import ledger_audit
 from payments.models import JournalEntry, Transaction, Wallet, WithdrawalRequest
 from payments.services import (
@@ -16,6 +15,7 @@ from payments.services import (
     withdrawal_start_transfer,
 )
 from payments.services.withdrawals import _lock, _transition
+from tests.factories import CustomerFactory, EntrepreneurFactory
 
 from .factories import PAYSTACK, BankMethodFactory, fund_wallet, mock_payout, paystack_sign, paystack_transfer_event
 

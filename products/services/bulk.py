@@ -9,8 +9,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from core.cache import invalidate_catalog
 from core.errors import Conflict, PayloadTooLarge, ValidationFailed
+from products.caching import invalidate_catalog
 
 from ..models import Category, Product
 from ..serializers import BulkRowSerializer
@@ -93,7 +93,7 @@ def products_bulk_create(*, supplier, rows: list[Any], row_numbers: list[int] | 
         try:
             with transaction.atomic():
                 products = Product.objects.bulk_create(products)
-            invalidate_catalog()  # bulk_create sends no signals (core.cache)
+            invalidate_catalog()  # bulk_create sends no signals (products/caching.py)
         except IntegrityError as exc:
             raise Conflict("Another upload took some of these SKUs or slugs at the same time; please retry.") from exc
         created = [

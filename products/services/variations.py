@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from core.cache import invalidate_products
 from core.errors import ValidationFailed
+from products.caching import invalidate_products
 
 from .. import stock
 from ..models import Product, ProductVariation
@@ -73,4 +73,4 @@ def variations_upsert(*, product: Product, items: list[dict[str, Any]], actor=No
                             reason="product update", actor=actor)
     if new_items:
         variations_create(product=product, items=new_items)
-        invalidate_products([product.pk])  # bulk_create sends no signals (core.cache)
+        invalidate_products([product.pk])  # bulk_create sends no signals (products/caching.py)

@@ -1,4 +1,4 @@
-"""Factories and helpers for products tests (shared factories live in core.tests.factories)."""
+"""Factories and helpers for products tests (shared factories live in tests.factories)."""
 import io
 import struct
 import zlib
@@ -7,8 +7,8 @@ import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from core.tests.factories import CategoryFactory, ProductFactory, SupplierFactory, VariationFactory  # noqa: F401
 from products.models import ProductImage
+from tests.factories import CategoryFactory, ProductFactory, SupplierFactory, VariationFactory  # noqa: F401
 
 
 def image_bytes(fmt: str = "PNG", size=(2400, 1600), mode: str = "RGBA", color=(200, 30, 30, 128)) -> bytes:

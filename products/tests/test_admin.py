@@ -4,9 +4,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from core.tests.factories import AdminFactory, ProductFactory, VariationFactory
 from products.models import InventoryAdjustment
 from products.stock import StockLine, stock_reserve
+from tests.factories import AdminFactory, ProductFactory, VariationFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.tests.factories import CategoryFactory, ProductFactory, SupplierFactory
 from products.models import Product
+from tests.factories import CategoryFactory, ProductFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/suppliers/products/bulk_upload/"

@@ -5,7 +5,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core.tests.factories import (
+from products.models import Category
+from tests.factories import (
     AdminFactory,
     CategoryFactory,
     ProductFactory,
@@ -13,7 +14,6 @@ from core.tests.factories import (
     SupplierUserFactory,
     VariationFactory,
 )
-from products.models import Category
 
 from .factories import ProductImageFactory
 

@@ -4,10 +4,10 @@ import threading
 import pytest
 from django.db import connection
 
-from core.tests.factories import ProductFactory
 from products.models import InventoryAdjustment, ProductImage
 from products.services import product_image_add, product_update_inventory
 from products.stock import StockLine, stock_adjust, stock_reserve
+from tests.factories import ProductFactory
 
 from .factories import png_upload
 

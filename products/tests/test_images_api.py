@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from moto import mock_aws
 from PIL import Image
 
-from core.tests.factories import EntrepreneurUserFactory, ProductFactory, SupplierFactory
 from products.models import ProductImage
+from tests.factories import EntrepreneurUserFactory, ProductFactory, SupplierFactory
 
 from .factories import fake_jpeg_upload, png_bomb_bytes, png_upload
 

@@ -2,7 +2,7 @@
 import pytest
 from django.db import connection
 
-from core.tests.factories import ProductFactory, SupplierFactory
+from tests.factories import ProductFactory, SupplierFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

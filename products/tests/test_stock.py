@@ -2,9 +2,9 @@
 import pytest
 
 from core.errors import InsufficientStock, NotFound, ValidationFailed
-from core.tests.factories import ProductFactory, VariationFactory
 from products.models import InventoryAdjustment
 from products.stock import StockLine, stock_adjust, stock_release, stock_reserve, stock_set
+from tests.factories import ProductFactory, VariationFactory
 
 pytestmark = pytest.mark.django_db
 

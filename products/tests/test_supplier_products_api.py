@@ -3,7 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from core.tests.factories import (
+from products.models import InventoryAdjustment, Product, ProductVariation
+from suppliers.tests.factories import make_order
+from tests.factories import (
     AdminFactory,
     CategoryFactory,
     EntrepreneurUserFactory,
@@ -11,8 +13,6 @@ from core.tests.factories import (
     SupplierFactory,
     VariationFactory,
 )
-from products.models import InventoryAdjustment, Product, ProductVariation
-from suppliers.tests.factories import make_order
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/suppliers/products/"

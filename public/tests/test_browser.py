@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from core.tests.factories import ProductFactory, StoreProductFactory, SupplierFactory, VariationFactory
 from core.thumbnails import make_derivatives
 from orders.tests.factories import make_store
 from products.models import ProductImage
+from tests.factories import ProductFactory, StoreProductFactory, SupplierFactory, VariationFactory
 
 from .test_pages import stored_jpeg
 

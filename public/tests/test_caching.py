@@ -6,12 +6,14 @@ from django.core.cache import cache
 
 from analytics.models import AnalyticsEvent
 from core import cache as page_cache
-from core.tests.factories import CategoryFactory, SupplierFactory, VariationFactory
 from orders.models import Order, OrderStatus
 from orders.services import order_transition
 from orders.tests.factories import VALID_ADDRESS, make_store
+from products.caching import invalidate_products
 from products.models import ProductImage
 from products.services import product_update_inventory
+from public import caching
+from tests.factories import CategoryFactory, StoreProductFactory, SupplierFactory, VariationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +153,7 @@ def test_stale_cached_price_cannot_be_ordered(api_client, auth_client, store):
     store.listing.save()
     assert card(storefront(api_client, store))["price"] == "1600.00"
 
-    from core.tests.factories import CustomerFactory
+    from tests.factories import CustomerFactory
 
     customer = auth_client(CustomerFactory())
     body = {
@@ -173,7 +175,7 @@ def test_stale_cached_price_cannot_be_ordered(api_client, auth_client, store):
 def test_stock_reserved_and_restored_by_orders(api_client, auth_client, store, django_capture_on_commit_callbacks):
     """Orders change stock with UPDATE … (no signals): the service invalidates after commit."""
     assert card(storefront(api_client, store))["stock_quantity"] == 10
-    from core.tests.factories import CustomerFactory
+    from tests.factories import CustomerFactory
 
     buyer = CustomerFactory()
     body = {
@@ -194,7 +196,7 @@ def test_stock_reserved_and_restored_by_orders(api_client, auth_client, store, d
 
 def test_order_stock_invalidation_waits_for_commit(api_client, auth_client, store, django_capture_on_commit_callbacks):
     storefront(api_client, store)
-    from core.tests.factories import CustomerFactory
+    from tests.factories import CustomerFactory
 
     body = {
         "entrepreneur_custom_url": store.custom_url,
@@ -322,7 +324,7 @@ def test_lost_version_token_is_a_miss_not_a_resurrection(api_client, store):
     storefront(api_client, store)
     store.listing.selling_price = D("1800.00")
     store.listing.save()
-    cache.delete(page_cache.storefront_scope(store.storefront.pk))  # e.g. evicted
+    cache.delete(caching.storefront_scope(store.storefront.pk))  # e.g. evicted
     assert card(storefront(api_client, store))["price"] == "1800.00"
 
 
@@ -342,3 +344,14 @@ def test_a_hit_is_one_cache_round_trip_and_works_without_the_process_hint(api_cl
     # A wrong hint (the address now belongs to someone else) is only a slower path, never a wrong page.
     caching._HINTS[store.custom_url] = (999_999, 999_999)
     assert storefront(api_client, store) == first
+
+
+def test_invalidate_products_bumps_only_the_stores_selling_them():
+    sold = StoreProductFactory()
+    other = StoreProductFactory()
+    scopes = [caching.storefront_scope(sold.storefront_id), caching.storefront_scope(other.storefront_id)]
+    before = page_cache.current_tokens(scopes)
+    invalidate_products([sold.product_id])
+    after = page_cache.current_tokens(scopes)
+    assert after[scopes[0]] != before[scopes[0]]
+    assert after[scopes[1]] == before[scopes[1]]

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from analytics.models import AnalyticsEvent
-from core.tests.factories import ProductFactory, StoreProductFactory, SupplierFactory, VariationFactory
 from orders.tests.factories import make_store
+from tests.factories import ProductFactory, StoreProductFactory, SupplierFactory, VariationFactory
 
 from .test_pages import BROWSER_ACCEPT, PHONE_UA, html
 

@@ -9,11 +9,11 @@ from django.test import Client
 from PIL import Image
 
 from analytics.models import AnalyticsEvent
-from core.tests.factories import EntrepreneurFactory
 from core.thumbnails import derivative_name
 from orders.tests.factories import make_store
 from products.models import ProductImage
 from products.tests.factories import png_upload
+from tests.factories import EntrepreneurFactory
 
 from .test_pages import BROWSER_ACCEPT, html, meta, stored_jpeg
 

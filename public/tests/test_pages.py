@@ -10,10 +10,10 @@ from django.test import Client
 from PIL import Image
 
 from analytics.models import AnalyticsEvent
-from core.tests.factories import CategoryFactory, VariationFactory
 from orders.tests.factories import make_store
 from products.models import ProductImage
 from public.templatetags.shop import naira
+from tests.factories import CategoryFactory, VariationFactory
 
 pytestmark = pytest.mark.django_db
 

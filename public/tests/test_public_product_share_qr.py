@@ -7,14 +7,14 @@ import pytest
 import segno
 
 from analytics.models import AnalyticsEvent
-from core.tests.factories import (
+from products.models import ProductImage
+from tests.factories import (
     EntrepreneurFactory,
     ProductFactory,
     StorefrontFactory,
     StoreProductFactory,
     VariationFactory,
 )
-from products.models import ProductImage
 
 pytestmark = pytest.mark.django_db
 

@@ -3,14 +3,14 @@ from decimal import Decimal
 import pytest
 
 from analytics.models import AnalyticsEvent
-from core.tests.factories import (
+from products.models import ProductImage
+from tests.factories import (
     EntrepreneurFactory,
     ProductFactory,
     StorefrontFactory,
     StoreProductFactory,
     SupplierFactory,
 )
-from products.models import ProductImage
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
-"""Helpers for storefront tests (the model factories live in core.tests.factories)."""
-from core.tests.factories import EntrepreneurFactory, StorefrontFactory
+"""Helpers for storefront tests (the model factories live in tests/factories.py)."""
+from tests.factories import EntrepreneurFactory, StorefrontFactory
 
 
 def entrepreneur_with_store(**storefront_kwargs):

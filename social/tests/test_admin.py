@@ -3,8 +3,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from core.tests.factories import AdminFactory, EntrepreneurFactory, ProductFactory, StorefrontFactory, StoreProductFactory
 from social.models import StoreProduct
+from tests.factories import AdminFactory, EntrepreneurFactory, ProductFactory, StorefrontFactory, StoreProductFactory
 
 pytestmark = pytest.mark.django_db
 

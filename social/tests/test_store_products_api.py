@@ -2,7 +2,10 @@ from decimal import Decimal
 
 import pytest
 
-from core.tests.factories import (
+from products.models import ProductImage
+from social.models import StoreProduct
+from social.tests.factories import entrepreneur_with_store
+from tests.factories import (
     CustomerFactory,
     EntrepreneurFactory,
     ProductFactory,
@@ -10,9 +13,6 @@ from core.tests.factories import (
     StoreProductFactory,
     SupplierFactory,
 )
-from products.models import ProductImage
-from social.models import StoreProduct
-from social.tests.factories import entrepreneur_with_store
 
 URL = "/api/social/store-products/"
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 
-from core.tests.factories import CustomerFactory, EntrepreneurFactory, EntrepreneurUserFactory, StorefrontFactory
 from social.models import EntrepreneurStorefront
+from tests.factories import CustomerFactory, EntrepreneurFactory, EntrepreneurUserFactory, StorefrontFactory
 
 URL = "/api/social/storefront/"
 pytestmark = pytest.mark.django_db

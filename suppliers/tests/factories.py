@@ -2,8 +2,8 @@
 import itertools
 from decimal import Decimal
 
-from core.tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory  # noqa: F401
 from orders.models import Order, OrderItem
+from tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory  # noqa: F401
 
 _order_numbers = itertools.count(1)
 

@@ -3,14 +3,14 @@ from decimal import Decimal
 
 import pytest
 
-from core.tests.factories import (
+from suppliers.models import SupplierProfile, SupplierVerificationLog
+from tests.factories import (
     AdminFactory,
     CustomerFactory,
     EntrepreneurUserFactory,
     ProductFactory,
     SupplierFactory,
 )
-from suppliers.models import SupplierProfile, SupplierVerificationLog
 
 from .factories import make_order
 
@@ -215,7 +215,7 @@ def test_supplier_actions_are_403_for_other_roles(auth_client, action):
 
 
 def test_supplier_user_without_profile_gets_404(auth_client):
-    from core.tests.factories import SupplierUserFactory
+    from tests.factories import SupplierUserFactory
 
     response = auth_client(SupplierUserFactory()).get(f"{LIST}dashboard/")
     assert response.status_code == 404

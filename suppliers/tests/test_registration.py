@@ -1,8 +1,8 @@
 """POST /api/suppliers/profiles/register/ — no auth, user + profile in one transaction."""
 import pytest
 
-from core.tests.factories import SupplierFactory, UserFactory
 from suppliers.models import SupplierProfile
+from tests.factories import SupplierFactory, UserFactory
 from users.models import User
 
 URL = "/api/suppliers/profiles/register/"

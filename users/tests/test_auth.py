@@ -3,7 +3,7 @@ import pytest
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from core.tests.factories import DEFAULT_PASSWORD, CustomerFactory
+from tests.factories import DEFAULT_PASSWORD, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """GET/PATCH /api/users/profile/ — users cannot change their role, referral code or staff flags."""
 import pytest
 
-from core.tests.factories import CustomerFactory, EntrepreneurUserFactory, UserFactory
+from tests.factories import CustomerFactory, EntrepreneurUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """POST /api/users/register/ — SPEC §4 "Users"."""
 import pytest
 
-from core.tests.factories import CustomerFactory, UserFactory
+from tests.factories import CustomerFactory, UserFactory
 from users.models import REFERRAL_ALPHABET, User
 
 pytestmark = pytest.mark.django_db

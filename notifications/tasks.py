@@ -1,19 +1,29 @@
-"""Background delivery of notifications (see ``core.notifications``)."""
+"""Background delivery of notifications: one task renders an event, one task per message sends it,
+so a retried SMS never re-sends an email."""
 import logging
 
 from celery import shared_task
 from django.db import OperationalError as DatabaseOperationalError
 
+from core.broker import BROKER_ERRORS
 from core.errors import GatewayError
-from core.notifications import SmsRejected, build_messages, email_send, sms_configured, sms_send
+from notifications.channels import SmsRejected, email_send, sms_configured, sms_send
+from notifications.messages import build_messages
 
 logger = logging.getLogger(__name__)
 
 # Exponential backoff (1 s, 2 s, 4 s … capped at 10 min, jittered), five retries, then give up with a log line.
 _RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True, "max_retries": 5}
 
+def enqueue_notification(event: str, ids: dict) -> None:
+    """The dispatcher ``core.notifications.notify`` calls after commit (registered in ``NotificationsConfig.ready``)."""
+    try:
+        send_notification.delay(event, ids)
+    except BROKER_ERRORS:
+        logger.exception("Could not enqueue notification %s %s; the broker is unavailable", event, ids)
 
-@shared_task(name="core.tasks.send_notification", autoretry_for=(GatewayError, DatabaseOperationalError), **_RETRY)
+
+@shared_task(autoretry_for=(GatewayError, DatabaseOperationalError), **_RETRY)
 def send_notification(event: str, ids: dict) -> int:
     """Render ``event`` for its recipients and enqueue one delivery task per message. Returns the count."""
     messages = build_messages(event, ids)
@@ -26,13 +36,13 @@ def send_notification(event: str, ids: dict) -> int:
     return len(messages)
 
 
-@shared_task(name="core.tasks.deliver_email", autoretry_for=(OSError,), **_RETRY)
+@shared_task(autoretry_for=(OSError,), **_RETRY)
 def deliver_email(to: str, subject: str, body: str) -> None:
     """One email through Django's email backend; SMTP and socket errors (OSError) are retried."""
     email_send(to=to, subject=subject, body=body)
 
 
-@shared_task(name="core.tasks.deliver_sms", autoretry_for=(GatewayError,), **_RETRY)
+@shared_task(autoretry_for=(GatewayError,), **_RETRY)
 def deliver_sms(to: str, body: str) -> str:
     """One SMS through Twilio; gateway outages are retried with backoff, a refused message is logged."""
     if not sms_configured():

@@ -1,4 +1,4 @@
-"""Shared factory-boy factories for every app's tests."""
+"""Shared factory-boy factories for every app's tests (outside the apps: a test builds whole scenarios across layers)."""
 from decimal import Decimal
 
 import factory

@@ -1,4 +1,4 @@
-"""core.notifications: sent once after commit, never on rollback, Twilio failures retried and never surfacing."""
+"""notify() → the notifications app: sent once after commit, never on rollback, Twilio failures retried, never surfacing."""
 import base64
 import logging
 from decimal import Decimal
@@ -12,12 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from core.notifications import EVENTS, notify
-from core.tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory
+from analytics.tests.factories import make_order
+from core.notifications import notify
+from notifications.messages import EVENTS
 from payjaro_project.celery import app as celery_app
 from payments.models import PaymentMethod, WithdrawalRequest
-
-from .factories import make_order
+from tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -210,7 +210,7 @@ def test_a_refused_sms_is_not_retried(people, twilio, django_capture_on_commit_c
     assert len(mail.outbox) == 1
 
 
-@pytest.mark.urls("analytics.tests.urls_notify")
+@pytest.mark.urls("notifications.tests.urls_notify")
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("propagate", [False, True])
 def test_twilio_down_is_retried_with_backoff_and_never_surfaces_to_the_api(people, twilio, api_client, propagate):
@@ -228,7 +228,7 @@ def test_twilio_down_is_retried_with_backoff_and_never_surfaces_to_the_api(peopl
     assert response.data == {"status": "shipped"}
     order.refresh_from_db()
     assert (order.status, order.tracking_number) == ("shipped", "GIG-1")
-    from core.tasks import deliver_sms
+    from notifications.tasks import deliver_sms
 
     if propagate:
         # Celery cannot retry eagerly when eager errors propagate; the robust on_commit still shields the request.
@@ -240,7 +240,7 @@ def test_twilio_down_is_retried_with_backoff_and_never_surfaces_to_the_api(peopl
 
 def test_retry_policy_is_exponential_backoff_on_gateway_errors():
     from core.errors import GatewayError
-    from core.tasks import deliver_sms, send_notification
+    from notifications.tasks import deliver_sms, send_notification
 
     for task in (deliver_sms, send_notification):
         assert GatewayError in task.autoretry_for
@@ -249,7 +249,7 @@ def test_retry_policy_is_exponential_backoff_on_gateway_errors():
 
 
 def test_broker_outage_is_logged_not_raised(people, caplog, django_capture_on_commit_callbacks):
-    from core.tasks import send_notification
+    from notifications.tasks import send_notification
 
     with mock.patch.object(send_notification, "delay", side_effect=KombuOperationalError("connection refused")):
         with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):

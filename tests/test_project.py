@@ -10,7 +10,9 @@ from django.core.management import call_command
 from rest_framework.test import APIRequestFactory
 
 from core.permissions import IsAdmin, IsCustomer, IsEntrepreneur, IsSupplier, is_admin
-from core.tests.factories import (
+from products.permissions import IsVerifiedSupplier
+from suppliers.models import SupplierProfile
+from tests.factories import (
     AdminFactory,
     CustomerFactory,
     EntrepreneurUserFactory,
@@ -18,8 +20,6 @@ from core.tests.factories import (
     SupplierUserFactory,
     UserFactory,
 )
-from products.permissions import IsVerifiedSupplier
-from suppliers.models import SupplierProfile
 
 
 def test_check_is_clean():

@@ -1,4 +1,4 @@
-"""core.cache: cached catalog reads and their invalidation (the storefront side is in public/tests/test_caching.py)."""
+"""Cached catalog reads (core.cache primitives, products/caching.py map); the storefront side: public/tests/test_caching.py."""
 from decimal import Decimal as D
 
 import pytest
@@ -6,9 +6,10 @@ from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
 from core import cache as page_cache
-from core.tests.factories import AdminFactory, CategoryFactory, ProductFactory, SupplierFactory, VariationFactory
+from products.caching import CATALOG
 from products.models import Product, ProductImage
 from products.services import product_update_inventory
+from tests.factories import AdminFactory, CategoryFactory, ProductFactory, SupplierFactory, VariationFactory
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/products/products/"
@@ -146,25 +147,12 @@ def test_browsable_api_is_not_cached(api_client):
 
 
 def test_bump_happens_again_after_commit(django_capture_on_commit_callbacks):
-    before = page_cache.current_tokens([page_cache.CATALOG])[page_cache.CATALOG]
+    before = page_cache.current_tokens([CATALOG])[CATALOG]
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        page_cache.bump(page_cache.CATALOG)
-    during = page_cache.current_tokens([page_cache.CATALOG])[page_cache.CATALOG]
+        page_cache.bump(CATALOG)
+    during = page_cache.current_tokens([CATALOG])[CATALOG]
     assert during != before
     assert len(callbacks) == 1
     callbacks[0]()
-    after = page_cache.current_tokens([page_cache.CATALOG])[page_cache.CATALOG]
+    after = page_cache.current_tokens([CATALOG])[CATALOG]
     assert after not in (before, during)
-
-
-def test_invalidate_products_bumps_only_the_stores_selling_them():
-    from core.tests.factories import StoreProductFactory
-
-    sold = StoreProductFactory()
-    other = StoreProductFactory()
-    scopes = [page_cache.storefront_scope(sold.storefront_id), page_cache.storefront_scope(other.storefront_id)]
-    before = page_cache.current_tokens(scopes)
-    page_cache.invalidate_products([sold.product_id])
-    after = page_cache.current_tokens(scopes)
-    assert after[scopes[0]] != before[scopes[0]]
-    assert after[scopes[1]] == before[scopes[1]]

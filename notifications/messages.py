@@ -1,0 +1,113 @@
+"""Who hears about an event and what they read: recipients by role, plain-text templates, one message each.
+
+Templates live in ``notifications/templates/notifications/``: ``<event>.<role>.<kind>`` when a role reads
+something of its own, else ``<event>.<kind>``, with kind ``subject.txt``, ``txt`` (email body) or ``sms.txt``.
+"""
+import functools
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template import Context, Engine
+
+from notifications.channels import sms_configured
+from orders.models import Order
+from payments.models import WithdrawalRequest
+from suppliers.models import SupplierProfile
+
+logger = logging.getLogger(__name__)
+
+EVENTS = (
+    "order_placed",          # order_id → entrepreneur and supplier
+    "order_paid",            # order_id → customer, entrepreneur, supplier
+    "order_shipped",         # order_id → customer (with tracking number)
+    "order_delivered",       # order_id → customer, entrepreneur
+    "supplier_verified",     # supplier_id → supplier
+    "supplier_rejected",     # supplier_id → supplier
+    "withdrawal_completed",  # withdrawal_id → entrepreneur
+    "withdrawal_failed",     # withdrawal_id → entrepreneur
+)
+
+# Who hears about an order event, by role.
+ORDER_RECIPIENTS = {
+    "order_placed": ("entrepreneur", "supplier"),
+    "order_paid": ("customer", "entrepreneur", "supplier"),
+    "order_shipped": ("customer",),
+    "order_delivered": ("customer", "entrepreneur"),
+}
+
+SMS_MAX_CHARS = 1600  # Twilio's limit for one message body
+
+
+@dataclass(frozen=True)
+class Message:
+    channel: str  # "email" | "sms"
+    to: str
+    subject: str
+    body: str
+
+
+@functools.cache
+def _text_engine() -> Engine:
+    """A template engine over the project's template dirs with autoescaping off (these are plain text)."""
+    dirs = [str(directory) for config in settings.TEMPLATES for directory in config.get("DIRS", [])]
+    return Engine(dirs=dirs, app_dirs=True, autoescape=False)
+
+
+def _render(event: str, role: str, kind: str, context: dict) -> str:
+    """``notifications/<event>.<role>.<kind>`` if it exists, else ``notifications/<event>.<kind>``."""
+    template = _text_engine().select_template(
+        [f"notifications/{event}.{role}.{kind}", f"notifications/{event}.{kind}"]
+    )
+    return template.render(Context(context, autoescape=False)).strip()
+
+
+def _recipients(event: str, ids: dict) -> tuple[list[tuple[str, object]], dict] | None:
+    """``([(role, user), …], context)`` for the event, or None when its object no longer exists."""
+    if event in ORDER_RECIPIENTS:
+        try:
+            order = (
+                Order.objects.select_related("customer", "entrepreneur__user", "supplier__user")
+                .prefetch_related("items")
+                .get(pk=ids["order_id"])
+            )
+        except Order.DoesNotExist:
+            return None
+        users = {"customer": order.customer, "entrepreneur": order.entrepreneur.user, "supplier": order.supplier.user}
+        context = {"order": order, "items": list(order.items.all()), "entrepreneur": order.entrepreneur,
+                   "supplier": order.supplier, "customer": order.customer}
+        return [(role, users[role]) for role in ORDER_RECIPIENTS[event]], context
+    if event.startswith("supplier_"):
+        try:
+            supplier = SupplierProfile.objects.select_related("user").get(pk=ids["supplier_id"])
+        except SupplierProfile.DoesNotExist:
+            return None
+        return [("supplier", supplier.user)], {"supplier": supplier}
+    if event.startswith("withdrawal_"):
+        try:
+            withdrawal = WithdrawalRequest.objects.select_related("entrepreneur__user").get(pk=ids["withdrawal_id"])
+        except WithdrawalRequest.DoesNotExist:
+            return None
+        return [("entrepreneur", withdrawal.entrepreneur.user)], {"withdrawal": withdrawal,
+                                                                 "entrepreneur": withdrawal.entrepreneur}
+    raise ValueError(f"Unknown notification event {event!r}")
+
+
+def build_messages(event: str, ids: dict) -> list[Message]:
+    """Every email and SMS for ``event``: one email per recipient with an address, one SMS per phone."""
+    found = _recipients(event, ids)
+    if found is None:
+        logger.warning("Notification %s skipped: %s no longer exists", event, ids)
+        return []
+    recipients, context = found
+    with_sms = sms_configured()
+    messages = []
+    for role, user in recipients:
+        ctx = {**context, "role": role, "recipient": user, "frontend_url": settings.FRONTEND_URL,
+               "site_name": "Payjaro"}
+        if user.email:
+            subject = " ".join(_render(event, role, "subject.txt", ctx).split())
+            messages.append(Message("email", user.email, subject, _render(event, role, "txt", ctx) + "\n"))
+        if with_sms and user.phone_number:
+            messages.append(Message("sms", user.phone_number, "", _render(event, role, "sms.txt", ctx)[:SMS_MAX_CHARS]))
+    return messages
