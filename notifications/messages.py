@@ -26,6 +26,7 @@ EVENTS = (
     "supplier_rejected",     # supplier_id → supplier
     "withdrawal_completed",  # withdrawal_id → entrepreneur
     "withdrawal_failed",     # withdrawal_id → entrepreneur
+    "order_late_payment_refunded",  # order_id → customer (paid after the order stopped being payable; refunded)
 )
 
 # Who hears about an order event, by role.
@@ -34,6 +35,7 @@ ORDER_RECIPIENTS = {
     "order_paid": ("customer", "entrepreneur", "supplier"),
     "order_shipped": ("customer",),
     "order_delivered": ("customer", "entrepreneur"),
+    "order_late_payment_refunded": ("customer",),
 }
 
 SMS_MAX_CHARS = 1600  # Twilio's limit for one message body

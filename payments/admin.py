@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
 from core.errors import ApplicationError
 
@@ -43,6 +45,17 @@ class TransactionAdmin(ReadOnlyAdmin):
     search_fields = ("transaction_id", "provider_reference", "order__order_id", "checkout__checkout_id",
                      "user__username")
     list_select_related = ("order", "checkout", "user")
+    actions = ["retry_refund"]
+
+    @admin.action(description="Retry refund (failed refunds; checks the gateway's refunds first)")
+    def retry_refund(self, request, queryset):
+        for refund in queryset.filter(transaction_type=Transaction.TransactionType.REFUND).order_by("pk"):
+            try:
+                result = services.refund_retry(refund_id=refund.pk, admin=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{refund.transaction_id}: {exc.message}", level=messages.ERROR)
+                continue
+            self.message_user(request, f"{refund.transaction_id}: refund {result.status}.", level=messages.SUCCESS)
 
 
 @admin.register(Earnings)
@@ -77,7 +90,7 @@ class WithdrawalRequestAdmin(admin.ModelAdmin):
                        "withdrawal_method", "destination_details", "status", "reference_id", "transfer_code",
                        "recipient_code", "failure_reason", "processed_by", "processed_at", "created_at", "updated_at")
     inlines = [WithdrawalHistoryInline]
-    actions = ["approve_selected", "reject_selected"]
+    actions = ["approve_selected", "reject_selected", "finalize_with_otp"]
 
     def has_add_permission(self, request):
         return False  # withdrawals are requested by entrepreneurs through the API (balance checks, ledger hold)
@@ -103,6 +116,30 @@ class WithdrawalRequestAdmin(admin.ModelAdmin):
     @admin.action(description="Reject selected withdrawals (returns the funds)")
     def reject_selected(self, request, queryset):
         self._decide(request, queryset, services.withdrawal_reject, "Rejected")
+
+    @admin.action(description="Finalize with OTP (withdrawals in otp_required)")
+    def finalize_with_otp(self, request, queryset):
+        """Asks for the OTP Paystack sent to the business phone, then ``POST /transfer/finalize_transfer``."""
+        waiting = list(queryset.filter(status=WithdrawalRequest.Status.OTP_REQUIRED).order_by("pk"))
+        if not waiting:
+            self.message_user(request, "None of the selected withdrawals is waiting for an OTP.", level=messages.WARNING)
+            return None
+        if request.POST.get("otp") is not None and request.POST.get("confirm") == "yes":
+            for withdrawal in waiting:
+                try:
+                    result = services.withdrawal_finalize_otp(withdrawal_id=withdrawal.pk, otp=request.POST["otp"],
+                                                              admin=request.user)
+                except ApplicationError as exc:
+                    self.message_user(request, f"{withdrawal.reference_id}: {exc.message}", level=messages.ERROR)
+                    continue
+                self.message_user(request, f"{withdrawal.reference_id}: OTP accepted, withdrawal {result.status}.",
+                                  level=messages.SUCCESS)
+            return None
+        return TemplateResponse(request, "admin/payments/finalize_otp.html", {
+            **self.admin_site.each_context(request), "title": "Finalize transfers with the OTP",
+            "withdrawals": waiting, "opts": self.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "action": "finalize_with_otp",
+        })
 
 
 class LedgerLineInline(admin.TabularInline):

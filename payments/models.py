@@ -145,6 +145,8 @@ class WithdrawalRequest(TimeStampedModel):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
         PROCESSING = "processing", "Processing"
+        # Paystack answered the transfer with "otp": an admin finalizes it with the OTP (Django admin action).
+        OTP_REQUIRED = "otp_required", "OTP required"
         COMPLETED = "completed", "Completed"
         REJECTED = "rejected", "Rejected"
         FAILED = "failed", "Failed"
@@ -258,6 +260,9 @@ class LedgerAccount(models.TextChoices):
     SUPPLIER_PAYABLE = "supplier_payable", "Supplier payable"
     PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
     PAYOUTS_IN_FLIGHT = "payouts_in_flight", "Payouts in flight"
+    # Money owed back to customers (a cancelled/returned paid order, a payment for an order no longer
+    # payable) until the gateway says the refund is done.
+    REFUNDS_DUE = "refunds_due", "Refunds due to customers"
 
 
 class JournalEntry(AppendOnlyModel):
@@ -273,6 +278,10 @@ class JournalEntry(AppendOnlyModel):
         PAYOUT_FAILED = "payout_failed", "Payout failed"
         # The bank sent a completed payout back: the completion is undone (funds return by a payout_failed).
         PAYOUT_REVERSED = "payout_reversed", "Payout reversed by the bank"
+        # The gateway says a refund is done: refunds_due → gateway clearing (money out).
+        REFUND = "refund", "Refund returned to the customer"
+        # A payment confirmed for an order no longer payable: gateway clearing → refunds_due, refunded at once.
+        LATE_PAYMENT = "late_payment", "Payment for an order no longer payable"
 
     entry_type = models.CharField(max_length=30, choices=EntryType.choices)
     # e.g. "payment:PAY20261126ABCDEF12" — a retry that would post twice hits this unique key instead.

@@ -26,6 +26,15 @@ def release_matured_earnings(now: str | None = None) -> int:
 
 
 @shared_task
+def release_order_earnings(order_id: int) -> bool:
+    """Release one delivered order's earnings now (EARNINGS_RELEASE_DAYS=0: enqueued when it is delivered).
+    Idempotent; the periodic release catches it if this never runs."""
+    from .services import earnings_release_order
+
+    return earnings_release_order(order_pk=order_id)
+
+
+@shared_task
 def refund_payment(refund_id: int) -> str:
     from .services import payment_refund_process
 
@@ -42,3 +51,11 @@ def process_withdrawal_payout(withdrawal_id: int) -> str:
         # Left approved/processing; reconcile_pending_transactions retries with the same reference.
         logger.warning("payout %s postponed: %s", withdrawal_id, exc.message)
         return "postponed"
+
+
+@shared_task
+def check_payouts() -> dict:
+    """Verify withdrawals still processing after PAYOUT_CHECK_AFTER_MINUTES with the gateway; settle them."""
+    from .services import payouts_check
+
+    return payouts_check()

@@ -9,20 +9,21 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.errors import NotAuthenticated, NotFound, ValidationFailed
+from core.errors import ApplicationError, GatewayUnavailable, NotAuthenticated, NotFound, ValidationFailed
 
 from . import services
 from .gateways import flutterwave, paystack
-from .models import Provider, WebhookEvent, WithdrawalRequest
+from .models import Provider, Transaction, WebhookEvent, WithdrawalRequest
 
 logger = logging.getLogger(__name__)
 
 
-def _confirm(reference: str, provider: str) -> str:
+def _confirm(reference: str, provider: str, gateway_transaction_id: str = "") -> str:
     if not reference:
         return "missing_reference"
     try:
-        txn = services.payment_confirm(reference=reference, provider=provider)
+        txn = services.payment_confirm(reference=reference, provider=provider,
+                                       gateway_transaction_id=gateway_transaction_id)
     except NotFound:
         logger.warning("%s webhook for unknown payment reference %r", provider, reference)
         return "unknown_reference"
@@ -61,8 +62,24 @@ def _paystack_transfer_reversed(data: dict) -> str:
     return _paystack_transfer_failed(data, reversed_by_gateway=True)
 
 
+def _paystack_refund_event(data: dict) -> str:
+    """``refund.pending|processing|processed|failed``: the body names the refund; its status is asked of
+    Paystack (``GET /refund/:id``) and applied — booked only once Paystack says processed."""
+    refund_reference = str(data.get("id") or data.get("refund_id") or "")
+    refund = services.refund_for_gateway_event(provider=Provider.PAYSTACK, refund_reference=refund_reference,
+                                               payment_reference=str(data.get("transaction_reference") or ""))
+    if refund is None:
+        logger.warning("refund webhook for an unknown refund %r (payment %r)", refund_reference,
+                       data.get("transaction_reference"))
+        return "unknown_refund"
+    if not refund.provider_reference and refund_reference:
+        Transaction.objects.filter(pk=refund.pk, provider_reference="").update(provider_reference=refund_reference)
+    return "refund_" + services.payment_refund_process(refund_id=refund.pk).status
+
+
 def _flutterwave_charge_completed(data: dict) -> str:
-    return _confirm(str(data.get("tx_ref") or data.get("txRef") or ""), Provider.FLUTTERWAVE)
+    return _confirm(str(data.get("tx_ref") or data.get("txRef") or ""), Provider.FLUTTERWAVE,
+                    gateway_transaction_id=flutterwave.transaction_id_from_event(data))
 
 
 PAYSTACK_HANDLERS = {
@@ -70,6 +87,10 @@ PAYSTACK_HANDLERS = {
     "transfer.success": _paystack_transfer_success,
     "transfer.failed": _paystack_transfer_failed,
     "transfer.reversed": _paystack_transfer_reversed,
+    "refund.pending": _paystack_refund_event,
+    "refund.processing": _paystack_refund_event,
+    "refund.processed": _paystack_refund_event,
+    "refund.failed": _paystack_refund_event,
 }
 FLUTTERWAVE_HANDLERS = {
     "charge.completed": _flutterwave_charge_completed,
@@ -116,7 +137,22 @@ def webhook_process(*, provider: str, raw_body: bytes, headers) -> str:
         record = WebhookEvent.objects.get(provider=provider, event_key=f"{event}:{identity}"[:200])
     if record.processed_at is not None:
         return "duplicate"
-    result = handler(data)
+    try:
+        result = handler(data)
+    except GatewayUnavailable:
+        raise  # 503 and the event stays unprocessed: the gateway's retry (and reconciliation) settles it
+    except ApplicationError as exc:
+        # One transaction's state (an illegal move, a refused verification…) is ours to look at, not the
+        # gateway's to retry forever: acknowledged, logged, recorded on the event.
+        logger.error("%s webhook %s (%s) not applied: %s", provider, event, reference, exc.message)
+        result = f"rejected: {exc.message}"
+    except Exception:
+        # A bug or a database hiccup while applying it: never a 500 to the gateway. The event stays
+        # unprocessed (a redelivery is applied again) and reconciliation / check_payouts settle it anyway.
+        logger.exception("%s webhook %s (%s) failed; left for redelivery and reconciliation", provider, event,
+                         reference)
+        WebhookEvent.objects.filter(pk=record.pk, processed_at__isnull=True).update(result="error")
+        return "error"
     WebhookEvent.objects.filter(pk=record.pk, processed_at__isnull=True).update(processed_at=timezone.now(),
                                                                                  result=result[:200])
     return result

@@ -58,7 +58,7 @@ def wait_for(predicate, *, timeout: float, process: subprocess.Popen) -> bool:
             return True
         if process.poll() is not None:
             return False
-        time.sleep(0.2)
+        time.sleep(0.5)
     return predicate()
 
 
@@ -90,7 +90,7 @@ def test_scheduler_subprocess_releases_expired_stock_and_matured_earnings(auth_c
             wallet.refresh_from_db()
             return expired.status == "cancelled" and wallet.balance == Decimal("520.00")
 
-        done = wait_for(settled, timeout=60, process=process)
+        done = wait_for(settled, timeout=120, process=process)
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
@@ -147,6 +147,6 @@ def test_every_periodic_job_has_a_management_command():
     call_command("rollup_metrics", stdout=out)
     text = out.getvalue()
     assert "Released 0 expired order(s)." in text
-    assert "Reconciled: {'payments': 0, 'refunds': 0, 'payouts': 0}" in text
+    assert "Reconciled: {'payments': 0, 'refunds': 0, 'payouts': 0, 'errors': 0}" in text
     assert "Released the earnings of 0 order(s)." in text
     assert "Rolled up" in text

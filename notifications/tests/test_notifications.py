@@ -73,6 +73,7 @@ EXPECTED = {
     "supplier_rejected": ({"supplier@example.com"}, "Your Payjaro supplier application"),
     "withdrawal_completed": ({"shop@example.com"}, "Withdrawal wd_0123456789abcdef completed"),
     "withdrawal_failed": ({"shop@example.com"}, "Withdrawal wd_0123456789abcdef failed"),
+    "order_late_payment_refunded": ({"buyer@example.com"}, "Your payment for order {order} is being refunded"),
 }
 PHONES = {"buyer@example.com": "+2348030000001", "shop@example.com": "+2348030000002",
           "supplier@example.com": "+2348030000003"}

@@ -224,6 +224,10 @@ ORDER_MAX_UNPAID_UNITS_PER_PRODUCT = env_int("ORDER_MAX_UNPAID_UNITS_PER_PRODUCT
 ORDER_MAX_UNPAID_UNITS = env_int("ORDER_MAX_UNPAID_UNITS", 100)
 EARNINGS_RELEASE_DAYS = env_int("EARNINGS_RELEASE_DAYS", 7)
 PAYMENT_RECONCILE_AFTER_MINUTES = env_int("PAYMENT_RECONCILE_AFTER_MINUTES", 10)
+# Withdrawals still processing this long after their last change are verified with the gateway (0 = all).
+PAYOUT_CHECK_AFTER_MINUTES = env_int("PAYOUT_CHECK_AFTER_MINUTES", 10)
+# Payout calls answered 429/5xx/timeout are retried after 1×, 2× this many seconds (never taken as final).
+PAYOUT_RETRY_BACKOFF_SECONDS = env_decimal("PAYOUT_RETRY_BACKOFF_SECONDS", "1")
 # `manage.py run_scheduler` (the embedded default's beat): > 0 runs every periodic job at this interval instead
 # of CELERY_BEAT_SCHEDULE's own (tests and hand-run demos); 0 = the schedule below.
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 0)
@@ -263,7 +267,8 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = TIME_ZONE
 # Every periodic job the project has (SPEC §5, §6, §8). Times are Africa/Lagos. Production runs it with
 # Celery beat; the embedded default (`make run`) with `manage.py run_scheduler`. Each job also has a
-# management command: release_expired_orders, reconcile_payments, release_earnings, rollup_metrics.
+# management command: release_expired_orders, reconcile_payments, check_payouts, release_earnings,
+# rollup_metrics.
 CELERY_BEAT_SCHEDULE = {
     "release-expired-orders": {
         "task": "orders.tasks.release_expired_orders",
@@ -271,6 +276,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reconcile-pending-transactions": {
         "task": "payments.tasks.reconcile_pending_transactions",
+        "schedule": timedelta(minutes=5),
+    },
+    "check-payouts": {
+        "task": "payments.tasks.check_payouts",
         "schedule": timedelta(minutes=5),
     },
     "release-matured-earnings": {

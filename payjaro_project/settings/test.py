@@ -13,6 +13,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="payjaro-test-media-")
 PAYMENTS_SANDBOX = True
 PUBLIC_BASE_URL = "http://testserver"
+PAYOUT_RETRY_BACKOFF_SECONDS = 0
 PAYSTACK_SECRET_KEY = "sk_test_payjaro"
 PAYSTACK_PUBLIC_KEY = "pk_test_payjaro"
 PAYSTACK_BASE_URL = "https://api.paystack.co"

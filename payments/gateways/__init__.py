@@ -4,10 +4,10 @@ from core.errors import ValidationFailed
 from .base import FAILED, PENDING, SUCCESS, InitializeResult, RefundResult, Verification
 from .flutterwave import FlutterwaveClient
 from .paystack import PaystackClient
-from .sandbox import SandboxClient
+from .sandbox import SandboxClient, SandboxTransferClient
 
 __all__ = ["FAILED", "PENDING", "SUCCESS", "InitializeResult", "RefundResult", "Verification", "gateway_for",
-           "PaystackClient", "FlutterwaveClient", "SandboxClient"]
+           "PaystackClient", "FlutterwaveClient", "SandboxClient", "SandboxTransferClient", "transfer_client"]
 
 
 def gateway_for(provider: str):
@@ -22,3 +22,13 @@ def gateway_for(provider: str):
             raise ValidationFailed("The sandbox payment provider is disabled.", details={"provider": ["disabled"]})
         return SandboxClient()
     raise ValidationFailed(f"Unknown payment provider {provider!r}.", details={"provider": ["unknown"]})
+
+
+def transfer_client():
+    """Who pays withdrawals out: Paystack Transfers, or — sandbox on and no Paystack secret key — the offline
+    sandbox transfer client that walks the same steps (SPEC §6.10)."""
+    from django.conf import settings
+
+    if settings.PAYMENTS_SANDBOX and not settings.PAYSTACK_SECRET_KEY:
+        return SandboxTransferClient()
+    return PaystackClient()

@@ -38,9 +38,13 @@ class Verification:
 
 @dataclass(frozen=True)
 class RefundResult:
-    status: str  # SUCCESS (accepted/processed) | PENDING
+    """The gateway's word on a refund: SUCCESS only once the money went back (Paystack ``processed``,
+    Flutterwave ``completed``), FAILED when it will not, PENDING while it is on its way."""
+
+    status: str  # SUCCESS | PENDING | FAILED
     provider_reference: str = ""
     raw: dict = field(default_factory=dict)
+
 
 
 class HttpClient:
@@ -65,7 +69,7 @@ class HttpClient:
         except requests.RequestException as exc:
             logger.error("%s %s %s failed: %s", self.name, method, path, exc)
             raise GatewayError(f"{self.name.capitalize()} request failed.") from exc
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code == 429:  # an outage or rate limit: retry, never final
             logger.warning("%s %s %s answered %s", self.name, method, path, response.status_code)
             raise GatewayUnavailable(f"{self.name.capitalize()} is unavailable. Please try again.")
         try:

@@ -13,7 +13,7 @@ from .base import FAILED, PENDING, SUCCESS, HttpClient, InitializeResult, Refund
 _STATUS = {
     "success": SUCCESS,
     "failed": FAILED,
-    "abandoned": FAILED,
+    # "abandoned": the shopper has not finished — pending until the order's reservation runs out (charges).
     "reversed": FAILED,
 }
 
@@ -66,14 +66,25 @@ class PaystackClient(HttpClient):
         )
 
     def refund(self, *, reference: str, amount: Decimal, provider_reference: str = "") -> RefundResult:
+        """``POST /refund``. Paystack answers ``pending`` (or ``processing``): the money is on its way, not back
+        yet — ``refund.processed`` (webhook) or ``fetch_refund`` says when it is."""
         payload = {"transaction": provider_reference or reference, "amount": to_kobo(amount)}
-        data = self._data(self.request("POST", "/refund", json=payload))
-        status = str(data.get("status") or "pending")
-        return RefundResult(status=SUCCESS if status in ("processed", "pending", "processing") else PENDING,
-                            provider_reference=str(data.get("id") or ""), raw={"id": data.get("id"), "status": status})
+        return _refund_result(self._data(self.request("POST", "/refund", json=payload)))
+
+    def fetch_refund(self, refund_id: str) -> RefundResult:
+        """``GET /refund/:id``: the refund's current status."""
+        return _refund_result(self._data(self.request("GET", f"/refund/{refund_id}")))
+
+    def list_refunds(self, *, transaction: str) -> list[RefundResult]:
+        """``GET /refund?transaction=``: the refunds Paystack already holds for a charge (checked before a retry)."""
+        body = self.request("GET", "/refund", params={"transaction": transaction})
+        if body.get("status") is not True or not isinstance(body.get("data"), list):
+            raise GatewayError(f"Paystack: {body.get('message') or 'unexpected answer'}")
+        return [_refund_result(item) for item in body["data"] if isinstance(item, dict)]
 
     # --- transfers (payouts) ---
-    def resolve_account(self, *, account_number: str, bank_code: str) -> str:
+    def resolve_account(self, *, account_number: str, bank_code: str, expected_name: str = "") -> str:
+        """The bank's name for the account (``expected_name`` is only for the sandbox; Paystack tells us)."""
         data = self._data(self.request("GET", "/bank/resolve",
                                        params={"account_number": account_number, "bank_code": bank_code}))
         return str(data.get("account_name") or "")
@@ -88,9 +99,36 @@ class PaystackClient(HttpClient):
         return str(code)
 
     def transfer(self, *, amount: Decimal, recipient_code: str, reference: str, reason: str = "") -> dict:
-        """Start a transfer. ``reference`` must be lowercase, ≥ 16 chars; re-sending it never pays twice."""
+        """Start a transfer. ``reference`` must be lowercase, ≥ 16 chars; re-sending it never pays twice.
+        ``status`` is ``pending`` (or ``success``), or ``otp`` when the integration requires an OTP."""
         payload = {"source": "balance", "amount": to_kobo(amount), "recipient": recipient_code,
                    "reference": reference, "currency": "NGN", "reason": reason}
-        data = self._data(self.request("POST", "/transfer", json=payload))
-        return {"status": str(data.get("status") or ""), "transfer_code": str(data.get("transfer_code") or ""),
-                "reference": str(data.get("reference") or reference)}
+        return _transfer_result(self._data(self.request("POST", "/transfer", json=payload)), reference)
+
+    def finalize_transfer(self, *, transfer_code: str, otp: str) -> dict:
+        """``POST /transfer/finalize_transfer`` with the OTP Paystack sent to the business phone."""
+        data = self._data(self.request("POST", "/transfer/finalize_transfer",
+                                       json={"transfer_code": transfer_code, "otp": otp}))
+        return _transfer_result(data, "")
+
+    def verify_transfer(self, reference: str) -> dict:
+        """``GET /transfer/verify/:reference``: where a payout is (success, failed, reversed, pending, otp…)."""
+        return _transfer_result(self._data(self.request("GET", f"/transfer/verify/{reference}")), reference)
+
+
+_REFUND_STATUS = {"processed": SUCCESS, "failed": FAILED}
+
+
+def _refund_result(data: dict) -> RefundResult:
+    status = str(data.get("status") or "pending")
+    transaction = data.get("transaction") if isinstance(data.get("transaction"), dict) else {}
+    return RefundResult(status=_REFUND_STATUS.get(status, PENDING), provider_reference=str(data.get("id") or ""),
+                        raw={"id": data.get("id"), "status": status, "amount": data.get("amount"),
+                             "transaction": transaction.get("id") or data.get("transaction"),
+                             "refund_reference": data.get("refund_reference"),
+                             "expected_at": data.get("expected_at")})
+
+
+def _transfer_result(data: dict, reference: str) -> dict:
+    return {"status": str(data.get("status") or ""), "transfer_code": str(data.get("transfer_code") or ""),
+            "reference": str(data.get("reference") or reference), "reason": str(data.get("reason") or "")}

@@ -29,4 +29,36 @@ class SandboxClient:
                             currency="NGN", provider_reference=f"sbx_{reference}".lower(), gateway_status=outcome or "")
 
     def refund(self, *, reference: str, amount: Decimal, provider_reference: str = "") -> RefundResult:
-        return RefundResult(status=SUCCESS, provider_reference=f"sbx_refund_{reference}".lower())
+        return RefundResult(status=SUCCESS, provider_reference=f"sbx_refund_{reference}".lower(),
+                            raw={"status": "processed"})
+
+    def fetch_refund(self, refund_id: str) -> RefundResult:
+        return RefundResult(status=SUCCESS, provider_reference=refund_id, raw={"status": "processed"})
+
+    def list_refunds(self, *, transaction: str) -> list[RefundResult]:
+        return []
+
+
+class SandboxTransferClient:
+    """Offline payouts (SPEC §6.10): with the sandbox on and no Paystack key, an approved withdrawal goes
+    through the same steps as with Paystack Transfers — resolve → recipient → transfer → success — and
+    every step answers at once, so the demo's money loop finishes without the network."""
+
+    name = "sandbox"
+
+    def resolve_account(self, *, account_number: str, bank_code: str, expected_name: str = "") -> str:
+        return expected_name or f"Sandbox account {account_number}"
+
+    def create_recipient(self, *, name: str, account_number: str, bank_code: str) -> str:
+        return f"RCP_sandbox_{bank_code}_{account_number}"
+
+    def transfer(self, *, amount: Decimal, recipient_code: str, reference: str, reason: str = "") -> dict:
+        return {"status": "success", "transfer_code": f"TRF_sandbox_{reference}", "reference": reference,
+                "reason": reason}
+
+    def finalize_transfer(self, *, transfer_code: str, otp: str) -> dict:
+        return {"status": "success", "transfer_code": transfer_code, "reference": "", "reason": ""}
+
+    def verify_transfer(self, reference: str) -> dict:
+        return {"status": "success", "transfer_code": f"TRF_sandbox_{reference}", "reference": reference,
+                "reason": ""}

@@ -1,11 +1,10 @@
 """Every write the payments app does, by sub-domain:
 
-- ``charges``          initialize a payment (an order or a checkout), confirm it (webhook, verify, sandbox)
+- ``charges``          initialize a payment, confirm it (webhook, verify, sandbox), reconcile what webhooks missed
 - ``earnings``         recorded at payment confirmation, released after delivery, reversed on cancel/return
 - ``refunds``          refunds of paid orders that were cancelled or returned
 - ``withdrawals``      the withdrawal status machine (a transitions table) and its ledger postings
 - ``payouts``          the Paystack Transfers call for an approved withdrawal
-- ``reconcile``        the periodic sweep: pending payments, stuck refunds and payouts
 - ``wallets``          locked wallet rows and their ``F()`` updates
 - ``payment_methods``  payout destinations
 
@@ -17,6 +16,7 @@ from .charges import (
     payment_confirm,
     payment_initialize,
     payment_verify_for_user,
+    payments_reconcile,
     sandbox_checkout_complete,
 )
 from .earnings import (
@@ -26,9 +26,14 @@ from .earnings import (
     earnings_reverse_for_order,
 )
 from .payment_methods import payment_method_create, payment_method_deactivate, payment_method_update
-from .payouts import withdrawal_payout_execute
-from .reconcile import payments_reconcile
-from .refunds import payment_refund_process, refund_schedule
+from .payouts import payouts_check, withdrawal_finalize_otp, withdrawal_payout_execute
+from .refunds import (
+    payment_refund_process,
+    refund_apply_result,
+    refund_for_gateway_event,
+    refund_retry,
+    refund_schedule,
+)
 from .wallets import wallet_add, wallet_lock
 from .withdrawals import (
     MIN_WITHDRAWAL,
@@ -53,4 +58,5 @@ __all__ = [
     "payments_reconcile", "refund_schedule", "sandbox_checkout_complete", "wallet_add", "wallet_lock",
     "withdrawal_approve", "withdrawal_can_move", "withdrawal_complete", "withdrawal_create", "withdrawal_fail",
     "withdrawal_fee", "withdrawal_payout_execute", "withdrawal_reject", "withdrawal_start_transfer",
+    "payouts_check", "withdrawal_finalize_otp", "refund_apply_result", "refund_for_gateway_event", "refund_retry",
 ]

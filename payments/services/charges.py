@@ -1,10 +1,11 @@
-"""Charges: initialize a payment, confirm it from the gateway's own answer (reconciliation: ``reconcile``).
+"""Charges: initialize a payment, confirm it from the gateway's own answer, reconcile what webhooks missed.
 
 Lock order (so concurrent writers never deadlock): payment Transaction → Order → Wallet.
 Gateway HTTP calls always happen with no row lock held.
 """
 import logging
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -13,14 +14,19 @@ from django.utils import timezone
 
 from core.errors import Conflict, GatewayError, NotFound, ValidationFailed
 from core.money import CURRENCY, quantize
+from core.notifications import notify
 from core.permissions import is_admin
 from orders.models import Checkout, Order, OrderStatus, PaymentStatus
 from orders.selectors import order_ref_filter
 from orders.services import order_mark_paid
 
+from .. import ledger
 from ..gateways import FAILED, PENDING, SUCCESS, Verification, gateway_for
-from ..models import Provider, Transaction, WithdrawalRequest
+from ..ledger import Line
+from ..models import JournalEntry, LedgerAccount, Provider, Transaction, WithdrawalRequest
 from .earnings import earnings_record_payment
+from .payouts import withdrawal_payout_execute
+from .refunds import payment_refund_process, refund_schedule_late_payment
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +141,15 @@ def payment_initialize(*, user, order_ref=None, checkout_ref=None, provider: str
 
 # --- confirm (webhooks, verify endpoint, sandbox, reconciliation) ---
 
-def payment_confirm(*, reference: str, provider: str | None = None) -> Transaction:
+# A payment in one of these states is settled: verifying it again reports it and changes nothing (SPEC §6.9).
+FINAL_STATUSES = frozenset({TxStatus.COMPLETED, TxStatus.REVERSED})
+
+
+def _is_settled(txn: Transaction) -> bool:
+    return txn.status in FINAL_STATUSES or txn.flagged
+
+
+def payment_confirm(*, reference: str, provider: str | None = None, gateway_transaction_id: str = "") -> Transaction:
     """Idempotently settle one payment attempt from the gateway's own answer.
 
     1. Re-verify with the gateway (outside any DB transaction; the webhook body is never trusted).
@@ -148,9 +162,14 @@ def payment_confirm(*, reference: str, provider: str | None = None) -> Transacti
     txn = Transaction.objects.filter(transaction_id=reference, transaction_type=TxType.PAYMENT).first()
     if txn is None or (provider and txn.provider != provider):
         raise NotFound("Unknown payment reference.")
-    if txn.status == TxStatus.COMPLETED or txn.flagged:
+    if _is_settled(txn):
         return txn
-    verification = gateway_for(txn.provider).verify(reference)
+    client = gateway_for(txn.provider)
+    if gateway_transaction_id and txn.provider == Provider.FLUTTERWAVE:
+        # Flutterwave: verify by its transaction id from the event; the answer must still carry our reference.
+        verification = client.verify(reference, transaction_id=gateway_transaction_id)
+    else:
+        verification = client.verify(reference)
     return _apply_verification(txn_pk=txn.pk, verification=verification)
 
 
@@ -185,11 +204,16 @@ def _lock_paid_orders(txn: Transaction) -> list[Order]:
 def _apply_verification(*, txn_pk: int, verification: Verification) -> Transaction:
     with transaction.atomic():
         txn = Transaction.objects.select_for_update().get(pk=txn_pk)
-        if txn.status == TxStatus.COMPLETED or txn.flagged:
+        if _is_settled(txn):
             return txn
         txn.metadata = {**txn.metadata, "verification": verification.raw,
                         "gateway_status": verification.gateway_status}
         fields = ["metadata", "updated_at"]
+        if verification.status == PENDING and _abandoned_for_good(txn, verification):
+            txn.status = TxStatus.FAILED
+            txn.save(update_fields=[*fields, "status"])
+            logger.info("payment %s abandoned and its order is no longer payable: failed", txn.transaction_id)
+            return txn
         if verification.status == PENDING:
             txn.save(update_fields=fields)
             return txn
@@ -206,6 +230,8 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
             txn.provider_reference = verification.provider_reference
             fields.append("provider_reference")
         paid_for = ", ".join(order.order_id for order in orders)
+        if problems and _is_late_payment(txn=txn, orders=orders, verification=verification):
+            return _refund_late_payment(txn=txn, orders=orders, problems=problems, fields=fields)
         if problems:
             txn.flagged = True
             txn.flag_reason = "; ".join(problems)
@@ -223,6 +249,50 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
             earnings_record_payment(order=order, txn=txn)  # one 'payment' journal per order, with its own split
         logger.info("payment %s completed: order(s) %s paid", txn.transaction_id, paid_for)
     return txn
+
+
+def _is_late_payment(*, txn: Transaction, orders: list[Order], verification: Verification) -> bool:
+    """The customer really paid what we asked (currency and amount of this attempt), but the order — or one
+    order of the checkout, which is paid all or none — is no longer payable: expired, cancelled, or already
+    paid by another attempt (SPEC §6.9)."""
+    return (bool(orders) and verification.currency == CURRENCY and verification.amount is not None
+            and quantize(verification.amount) == quantize(txn.amount)
+            and any(order.payment_status == PaymentStatus.PAID or order.status != OrderStatus.PENDING
+                    for order in orders))
+
+
+def _refund_late_payment(*, txn: Transaction, orders: list[Order], problems: list[str],
+                         fields: list[str]) -> Transaction:
+    """Money in, money out: the payment is recorded as received (``late_payment`` journal: gateway clearing →
+    refunds_due), flagged for admins, and refunded through the gateway after commit; the customer is told.
+    The order is left as it is. Runs under the payment's row lock (idempotent by the journal key)."""
+    txn.status = TxStatus.COMPLETED
+    txn.completed_at = timezone.now()
+    txn.flagged = True
+    txn.flag_reason = ("; ".join(problems) + " — refunded automatically")[:2000]
+    txn.save(update_fields=[*fields, "status", "completed_at", "flagged", "flag_reason"])
+    journal = ledger.ledger_post(
+        entry_type=JournalEntry.EntryType.LATE_PAYMENT, idempotency_key=f"late_payment:{txn.transaction_id}",
+        order=orders[0] if len(orders) == 1 else None, txn=txn,
+        description=f"Payment {txn.transaction_id} for {', '.join(o.order_id for o in orders)}, no longer payable"[:255],
+        lines=[Line(LedgerAccount.GATEWAY_CLEARING, -txn.amount), Line(LedgerAccount.REFUNDS_DUE, txn.amount)],
+    )
+    if journal is not None:
+        refund_schedule_late_payment(payment=txn)
+        notify("order_late_payment_refunded", order_id=orders[0].pk)
+    logger.error("payment %s arrived for order(s) %s no longer payable: refunding %s automatically",
+                 txn.transaction_id, ", ".join(o.order_id for o in orders), txn.amount)
+    return txn
+
+
+def _abandoned_for_good(txn: Transaction, verification: Verification) -> bool:
+    """Paystack ``abandoned`` only means the shopper has not finished (they may still pay on the same page):
+    the attempt stays pending until its order's reservation runs out or the order stops being payable."""
+    if verification.gateway_status != "abandoned" or txn.order_id is None:
+        return False
+    order = Order.objects.only("status", "payment_status", "reserved_until").get(pk=txn.order_id)
+    return (order.status != OrderStatus.PENDING or order.payment_status == PaymentStatus.PAID
+            or (order.reserved_until is not None and order.reserved_until <= timezone.now()))
 
 
 def payment_verify_for_user(*, user, reference: str) -> Transaction:
@@ -250,3 +320,36 @@ def sandbox_checkout_complete(*, reference: str, outcome: str) -> Transaction:
             txn.metadata = {**txn.metadata, "sandbox_outcome": outcome}
             txn.save(update_fields=["metadata", "updated_at"])
     return payment_confirm(reference=reference, provider=Provider.SANDBOX)
+
+
+# --- reconcile ---
+
+def payments_reconcile(*, now=None) -> dict:
+    """Periodic: settle what webhooks did not (Paystack only sends successes), retry stuck refunds and payouts."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
+    counts = {"payments": 0, "refunds": 0, "payouts": 0, "errors": 0}
+    stale = Transaction.objects.filter(status=TxStatus.PENDING, created_at__lt=cutoff, flagged=False)
+    work = [("payments", txn.transaction_id, payment_confirm, {"reference": txn.transaction_id})
+            for txn in stale.filter(transaction_type=TxType.PAYMENT).order_by("created_at")[:200]]
+    work += [("refunds", txn.transaction_id, payment_refund_process, {"refund_id": txn.pk})
+             for txn in stale.filter(transaction_type=TxType.REFUND).order_by("created_at")[:200]]
+    stuck = WithdrawalRequest.objects.filter(
+        Q(status=WithdrawalStatus.APPROVED) | Q(status=WithdrawalStatus.PROCESSING, transfer_code=""),
+        updated_at__lt=cutoff,
+    ).order_by("pk")
+    work += [("payouts", withdrawal_id, withdrawal_payout_execute, {"withdrawal_id": withdrawal_id})
+             for withdrawal_id in stuck.values_list("pk", flat=True)[:100]]
+    # Each item on its own: one that raises is logged with its traceback and skipped; the run goes on.
+    for kind, ident, step, kwargs in work:
+        try:
+            step(**kwargs)
+        except GatewayError as exc:  # unreachable or refusing gateway: the next run tries again
+            logger.warning("reconcile: %s %s not settled: %s", kind, ident, exc.message)
+            continue
+        except Exception:
+            logger.exception("reconcile: %s %s raised; skipped, the run goes on", kind, ident)
+            counts["errors"] += 1
+            continue
+        counts[kind] += 1
+    return counts

@@ -66,7 +66,7 @@ def earnings_reverse_for_order(*, order: Order, reason: str) -> Transaction | No
     entrepreneur_user = order.entrepreneur.user_id
     wallet = wallet_lock(user_id=entrepreneur_user)
     lines = [
-        Line(LedgerAccount.GATEWAY_CLEARING, split.total),
+        Line(LedgerAccount.REFUNDS_DUE, split.total),  # owed back to the customer until the refund is done
         Line(LedgerAccount.SUPPLIER_PAYABLE, -split.supplier, order.supplier.user_id),
         Line(LedgerAccount.PLATFORM_REVENUE, -split.platform),
     ]

@@ -1,34 +1,66 @@
-"""Payouts: an approved withdrawal paid out through Paystack Transfers (background task, SPEC §6.6).
+"""Payouts: an approved withdrawal paid out through Paystack Transfers (background task, SPEC §6.6, §6.9,
+§6.10) — or, sandbox on and no Paystack key, through the offline sandbox transfer client, same steps.
 
-No row lock is held during a gateway call; every state change goes through ``withdrawals``.
+Every payout reaches a final state: ``otp`` → otp_required (an admin finalizes with the OTP), a lost
+webhook is made up for by ``payouts_check`` (``GET /transfer/verify/:reference``), and a 429 or 5xx is
+retried with backoff and never taken as an answer. No row lock is held during a gateway call; every
+state change goes through ``withdrawals``.
 """
 import logging
+import time
+from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
-from core.errors import GatewayError, GatewayUnavailable
+from core.errors import GatewayError, GatewayUnavailable, InvalidTransition, ValidationFailed
 
-from ..gateways import PaystackClient
+from ..gateways import transfer_client
 from ..models import Transaction, WithdrawalRequest
-from .withdrawals import withdrawal_complete, withdrawal_fail, withdrawal_start_transfer
+from .withdrawals import (
+    withdrawal_complete,
+    withdrawal_fail,
+    withdrawal_otp_accepted,
+    withdrawal_require_otp,
+    withdrawal_start_transfer,
+)
 
 logger = logging.getLogger(__name__)
 
 Status = WithdrawalRequest.Status
 TRANSFER_ATTEMPTS = 3
+# Paystack's words for a transfer that will not pay (the funds come back to the wallet).
+TRANSFER_FAILED = frozenset({"failed", "reversed", "abandoned", "rejected", "blocked"})
+
+
+def _with_backoff(call, *, what: str):
+    """``call()`` up to TRANSFER_ATTEMPTS times while the gateway is unavailable (timeout, 5xx, 429),
+    waiting PAYOUT_RETRY_BACKOFF_SECONDS × 1, 2, 4… between tries. Re-raises the last GatewayUnavailable."""
+    delay = float(settings.PAYOUT_RETRY_BACKOFF_SECONDS)
+    for attempt in range(TRANSFER_ATTEMPTS):
+        try:
+            return call()
+        except GatewayUnavailable as exc:
+            logger.warning("%s: attempt %d unavailable: %s", what, attempt + 1, exc.message)
+            if attempt == TRANSFER_ATTEMPTS - 1:
+                raise
+            if delay > 0:
+                time.sleep(delay * 2 ** attempt)
+    raise AssertionError("unreachable")
 
 
 def _normalise_name(name: str) -> str:
     return " ".join(str(name or "").split()).casefold()
 
 
-def _ensure_recipient(client: PaystackClient, withdrawal: WithdrawalRequest) -> WithdrawalRequest | None:
+def _ensure_recipient(client, withdrawal: WithdrawalRequest) -> WithdrawalRequest | None:
     """Resolve the account (its name must match the payment method's) and create the transfer recipient.
     Returns the failed withdrawal when the bank or Paystack conclusively refuses, None when ready."""
     dest = withdrawal.destination_details or {}
     try:
         resolved = client.resolve_account(account_number=dest.get("account_number", ""),
-                                          bank_code=dest.get("bank_code", ""))
+                                          bank_code=dest.get("bank_code", ""),
+                                          expected_name=dest.get("account_name", ""))
     except GatewayUnavailable:
         raise
     except GatewayError as exc:
@@ -60,7 +92,7 @@ def withdrawal_payout_execute(*, withdrawal_id) -> WithdrawalRequest:
     withdrawal = WithdrawalRequest.objects.select_related("entrepreneur__user").get(pk=withdrawal_id)
     if withdrawal.status not in (Status.APPROVED, Status.PROCESSING) or withdrawal.transfer_code:
         return withdrawal
-    client = PaystackClient()
+    client = transfer_client()
     may_have_sent = withdrawal.status == Status.PROCESSING  # an earlier attempt may have reached Paystack
 
     if not withdrawal.recipient_code:
@@ -68,36 +100,93 @@ def withdrawal_payout_execute(*, withdrawal_id) -> WithdrawalRequest:
         if refused is not None:
             return refused
 
-    locked = withdrawal_start_transfer(withdrawal_id=withdrawal.pk)
+    locked = withdrawal_start_transfer(withdrawal_id=withdrawal.pk, provider=client.name)
     if locked.status != Status.PROCESSING or locked.transfer_code:
         return locked
 
-    result = None
-    last_error = None
-    for _attempt in range(TRANSFER_ATTEMPTS):
-        try:
-            result = client.transfer(amount=withdrawal.net_amount, recipient_code=withdrawal.recipient_code,
-                                     reference=withdrawal.reference_id, reason=f"Payjaro payout {withdrawal.reference_id}")
-            break
-        except GatewayUnavailable as exc:
-            may_have_sent = True
-            last_error = exc
-        except GatewayError as exc:
-            if may_have_sent:  # e.g. "duplicate reference" after a timeout: the webhook will tell us
-                logger.warning("payout %s: %s after an inconclusive attempt; waiting for the webhook",
-                               withdrawal.reference_id, exc.message)
-                return withdrawal
-            return withdrawal_fail(withdrawal_id=withdrawal.pk, reason=f"Transfer refused: {exc.message}")
-    if result is None:
-        logger.warning("payout %s inconclusive after retries: %s", withdrawal.reference_id, last_error)
+    def send():
+        return client.transfer(amount=withdrawal.net_amount, recipient_code=withdrawal.recipient_code,
+                               reference=withdrawal.reference_id, reason=f"Payjaro payout {withdrawal.reference_id}")
+
+    try:
+        result = _with_backoff(send, what=f"payout {withdrawal.reference_id}")
+    except GatewayUnavailable as exc:
+        # Inconclusive: it may have reached Paystack. Left processing; the same reference is sent again by
+        # reconciliation, and payouts_check / the webhook tell the outcome.
+        logger.warning("payout %s inconclusive after retries: %s", withdrawal.reference_id, exc.message)
         return WithdrawalRequest.objects.get(pk=withdrawal.pk)
+    except GatewayError as exc:
+        if may_have_sent:  # e.g. "duplicate reference" after a timeout: verify / the webhook will tell us
+            logger.warning("payout %s: %s after an inconclusive attempt; waiting for the outcome",
+                           withdrawal.reference_id, exc.message)
+            return withdrawal
+        return withdrawal_fail(withdrawal_id=withdrawal.pk, reason=f"Transfer refused: {exc.message}")
 
     WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(transfer_code=result["transfer_code"],
                                                               updated_at=timezone.now())
     Transaction.objects.filter(transaction_id=withdrawal.reference_id).update(
         provider_reference=result["transfer_code"], updated_at=timezone.now())
-    if result["status"] == "success":
-        return withdrawal_complete(withdrawal_id=withdrawal.pk, transfer_code=result["transfer_code"])
-    if result["status"] in ("failed", "reversed", "abandoned"):
-        return withdrawal_fail(withdrawal_id=withdrawal.pk, reason=f"Transfer {result['status']}")
-    return WithdrawalRequest.objects.get(pk=withdrawal.pk)
+    return _apply_transfer_status(withdrawal.pk, result, source="transfer")
+
+
+def _apply_transfer_status(withdrawal_id: int, result: dict, *, source: str) -> WithdrawalRequest:
+    """Move a withdrawal by the gateway's word on its transfer (transfer call, finalize, verify)."""
+    status = result.get("status") or ""
+    if status == "success":
+        return withdrawal_complete(withdrawal_id=withdrawal_id, transfer_code=result.get("transfer_code", ""))
+    if status in TRANSFER_FAILED:
+        reason = f"Transfer {status} ({source})" + (f": {result['reason']}" if result.get("reason") else "")
+        return withdrawal_fail(withdrawal_id=withdrawal_id, reason=reason, reversed_by_gateway=status == "reversed")
+    if status == "otp":
+        return withdrawal_require_otp(withdrawal_id=withdrawal_id, transfer_code=result.get("transfer_code", ""))
+    return WithdrawalRequest.objects.get(pk=withdrawal_id)  # pending / processing / queued: not final yet
+
+
+def withdrawal_finalize_otp(*, withdrawal_id, otp: str, admin=None) -> WithdrawalRequest:
+    """Django admin's "Finalize with OTP": ``POST /transfer/finalize_transfer`` with the OTP Paystack sent.
+    A refused OTP leaves the withdrawal in otp_required (400 with Paystack's message); an accepted one
+    completes it, or puts it back to processing until the webhook or ``payouts_check`` settles it."""
+    otp = "".join(str(otp or "").split())
+    if not otp.isdigit() or not 4 <= len(otp) <= 10:
+        raise ValidationFailed("otp: Enter the OTP Paystack sent (digits).", details={"otp": ["Digits only."]})
+    withdrawal = WithdrawalRequest.objects.get(pk=withdrawal_id)
+    if withdrawal.status != Status.OTP_REQUIRED or not withdrawal.transfer_code:
+        raise InvalidTransition(f"Withdrawal {withdrawal.reference_id} is {withdrawal.status}, not waiting for an OTP.")
+    client = transfer_client()
+    try:
+        result = _with_backoff(lambda: client.finalize_transfer(transfer_code=withdrawal.transfer_code, otp=otp),
+                               what=f"finalize {withdrawal.reference_id}")
+    except GatewayUnavailable:
+        raise
+    except GatewayError as exc:
+        raise ValidationFailed(f"Paystack refused the OTP: {exc.message}", details={"otp": [exc.message]})
+    withdrawal = withdrawal_otp_accepted(withdrawal_id=withdrawal.pk, by=admin)
+    return _apply_transfer_status(withdrawal.pk, result, source="finalize")
+
+
+def payouts_check(*, now=None) -> dict:
+    """Periodic (``manage.py check_payouts``): withdrawals still processing (with a transfer at the gateway)
+    PAYOUT_CHECK_AFTER_MINUTES after their last change (0 = all) are verified with
+    ``GET /transfer/verify/:reference`` and completed or failed, so a lost webhook never strands money.
+    Each on its own: an unavailable gateway or an error is logged and the run goes on."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.PAYOUT_CHECK_AFTER_MINUTES)
+    due = (WithdrawalRequest.objects.filter(status=Status.PROCESSING, updated_at__lte=cutoff)
+           .exclude(transfer_code="").order_by("updated_at", "pk").values_list("pk", "reference_id")[:200])
+    counts = {"checked": 0, "completed": 0, "failed": 0, "otp_required": 0, "pending": 0, "errors": 0}
+    client = transfer_client()
+    for withdrawal_id, reference in list(due):
+        try:
+            result = _with_backoff(lambda ref=reference: client.verify_transfer(ref), what=f"verify {reference}")
+            withdrawal = _apply_transfer_status(withdrawal_id, result, source="verify")
+        except GatewayError as exc:
+            logger.warning("check_payouts: %s not verified: %s", reference, exc.message)
+            counts["errors"] += 1
+            continue
+        except Exception:
+            logger.exception("check_payouts: %s raised; skipped, the run goes on", reference)
+            counts["errors"] += 1
+            continue
+        counts["checked"] += 1
+        counts[withdrawal.status if withdrawal.status in counts else "pending"] += 1
+    return counts

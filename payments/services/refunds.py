@@ -1,9 +1,14 @@
-"""Refunds of paid orders that were cancelled or returned.
+"""Refunds of paid orders that were cancelled or returned, and of payments that arrived for an order no
+longer payable (SPEC §6.9: every refund reaches a final state).
 
 ``refund_schedule`` creates the pending refund inside the transaction that reversed the earnings and
-enqueues the gateway call after commit; ``payment_refund_process`` makes that call with no lock held
-(retried by reconciliation while the gateway is down) and, once the gateway agrees, marks the payment
-reversed and the order refunded through ``orders.services.order_mark_refunded``.
+enqueues the gateway call after commit. ``payment_refund_process`` makes that call with no lock held —
+or, once the gateway holds the refund, asks it for the refund's status (reconciliation runs it for every
+pending refund, and the ``refund.*`` webhooks do). A refund stays ``pending`` until the gateway says it is
+done; only then is it booked (``refund`` journal: refunds_due → gateway clearing), the payment reversed
+and the order marked refunded through ``orders.services.order_mark_refunded``. A refused or failed refund
+is flagged and books nothing; ``refund_retry`` (Django admin) first asks the gateway which refunds it
+already holds for the payment, so a retry never refunds twice.
 """
 import logging
 import secrets
@@ -13,16 +18,20 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import GatewayError, GatewayUnavailable
+from core.errors import GatewayError, GatewayUnavailable, InvalidTransition
 from core.money import CURRENCY, quantize
 from orders.models import Order
 from orders.services import order_mark_refunded
 
-from ..gateways import gateway_for
-from ..models import Transaction
+from .. import ledger
+from ..gateways import FAILED, SUCCESS, RefundResult, gateway_for
+from ..ledger import Line
+from ..models import JournalEntry, LedgerAccount, Transaction
 from ..tasks import refund_payment
 
 logger = logging.getLogger(__name__)
+
+LATE_PAYMENT = "late_payment"  # refund reason for a payment that arrived for an order no longer payable
 
 TxStatus = Transaction.Status
 TxType = Transaction.TransactionType
@@ -33,7 +42,9 @@ def _order_payment(order: Order) -> Transaction | None:
     paid_by = Q(order=order)
     if order.checkout_id:
         paid_by |= Q(checkout_id=order.checkout_id, order__isnull=True)
-    return (Transaction.objects.filter(paid_by, transaction_type=TxType.PAYMENT, status=TxStatus.COMPLETED)
+    # A flagged late payment is refunded on its own (refund_schedule_late_payment), never again here.
+    return (Transaction.objects.filter(paid_by, transaction_type=TxType.PAYMENT, status=TxStatus.COMPLETED,
+                                       flagged=False)
             .order_by("-completed_at", "-pk").first())
 
 
@@ -75,39 +86,145 @@ def refund_schedule(*, order: Order, amount: Decimal, reason: str) -> Transactio
     return refund
 
 
+def refund_schedule_late_payment(*, payment: Transaction) -> Transaction:
+    """A pending refund of a whole payment that arrived for an order no longer payable (sent after commit)."""
+    refund = Transaction.objects.create(
+        transaction_id=f"RF-{payment.transaction_id[:48]}-{secrets.token_hex(3).upper()}", order_id=payment.order_id,
+        checkout_id=payment.checkout_id, user_id=payment.user_id, transaction_type=TxType.REFUND,
+        amount=payment.amount, currency=payment.currency,
+        provider=payment.provider, status=TxStatus.PENDING,
+        metadata={"payment_reference": payment.transaction_id, "reason": LATE_PAYMENT},
+    )
+    transaction.on_commit(lambda: refund_payment.delay(refund.pk))
+    return refund
+
+
+def _payment_of(refund: Transaction) -> Transaction:
+    return Transaction.objects.get(transaction_id=refund.metadata["payment_reference"])
+
+
 def payment_refund_process(*, refund_id: int) -> Transaction:
-    """Ask the gateway to refund (background task; retried by reconciliation while the gateway is down)."""
+    """Move a pending refund on: ask the gateway to refund (first time), or ask it how the refund it holds
+    is doing. No lock is held during the call; the answer is applied under the refund's row lock."""
     refund = Transaction.objects.get(pk=refund_id, transaction_type=TxType.REFUND)
     if refund.status != TxStatus.PENDING:
         return refund
-    payment = Transaction.objects.get(transaction_id=refund.metadata["payment_reference"])
+    client = gateway_for(refund.provider)
+    payment = _payment_of(refund)
     try:
-        result = gateway_for(refund.provider).refund(reference=payment.transaction_id, amount=refund.amount,
-                                                     provider_reference=payment.provider_reference)
+        if refund.provider_reference:
+            result = client.fetch_refund(refund.provider_reference)
+        else:
+            result = client.refund(reference=payment.transaction_id, amount=refund.amount,
+                                   provider_reference=payment.provider_reference)
     except GatewayUnavailable as exc:
         logger.warning("refund %s: gateway unavailable, will retry: %s", refund.transaction_id, exc.message)
         Transaction.objects.filter(pk=refund.pk).update(metadata={**refund.metadata, "last_error": exc.message})
         return refund
     except GatewayError as exc:
-        logger.error("refund %s refused by %s: %s", refund.transaction_id, refund.provider, exc.message)
-        Transaction.objects.filter(pk=refund.pk, status=TxStatus.PENDING).update(
-            status=TxStatus.FAILED, flagged=True, flag_reason=f"Refund refused: {exc.message}", updated_at=timezone.now())
-        refund.refresh_from_db()
-        return refund
+        if refund.provider_reference:  # the status check failed, not the refund: try again next run
+            logger.warning("refund %s: status check refused: %s", refund.transaction_id, exc.message)
+            return refund
+        return _refund_failed(refund.pk, reason=f"Refund refused: {exc.message}")
+    return refund_apply_result(refund_id=refund.pk, result=result)
+
+
+def refund_apply_result(*, refund_id: int, result: RefundResult) -> Transaction:
+    """The gateway's word on a refund: done → booked; failed → flagged, nothing booked; else still pending."""
+    if result.status == FAILED:
+        return _refund_failed(refund_id, reason=f"Refund failed at the gateway ({result.raw.get('status')})",
+                              provider_reference=result.provider_reference, raw=result.raw)
     with transaction.atomic():
-        refund = Transaction.objects.select_for_update().get(pk=refund.pk)
+        refund = Transaction.objects.select_for_update().get(pk=refund_id)
         if refund.status != TxStatus.PENDING:
+            return refund
+        refund.metadata = {**refund.metadata, "gateway": result.raw}
+        if result.provider_reference and not refund.provider_reference:
+            refund.provider_reference = result.provider_reference
+        if result.status != SUCCESS:
+            refund.save(update_fields=["metadata", "provider_reference", "updated_at"])
+            logger.info("refund %s is %s at %s", refund.transaction_id, result.raw.get("status"), refund.provider)
             return refund
         refund.status = TxStatus.COMPLETED
         refund.completed_at = timezone.now()
-        refund.provider_reference = result.provider_reference
-        refund.metadata = {**refund.metadata, "gateway": result.raw}
         refund.save(update_fields=["status", "completed_at", "provider_reference", "metadata", "updated_at"])
+        ledger.ledger_post(
+            entry_type=JournalEntry.EntryType.REFUND, idempotency_key=f"refund:{refund.transaction_id}",
+            order=refund.order, txn=refund,
+            description=f"Refund {refund.transaction_id} returned to the customer",
+            lines=[Line(LedgerAccount.REFUNDS_DUE, -refund.amount), Line(LedgerAccount.GATEWAY_CLEARING, refund.amount)],
+        )
+        payment = Transaction.objects.select_for_update().get(transaction_id=refund.metadata["payment_reference"])
         # The charge is reversed once everything it took has been given back (a checkout's charge is
         # refunded order by order; until then it stays completed).
         refunded = sum(_refunds_of(payment).filter(status=TxStatus.COMPLETED).values_list("amount", flat=True),
                        quantize(0))
         if quantize(refunded) >= quantize(payment.amount):
             Transaction.objects.filter(pk=payment.pk).update(status=TxStatus.REVERSED, updated_at=timezone.now())
-        order_mark_refunded(order_id=refund.order_id, notes=f"Refunded via {refund.provider} ({refund.transaction_id})")
+        if refund.metadata.get("reason") != LATE_PAYMENT and refund.order_id:
+            order_mark_refunded(order_id=refund.order_id,
+                                notes=f"Refunded via {refund.provider} ({refund.transaction_id})")
+        logger.info("refund %s completed: %s returned", refund.transaction_id, refund.amount)
     return refund
+
+
+def _refund_failed(refund_id: int, *, reason: str, provider_reference: str = "", raw: dict | None = None) -> Transaction:
+    with transaction.atomic():
+        refund = Transaction.objects.select_for_update().get(pk=refund_id)
+        if refund.status != TxStatus.PENDING:
+            return refund
+        refund.status = TxStatus.FAILED
+        refund.flagged = True
+        refund.flag_reason = reason[:255]
+        if provider_reference and not refund.provider_reference:
+            refund.provider_reference = provider_reference
+        if raw:
+            refund.metadata = {**refund.metadata, "gateway": raw}
+        refund.save(update_fields=["status", "flagged", "flag_reason", "provider_reference", "metadata", "updated_at"])
+    logger.error("refund %s of %s flagged for an admin: %s", refund.transaction_id, refund.amount, reason)
+    return refund
+
+
+def refund_retry(*, refund_id: int, admin=None) -> Transaction:
+    """Django admin "Retry refund" for a failed (flagged) refund. Never refunds twice: the gateway's own
+    list of refunds for the payment is checked first — one that is pending or processed there is adopted
+    (and settled by its status) instead of asking for a new one."""
+    refund = Transaction.objects.get(pk=refund_id, transaction_type=TxType.REFUND)
+    if refund.status != TxStatus.FAILED:
+        raise InvalidTransition(f"Refund {refund.transaction_id} is {refund.status}; only failed refunds are retried.")
+    if ledger.journal_exists(f"refund:{refund.transaction_id}"):
+        raise InvalidTransition(f"Refund {refund.transaction_id} is already booked as returned.")
+    payment = _payment_of(refund)
+    held = gateway_for(refund.provider).list_refunds(transaction=payment.provider_reference or payment.transaction_id)
+    live = [r for r in held if r.status != FAILED and r.provider_reference != refund.provider_reference]
+    with transaction.atomic():
+        refund = Transaction.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != TxStatus.FAILED:
+            return refund
+        attempts = int(refund.metadata.get("attempts", 1)) + 1
+        refund.status = TxStatus.PENDING
+        refund.flagged = False
+        refund.flag_reason = ""
+        refund.provider_reference = live[0].provider_reference if live else ""
+        refund.metadata = {**refund.metadata, "attempts": attempts,
+                           "retried_by": getattr(admin, "pk", None), "retried_at": timezone.now().isoformat()}
+        refund.save(update_fields=["status", "flagged", "flag_reason", "provider_reference", "metadata", "updated_at"])
+    if live:
+        logger.warning("refund %s: the gateway already holds refund %s for %s; adopted, not sent again",
+                       refund.transaction_id, live[0].provider_reference, payment.transaction_id)
+        return refund_apply_result(refund_id=refund.pk, result=live[0])
+    return payment_refund_process(refund_id=refund.pk)
+
+
+def refund_for_gateway_event(*, provider: str, refund_reference: str, payment_reference: str) -> Transaction | None:
+    """The refund a ``refund.*`` webhook is about: by the gateway's refund id, else the pending refund of
+    the payment it names."""
+    refunds = Transaction.objects.filter(transaction_type=TxType.REFUND, provider=provider)
+    if refund_reference:
+        found = refunds.filter(provider_reference=refund_reference).first()
+        if found is not None:
+            return found
+    if payment_reference:
+        return (refunds.filter(metadata__payment_reference=payment_reference, status=TxStatus.PENDING)
+                .order_by("pk").first())
+    return None

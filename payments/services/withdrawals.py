@@ -46,7 +46,9 @@ MIN_WITHDRAWAL_FEE = Decimal("50.00")
 WITHDRAWAL_TRANSITIONS: dict[str, frozenset[str]] = {
     Status.PENDING: frozenset({Status.APPROVED, Status.REJECTED, Status.FAILED}),
     Status.APPROVED: frozenset({Status.PROCESSING, Status.REJECTED, Status.COMPLETED, Status.FAILED}),
-    Status.PROCESSING: frozenset({Status.COMPLETED, Status.FAILED}),
+    Status.PROCESSING: frozenset({Status.OTP_REQUIRED, Status.COMPLETED, Status.FAILED}),
+    # Finalized with the OTP: pending at Paystack again (processing), or settled at once.
+    Status.OTP_REQUIRED: frozenset({Status.PROCESSING, Status.COMPLETED, Status.FAILED}),
     Status.COMPLETED: frozenset({Status.FAILED}),
     Status.REJECTED: frozenset(),
     Status.FAILED: frozenset(),
@@ -209,7 +211,7 @@ def withdrawal_complete(*, withdrawal_id, transfer_code: str = "") -> Withdrawal
         withdrawal = _lock(withdrawal_id)
         if withdrawal.status == Status.COMPLETED:
             return withdrawal
-        if withdrawal.status not in (Status.APPROVED, Status.PROCESSING):
+        if not withdrawal_can_move(withdrawal, Status.COMPLETED):
             logger.error("withdrawal %s: transfer.success while %s — needs an admin", withdrawal.reference_id,
                          withdrawal.status)
             return withdrawal
@@ -231,7 +233,30 @@ def withdrawal_complete(*, withdrawal_id, transfer_code: str = "") -> Withdrawal
     return withdrawal
 
 
-def withdrawal_start_transfer(*, withdrawal_id) -> WithdrawalRequest:
+def withdrawal_require_otp(*, withdrawal_id, transfer_code: str = "") -> WithdrawalRequest:
+    """Paystack answered ``otp``: the payout waits for an admin to finalize it with the OTP."""
+    with transaction.atomic():
+        withdrawal = _lock(withdrawal_id)
+        if withdrawal.status != Status.PROCESSING:
+            return withdrawal
+        _transition(withdrawal, Status.OTP_REQUIRED,
+                    notes="Paystack requires an OTP: finalize it in Django admin (Finalize with OTP)",
+                    transfer_code=withdrawal.transfer_code or transfer_code)
+    logger.warning("withdrawal %s needs an OTP to finalize the transfer", withdrawal.reference_id)
+    return withdrawal
+
+
+def withdrawal_otp_accepted(*, withdrawal_id, by=None) -> WithdrawalRequest:
+    """The OTP was accepted and Paystack is paying it out: back to processing until its outcome arrives."""
+    with transaction.atomic():
+        withdrawal = _lock(withdrawal_id)
+        if withdrawal.status != Status.OTP_REQUIRED:
+            return withdrawal
+        _transition(withdrawal, Status.PROCESSING, by=by, notes="OTP accepted by Paystack")
+    return withdrawal
+
+
+def withdrawal_start_transfer(*, withdrawal_id, provider: str = Provider.PAYSTACK) -> WithdrawalRequest:
     """approved → processing, with the pending payout Transaction, just before the transfer call.
     Anything else (already processing, settled meanwhile) is returned unchanged."""
     with transaction.atomic():
@@ -242,7 +267,7 @@ def withdrawal_start_transfer(*, withdrawal_id) -> WithdrawalRequest:
         Transaction.objects.get_or_create(
             transaction_id=withdrawal.reference_id,
             defaults={"user_id": withdrawal.entrepreneur.user_id, "transaction_type": TxType.PAYOUT,
-                      "amount": withdrawal.net_amount, "currency": CURRENCY, "provider": Provider.PAYSTACK,
+                      "amount": withdrawal.net_amount, "currency": CURRENCY, "provider": provider,
                       "withdrawal": withdrawal, "status": TxStatus.PENDING},
         )
     return withdrawal

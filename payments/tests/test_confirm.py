@@ -236,12 +236,12 @@ def test_payment_for_an_order_cancelled_meanwhile_is_flagged(order, api_client, 
 
 def test_flutterwave_webhook_verif_hash_pays_after_reverification(order, api_client, rsps):
     txn = _txn(order, provider="flutterwave")
-    verify = rsps.get(f"{FLUTTERWAVE}/transactions/verify_by_reference",
+    verify = rsps.get(f"{FLUTTERWAVE}/transactions/288200108/verify",  # by the event's transaction id
                       json=flutterwave_verify_body(txn.transaction_id, Decimal("2900.00")))
     response = api_client.post(FLW_HOOK, data=flutterwave_event(txn.transaction_id, Decimal("2900.00")),
                                content_type="application/json", HTTP_VERIF_HASH="flw-test-hash")
     assert response.status_code == 200 and response.json()["result"] == "payment_completed"
-    assert verify.calls[0].request.params == {"tx_ref": txn.transaction_id}
+    assert verify.call_count == 1
     _assert_paid_once(order, txn)
     txn.refresh_from_db()
     assert txn.provider_reference == "288200108"
@@ -249,7 +249,7 @@ def test_flutterwave_webhook_verif_hash_pays_after_reverification(order, api_cli
 
 def test_flutterwave_signature_header_is_accepted(order, api_client, rsps):
     txn = _txn(order, provider="flutterwave")
-    rsps.get(f"{FLUTTERWAVE}/transactions/verify_by_reference",
+    rsps.get(f"{FLUTTERWAVE}/transactions/288200108/verify",
              json=flutterwave_verify_body(txn.transaction_id, Decimal("2900.00")))
     body = flutterwave_event(txn.transaction_id, Decimal("2900.00"))
     response = api_client.post(FLW_HOOK, data=body, content_type="application/json",
@@ -258,8 +258,8 @@ def test_flutterwave_signature_header_is_accepted(order, api_client, rsps):
     _assert_paid_once(order, txn)
 
 
-@pytest.mark.parametrize("headers", [{}, {"HTTP_VERIF_HASH": "wrong"},
-                                     {"HTTP_FLUTTERWAVE_SIGNATURE": "bm9wZQ==", "HTTP_VERIF_HASH": "flw-test-hash"}])
+@pytest.mark.parametrize("headers", [{}, {"HTTP_VERIF_HASH": "wrong"}, {"HTTP_FLUTTERWAVE_SIGNATURE": "bm9wZQ=="},
+                                     {"HTTP_FLUTTERWAVE_SIGNATURE": "bm9wZQ==", "HTTP_VERIF_HASH": "wrong"}])
 def test_flutterwave_bad_or_missing_signature_is_401(order, api_client, rsps, headers):
     txn = _txn(order, provider="flutterwave")
     response = api_client.post(FLW_HOOK, data=flutterwave_event(txn.transaction_id, Decimal("2900.00")),
@@ -271,7 +271,7 @@ def test_flutterwave_bad_or_missing_signature_is_401(order, api_client, rsps, he
 
 def test_flutterwave_amount_mismatch_is_flagged(order, api_client, rsps):
     txn = _txn(order, provider="flutterwave")
-    rsps.get(f"{FLUTTERWAVE}/transactions/verify_by_reference",
+    rsps.get(f"{FLUTTERWAVE}/transactions/288200108/verify",
              json=flutterwave_verify_body(txn.transaction_id, Decimal("29.00")))
     api_client.post(FLW_HOOK, data=flutterwave_event(txn.transaction_id, Decimal("2900.00")),
                     content_type="application/json", HTTP_VERIF_HASH="flw-test-hash")
@@ -329,7 +329,7 @@ def test_reconcile_verifies_stale_pending_transactions(order, rsps):
     Transaction.objects.filter(pk__in=[stale.pk, abandoned_order_txn.pk]).update(
         created_at=timezone.now() - timedelta(minutes=30))
     rsps.get(f"{PAYSTACK}/transaction/verify/PJ-ABANDON-1",
-             json=paystack_verify_body("PJ-ABANDON-1", Decimal("2900.00"), status="abandoned"))
+             json=paystack_verify_body("PJ-ABANDON-1", Decimal("2900.00"), status="failed"))
     rsps.get(f"{PAYSTACK}/transaction/verify/PJ-STALE-1", json=paystack_verify_body("PJ-STALE-1", Decimal("2900.00")))
     result = reconcile_pending_transactions.delay().get()
     assert result["payments"] == 2

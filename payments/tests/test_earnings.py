@@ -118,15 +118,45 @@ def test_cancel_after_payment_reverses_and_refunds_through_paystack(order, admin
     sent = json.loads(refund_call.calls[0].request.body)
     assert sent == {"transaction": "1004723697", "amount": 290000}
     refund = Transaction.objects.get(transaction_type="refund")
-    assert (refund.status, refund.amount, refund.provider, refund.order_id) == (
-        "completed", Decimal("2900.00"), "paystack", order.pk)
-    txn.refresh_from_db()
+    # Paystack said "pending": the money is on its way, not back — nothing booked as returned yet.
+    assert (refund.status, refund.amount, refund.provider, refund.order_id, refund.provider_reference) == (
+        "pending", Decimal("2900.00"), "paystack", order.pk, "3018284")
     order.refresh_from_db()
-    assert txn.status == "reversed"
-    assert (order.status, order.payment_status) == ("cancelled", "refunded")
+    assert (order.status, order.payment_status) == ("cancelled", "paid")
+    assert not JournalEntry.objects.filter(entry_type="refund").exists()
     assert wallet_of(order).pending_balance == Decimal("0.00")
     assert set(Earnings.objects.filter(order=order).values_list("status", flat=True)) == {"cancelled"}
     assert JournalEntry.objects.filter(entry_type="reversal", order=order).count() == 1
+    assert ledger_audit() == []
+
+    # refund.processed (webhook, delivered twice): Paystack's GET /refund/:id confirms → booked once.
+    fetch = rsps.get(f"{PAYSTACK}/refund/3018284", json={"status": True, "message": "Refund retrieved", "data": {
+        "integration": 428626, "transaction": 1004723697, "dispute": None, "settlement": None, "id": 3018284,
+        "domain": "test", "currency": "NGN", "amount": 290000, "status": "processed", "refunded_at": None,
+        "refunded_by": "ops@payjaro.ng", "customer_note": "", "merchant_note": "", "deducted_amount": 290000,
+        "fully_deducted": 1, "createdAt": "2026-12-01T10:00:00.000Z"}})
+    body = json.dumps({"event": "refund.processed", "data": {
+        "status": "processed", "transaction_reference": txn.transaction_id, "refund_reference": "1234567890",
+        "amount": 290000, "currency": "NGN", "processor": "mastercard", "integration": 428626, "domain": "test",
+        "id": "3018284"}}).encode()
+    from django.test import Client
+
+    from .factories import paystack_sign
+
+    for _ in range(2):
+        hook = Client().post("/api/payments/webhooks/paystack/", data=body, content_type="application/json",
+                             HTTP_X_PAYSTACK_SIGNATURE=paystack_sign(body))
+        assert hook.status_code == 200
+    assert fetch.call_count == 1
+    refund.refresh_from_db()
+    txn.refresh_from_db()
+    order.refresh_from_db()
+    assert refund.status == "completed" and txn.status == "reversed"
+    assert (order.status, order.payment_status) == ("cancelled", "refunded")
+    assert order.status_history.filter(notes__startswith="Refunded via paystack").count() == 1
+    booked = JournalEntry.objects.get(entry_type="refund")
+    assert {(line.account, line.amount) for line in booked.lines.all()} == {
+        ("refunds_due", Decimal("-2900.00")), ("gateway_clearing", Decimal("2900.00"))}
     assert ledger_audit() == []
 
 
@@ -151,7 +181,17 @@ def test_refund_gateway_down_keeps_refund_pending_for_reconciliation(order, admi
     assert reconcile_pending_transactions.delay().get()["refunds"] == 1
     refund.refresh_from_db()
     order.refresh_from_db()
+    assert (refund.status, refund.provider_reference) == ("pending", "9")  # accepted, not done yet
+    assert order.payment_status == "paid"
+    # The next run checks the refund's status (the periodic check when no webhook comes).
+    rsps.get(f"{PAYSTACK}/refund/9", json={"status": True, "message": "Refund retrieved",
+                                           "data": {"id": 9, "status": "processed", "amount": 290000}})
+    assert reconcile_pending_transactions.delay().get()["refunds"] == 1
+    refund.refresh_from_db()
+    order.refresh_from_db()
     assert refund.status == "completed" and order.payment_status == "refunded"
+    assert JournalEntry.objects.filter(entry_type="refund").count() == 1
+    assert reconcile_pending_transactions.delay().get()["refunds"] == 0
 
 
 def test_return_after_release_debits_the_available_balance(order, admin_user, django_capture_on_commit_callbacks):
@@ -234,3 +274,26 @@ def test_earnings_summary(order, auth_client, django_assert_max_num_queries):
         "total_withdrawn": "0.00", "total_markup": "400.00", "total_commission": "120.00",
         "pending_earnings": "520.00", "total_sales": "2900.00", "performance_tier": "bronze", "currency": "NGN",
     }
+
+
+def test_zero_release_days_releases_on_delivery_after_commit(order, settings, django_capture_on_commit_callbacks):
+    settings.EARNINGS_RELEASE_DAYS = 0
+    pay(order)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        deliver(order)
+    assert wallet_of(order).balance == Decimal("0.00")  # not inside the delivery's transaction
+    for callback in callbacks:
+        callback()
+    wallet = wallet_of(order)
+    assert (wallet.pending_balance, wallet.balance, wallet.total_earned) == (
+        Decimal("0.00"), Decimal("520.00"), Decimal("520.00"))
+    assert JournalEntry.objects.filter(entry_type="release", order=order).count() == 1
+    assert release_matured_earnings.delay().get() == 0  # nothing left for the periodic run
+    assert ledger_audit() == []
+
+
+def test_default_release_days_wait_for_the_return_window(order, django_capture_on_commit_callbacks):
+    pay(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(order)
+    assert wallet_of(order).balance == Decimal("0.00")

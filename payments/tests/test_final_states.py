@@ -1,0 +1,103 @@
+"""SPEC §6.9: every payment settles to a final state and stays there; reconciliation handles each
+transaction on its own; Paystack ``abandoned`` waits for the reservation; Flutterwave verifies by id."""
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from orders.models import Order
+from payments.models import Transaction
+from payments.tasks import reconcile_pending_transactions
+
+from .factories import (
+    FLUTTERWAVE,
+    PAYSTACK,
+    flutterwave_event,
+    flutterwave_verify_body,
+    paystack_verify_body,
+    place_order,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _txn(order, reference, provider="paystack", minutes_old=30):
+    txn = Transaction.objects.create(transaction_id=reference, order=order, user=order.customer,
+                                     amount=order.total_amount, provider=provider)
+    Transaction.objects.filter(pk=txn.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_old))
+    return txn
+
+
+def test_abandoned_stays_pending_while_the_reservation_runs_then_fails(order, rsps):
+    txn = _txn(order, "PJ-ABANDON-1")
+    rsps.get(f"{PAYSTACK}/transaction/verify/PJ-ABANDON-1",
+             json=paystack_verify_body("PJ-ABANDON-1", Decimal("2900.00"), status="abandoned"))
+    reconcile_pending_transactions.delay().get()
+    txn.refresh_from_db()
+    assert txn.status == "pending" and txn.metadata["gateway_status"] == "abandoned"
+
+    Order.objects.filter(pk=order.pk).update(reserved_until=timezone.now() - timedelta(minutes=1))
+    reconcile_pending_transactions.delay().get()
+    txn.refresh_from_db()
+    assert txn.status == "failed" and not txn.flagged
+
+
+@pytest.mark.parametrize("final", ["completed", "reversed"])
+def test_verify_never_moves_a_final_payment(order, auth_client, rsps, final):
+    txn = _txn(order, "PJ-FINAL-1")
+    Transaction.objects.filter(pk=txn.pk).update(status=final)
+    verify = rsps.get(f"{PAYSTACK}/transaction/verify/PJ-FINAL-1",
+                      json=paystack_verify_body("PJ-FINAL-1", Decimal("2900.00"), status="failed"))
+    response = auth_client(order.customer).get("/api/payments/verify/PJ-FINAL-1/")
+    assert response.status_code == 200
+    assert response.json()["status"] == final
+    reconcile_pending_transactions.delay().get()
+    txn.refresh_from_db()
+    assert (txn.status, txn.flagged) == (final, False)
+    assert verify.call_count == 0
+
+
+def test_one_transaction_raising_does_not_stop_reconciliation(db, rsps, caplog):
+    good, bad, also_good = place_order(), place_order(), place_order()
+    for order, ref in ((good, "PJ-GOOD-1"), (bad, "PJ-BAD-1"), (also_good, "PJ-GOOD-2")):
+        _txn(order, ref)
+    rsps.get(f"{PAYSTACK}/transaction/verify/PJ-GOOD-1", json=paystack_verify_body("PJ-GOOD-1", Decimal("2900.00"), txn_id=1001))
+    rsps.get(f"{PAYSTACK}/transaction/verify/PJ-BAD-1", body=ValueError("a bug in one transaction's path"))
+    rsps.get(f"{PAYSTACK}/transaction/verify/PJ-GOOD-2", json=paystack_verify_body("PJ-GOOD-2", Decimal("2900.00"), txn_id=1002))
+    with caplog.at_level(logging.ERROR, logger="payments.services.charges"):
+        result = reconcile_pending_transactions.delay().get()
+    assert result == {"payments": 2, "refunds": 0, "payouts": 0, "errors": 1}
+    statuses = dict(Transaction.objects.values_list("transaction_id", "status"))
+    assert statuses == {"PJ-GOOD-1": "completed", "PJ-BAD-1": "pending", "PJ-GOOD-2": "completed"}
+    assert any("PJ-BAD-1 raised" in r.getMessage() and r.exc_info for r in caplog.records)
+    for order in (good, also_good):
+        order.refresh_from_db()
+        assert order.payment_status == "paid"
+
+
+def test_flutterwave_webhook_verifies_by_the_event_transaction_id(order, api_client, rsps):
+    txn = _txn(order, f"PJ-{order.order_id}-FLW", provider="flutterwave", minutes_old=0)
+    by_id = rsps.get(f"{FLUTTERWAVE}/transactions/288200108/verify",
+                     json=flutterwave_verify_body(txn.transaction_id, Decimal("2900.00")))
+    by_ref = rsps.get(f"{FLUTTERWAVE}/transactions/verify_by_reference",
+                      json=flutterwave_verify_body(txn.transaction_id, Decimal("2900.00")))
+    response = api_client.post("/api/payments/webhooks/flutterwave/",
+                               data=flutterwave_event(txn.transaction_id, Decimal("2900.00")),
+                               content_type="application/json", HTTP_VERIF_HASH="flw-test-hash")
+    assert response.json()["result"] == "payment_completed"
+    assert (by_id.call_count, by_ref.call_count) == (1, 0)
+
+
+def test_flutterwave_id_for_another_reference_pays_nothing(order, api_client, rsps):
+    txn = _txn(order, f"PJ-{order.order_id}-FLW", provider="flutterwave", minutes_old=0)
+    rsps.get(f"{FLUTTERWAVE}/transactions/288200108/verify",
+             json=flutterwave_verify_body("PJ-SOMEONE-ELSE", Decimal("2900.00")))
+    response = api_client.post("/api/payments/webhooks/flutterwave/",
+                               data=flutterwave_event(txn.transaction_id, Decimal("2900.00")),
+                               content_type="application/json", HTTP_VERIF_HASH="flw-test-hash")
+    assert response.status_code == 200 and response.json()["result"].startswith("rejected: ")
+    order.refresh_from_db()
+    txn.refresh_from_db()
+    assert order.payment_status == "pending" and txn.status == "pending"

@@ -1,0 +1,225 @@
+"""SPEC §6.9, §6.10: every payout reaches a final state — otp → otp_required → finalized in Django admin;
+a lost webhook made up for by check_payouts; 429/5xx retried and never final; reversal after completion
+returns the funds once; sandbox payouts complete offline through the same path."""
+import json
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from payments.ledger import ledger_audit
+from payments.models import Transaction, Wallet, WithdrawalRequest
+from tests.factories import EntrepreneurFactory
+
+from .factories import PAYSTACK, BankMethodFactory, fund_wallet, mock_payout, paystack_sign, paystack_transfer_event
+
+pytestmark = pytest.mark.django_db
+URL = "/api/payments/withdrawals/"
+
+
+@pytest.fixture
+def entrepreneur(db):
+    profile = EntrepreneurFactory()
+    fund_wallet(profile.user, Decimal("5000.00"))
+    return profile
+
+
+@pytest.fixture
+def withdrawal(entrepreneur, auth_client):
+    bank = BankMethodFactory(user=entrepreneur.user)
+    response = auth_client(entrepreneur.user).post(URL, {"amount": "2000.00", "payment_method": bank.pk}, format="json")
+    assert response.status_code == 201, response.content
+    return WithdrawalRequest.objects.get(pk=response.json()["id"])
+
+
+def approve(auth_client, admin_user, withdrawal, capture):
+    with capture(execute=True):
+        response = auth_client(admin_user).post(f"{URL}{withdrawal.pk}/approve/")
+    assert response.status_code == 200, response.content
+    withdrawal.refresh_from_db()
+    return withdrawal
+
+
+def wallet(entrepreneur):
+    w = Wallet.objects.get(user=entrepreneur.user)
+    return w.balance, w.total_withdrawn
+
+
+def history(withdrawal):
+    return list(withdrawal.status_history.values_list("status", flat=True))
+
+
+def transfer_verify_body(reference, status="success"):
+    """GET /transfer/verify/:reference — documented shape (trimmed)."""
+    return {"status": True, "message": "Transfer retrieved",
+            "data": {"amount": 195000, "currency": "NGN", "domain": "test", "id": 37272792, "reason": "Payjaro payout",
+                     "reference": reference, "source": "balance", "status": status,
+                     "transfer_code": "TRF_1ptvuv321ahaa7q", "recipient": {"recipient_code": "RCP_t0ya41mp35flk40"}}}
+
+
+def test_otp_then_admin_finalize_completes(entrepreneur, withdrawal, auth_client, admin_user, client, rsps,
+                                           django_capture_on_commit_callbacks):
+    mock_payout(rsps, transfer_status="otp")
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    assert (withdrawal.status, withdrawal.transfer_code) == ("otp_required", "TRF_1ptvuv321ahaa7q")
+    assert wallet(entrepreneur) == (Decimal("3000.00"), Decimal("0.00"))
+
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    listing = client.get("/admin/payments/withdrawalrequest/?status__exact=otp_required")
+    assert withdrawal.reference_id in listing.content.decode()
+    form = client.post("/admin/payments/withdrawalrequest/", {"action": "finalize_with_otp",
+                                                              "_selected_action": [withdrawal.pk]})
+    assert form.status_code == 200 and 'name="otp"' in form.content.decode()
+
+    finalize = rsps.post(f"{PAYSTACK}/transfer/finalize_transfer", json={
+        "status": True, "message": "Transfer has been queued",
+        "data": {"domain": "test", "amount": 195000, "currency": "NGN", "reference": withdrawal.reference_id,
+                 "source": "balance", "reason": "Payjaro payout", "status": "success",
+                 "transfer_code": "TRF_1ptvuv321ahaa7q", "id": 37272792}})
+    done = client.post("/admin/payments/withdrawalrequest/", {
+        "action": "finalize_with_otp", "_selected_action": [withdrawal.pk], "confirm": "yes", "otp": "928783"})
+    assert done.status_code == 302
+    assert json.loads(finalize.calls[0].request.body) == {"transfer_code": "TRF_1ptvuv321ahaa7q", "otp": "928783"}
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "completed"
+    assert history(withdrawal) == ["pending", "approved", "processing", "otp_required", "processing", "completed"]
+    assert wallet(entrepreneur) == (Decimal("3000.00"), Decimal("2000.00"))
+    assert ledger_audit() == []
+
+
+def test_refused_otp_leaves_it_waiting(entrepreneur, withdrawal, auth_client, admin_user, rsps,
+                                       django_capture_on_commit_callbacks):
+    from core.errors import ValidationFailed
+    from payments.services import withdrawal_finalize_otp
+
+    mock_payout(rsps, transfer_status="otp")
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    rsps.post(f"{PAYSTACK}/transfer/finalize_transfer", status=400,
+              json={"status": False, "message": "Invalid OTP"})
+    with pytest.raises(ValidationFailed, match="Invalid OTP"):
+        withdrawal_finalize_otp(withdrawal_id=withdrawal.pk, otp="111111", admin=admin_user)
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "otp_required"
+    assert wallet(entrepreneur) == (Decimal("3000.00"), Decimal("0.00"))
+
+
+def test_lost_success_webhook_is_completed_by_check_payouts(entrepreneur, withdrawal, auth_client, admin_user, rsps,
+                                                            django_capture_on_commit_callbacks, settings):
+    mock_payout(rsps)  # transfer answered "pending"; the transfer.success webhook never arrives
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    assert withdrawal.status == "processing"
+    verify = rsps.get(f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}",
+                      json=transfer_verify_body(withdrawal.reference_id))
+
+    out = StringIO()
+    call_command("check_payouts", stdout=out)  # too recent (PAYOUT_CHECK_AFTER_MINUTES=10): left alone
+    assert verify.call_count == 0 and "'checked': 0" in out.getvalue()
+
+    WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+    call_command("check_payouts", stdout=out)
+    assert verify.call_count == 1 and "'completed': 1" in out.getvalue()
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "completed"
+    assert wallet(entrepreneur) == (Decimal("3000.00"), Decimal("2000.00"))
+    assert Transaction.objects.get(transaction_type="payout").status == "completed"
+    assert ledger_audit() == []
+
+    settings.PAYOUT_CHECK_AFTER_MINUTES = 0
+    call_command("check_payouts", stdout=out)  # settled: not verified again
+    assert verify.call_count == 1
+
+
+@pytest.mark.parametrize("gateway_status,final", [("failed", "failed"), ("reversed", "failed"),
+                                                  ("otp", "otp_required"), ("pending", "processing")])
+def test_check_payouts_applies_the_gateway_word(entrepreneur, withdrawal, auth_client, admin_user, rsps, settings,
+                                                django_capture_on_commit_callbacks, gateway_status, final):
+    settings.PAYOUT_CHECK_AFTER_MINUTES = 0
+    mock_payout(rsps)
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    rsps.get(f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}",
+             json=transfer_verify_body(withdrawal.reference_id, status=gateway_status))
+    call_command("check_payouts", stdout=StringIO())
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == final
+    expected_balance = Decimal("5000.00") if final == "failed" else Decimal("3000.00")
+    assert wallet(entrepreneur) == (expected_balance, Decimal("0.00"))
+    assert ledger_audit() == []
+
+
+def test_429_then_success_is_retried_not_failed(entrepreneur, withdrawal, auth_client, admin_user, rsps,
+                                                django_capture_on_commit_callbacks):
+    mock_payout(rsps)
+    rsps.replace("POST", f"{PAYSTACK}/transfer", status=429, json={"status": False, "message": "Too many requests"})
+    rsps.add("POST", f"{PAYSTACK}/transfer", json={
+        "status": True, "message": "Transfer has been queued",
+        "data": {"reference": withdrawal.reference_id, "status": "success", "transfer_code": "TRF_1ptvuv321ahaa7q",
+                 "amount": 195000, "currency": "NGN", "id": 37272792}})
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    transfers = [c for c in rsps.calls if c.request.url == f"{PAYSTACK}/transfer"]
+    assert len(transfers) == 2
+    assert {json.loads(c.request.body)["reference"] for c in transfers} == {withdrawal.reference_id}
+    assert withdrawal.status == "completed"
+    assert ledger_audit() == []
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_gateway_outage_is_never_final(entrepreneur, withdrawal, auth_client, admin_user, rsps, settings,
+                                       django_capture_on_commit_callbacks, status):
+    settings.PAYOUT_CHECK_AFTER_MINUTES = 0
+    mock_payout(rsps)
+    rsps.replace("POST", f"{PAYSTACK}/transfer", status=status, json={"status": False, "message": "busy"})
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    assert withdrawal.status == "processing" and withdrawal.transfer_code == ""
+    assert wallet(entrepreneur) == (Decimal("3000.00"), Decimal("0.00"))
+    # verify answering an outage too: still processing, nothing returned, nothing paid
+    Transaction.objects.filter(transaction_type="payout").update(provider_reference="TRF_x")
+    WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(transfer_code="TRF_x")
+    rsps.get(f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}", status=status, json={"status": False})
+    call_command("check_payouts", stdout=StringIO())
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "processing"
+    assert ledger_audit() == []
+
+
+def test_reversal_after_completion_returns_the_funds_once(entrepreneur, withdrawal, auth_client, admin_user,
+                                                          api_client, rsps, django_capture_on_commit_callbacks):
+    mock_payout(rsps, transfer_status="success")
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    assert withdrawal.status == "completed"
+    first = paystack_transfer_event("transfer.reversed", withdrawal.reference_id, Decimal("1950.00"))
+    second = first.replace(b'"id": 37272792', b'"id": 37272793')  # a distinct delivery of the same reversal
+    for body in (first, first, second):
+        response = api_client.post("/api/payments/webhooks/paystack/", data=body, content_type="application/json",
+                                   HTTP_X_PAYSTACK_SIGNATURE=paystack_sign(body))
+        assert response.status_code == 200
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "failed"
+    assert wallet(entrepreneur) == (Decimal("5000.00"), Decimal("0.00"))
+    assert ledger_audit() == []
+
+
+def test_sandbox_payout_completes_offline(entrepreneur, withdrawal, auth_client, admin_user, rsps, settings,
+                                          django_capture_on_commit_callbacks):
+    settings.PAYSTACK_SECRET_KEY = ""  # sandbox on (test settings), no Paystack key: the sandbox pays out
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    assert len(rsps.calls) == 0
+    assert withdrawal.status == "completed"
+    assert withdrawal.recipient_code == "RCP_sandbox_058_0123456789"
+    assert withdrawal.transfer_code == f"TRF_sandbox_{withdrawal.reference_id}"
+    assert history(withdrawal) == ["pending", "approved", "processing", "completed"]
+    payout = Transaction.objects.get(transaction_type="payout")
+    assert (payout.provider, payout.status, payout.amount) == ("sandbox", "completed", Decimal("1950.00"))
+    assert wallet(entrepreneur) == (Decimal("3000.00"), Decimal("2000.00"))
+    assert ledger_audit() == []
+
+
+def test_with_a_paystack_key_the_sandbox_does_not_pay_out(entrepreneur, withdrawal, auth_client, admin_user, rsps,
+                                                          django_capture_on_commit_callbacks):
+    mock_payout(rsps)
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    assert withdrawal.status == "processing" and len(rsps.calls) == 3

@@ -1,0 +1,124 @@
+"""SPEC §6.9: a refund is pending until the gateway says it is done; refund.failed or a refusal flags it and
+books nothing; Django admin's "Retry refund" never refunds twice (the gateway's refunds are checked first)."""
+import json
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from orders.services import order_transition
+from payments.ledger import ledger_audit
+from payments.models import JournalEntry, Transaction
+from payments.services import payment_confirm, refund_retry
+
+from .factories import PAYSTACK, paystack_sign, paystack_verify_body
+
+pytestmark = pytest.mark.django_db
+
+
+def refund_body(status="pending", refund_id=3018284, amount=290000):
+    """POST /refund and GET /refund/:id — documented shape (trimmed)."""
+    return {"status": True, "message": "Refund has been queued for processing",
+            "data": {"transaction": {"id": 1004723697, "reference": "x", "amount": amount}, "integration": 428626,
+                     "deducted_amount": 0, "currency": "NGN", "amount": amount, "status": status, "id": refund_id,
+                     "expected_at": "2026-12-03T10:00:00.000Z"}}
+
+
+@pytest.fixture
+def cancelled_paid_order(order, admin_user, rsps, django_capture_on_commit_callbacks):
+    """A Paystack-paid order cancelled by an admin; POST /refund is mocked by each test."""
+    txn = Transaction.objects.create(transaction_id=f"PJ-{order.order_id}-PSK", order=order, user=order.customer,
+                                     amount=order.total_amount, provider="paystack")
+    rsps.get(f"{PAYSTACK}/transaction/verify/{txn.transaction_id}",
+             json=paystack_verify_body(txn.transaction_id, Decimal("2900.00"), txn_id=1004723697))
+    payment_confirm(reference=txn.transaction_id)
+
+    def cancel():
+        with django_capture_on_commit_callbacks(execute=True):
+            order_transition(order_id=order.pk, to_status="cancelled", actor=admin_user)
+        return Transaction.objects.get(transaction_type="refund")
+
+    return order, txn, cancel
+
+
+def webhook(event, data):
+    body = json.dumps({"event": event, "data": data}).encode()
+    return Client().post("/api/payments/webhooks/paystack/", data=body, content_type="application/json",
+                         HTTP_X_PAYSTACK_SIGNATURE=paystack_sign(body))
+
+
+def assert_nothing_returned(order):
+    order.refresh_from_db()
+    assert order.payment_status == "paid"
+    assert not JournalEntry.objects.filter(entry_type="refund").exists()
+    assert ledger_audit() == []
+
+
+def test_refund_failed_webhook_flags_books_nothing_and_retry_succeeds_once(cancelled_paid_order, rsps, admin_user):
+    order, txn, cancel = cancelled_paid_order
+    rsps.post(f"{PAYSTACK}/refund", json=refund_body("pending"))
+    refund = cancel()
+    rsps.get(f"{PAYSTACK}/refund/3018284", json=refund_body("failed"))
+    response = webhook("refund.failed", {"status": "failed", "transaction_reference": txn.transaction_id,
+                                         "amount": 290000, "currency": "NGN", "id": "3018284"})
+    assert response.status_code == 200 and response.json()["result"] == "refund_failed"
+    refund.refresh_from_db()
+    assert (refund.status, refund.flagged) == ("failed", True) and "failed" in refund.flag_reason
+    assert_nothing_returned(order)
+
+    # Retry: Paystack's own list shows only the failed refund → one new refund is requested, and it is processed.
+    listing = rsps.get(f"{PAYSTACK}/refund", json={"status": True, "message": "Refunds retrieved",
+                                                   "data": [refund_body("failed")["data"]]})
+    rsps.replace("POST", f"{PAYSTACK}/refund", json=refund_body("processed", refund_id=3018290))
+    refund = refund_retry(refund_id=refund.pk, admin=admin_user)
+    assert listing.calls[0].request.params == {"transaction": "1004723697"}
+    assert (refund.status, refund.provider_reference, refund.flagged) == ("completed", "3018290", False)
+    order.refresh_from_db()
+    assert order.payment_status == "refunded"
+    assert JournalEntry.objects.filter(entry_type="refund").count() == 1
+    assert ledger_audit() == []
+    with pytest.raises(Exception, match="only failed refunds are retried"):
+        refund_retry(refund_id=refund.pk, admin=admin_user)
+    posts = [c for c in rsps.calls if c.request.method == "POST" and c.request.url == f"{PAYSTACK}/refund"]
+    assert len(posts) == 2  # the first attempt and exactly one retry
+
+
+def test_retry_adopts_a_refund_the_gateway_already_holds(cancelled_paid_order, rsps, admin_user, client):
+    """Our refund call was refused (e.g. a timeout-then-error), but Paystack did create one: the retry
+    finds it in GET /refund?transaction= and never sends a second POST /refund."""
+    order, txn, cancel = cancelled_paid_order
+    post = rsps.post(f"{PAYSTACK}/refund", status=400, json={"status": False, "message": "Transaction has been fully reversed"})
+    refund = cancel()
+    refund.refresh_from_db()
+    assert (refund.status, refund.flagged) == ("failed", True)
+    assert "fully reversed" in refund.flag_reason
+    assert_nothing_returned(order)
+
+    rsps.get(f"{PAYSTACK}/refund", json={"status": True, "message": "Refunds retrieved",
+                                         "data": [refund_body("processed", refund_id=777)["data"]]})
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    listing = client.get("/admin/payments/transaction/?flagged__exact=1")
+    assert refund.transaction_id in listing.content.decode()
+    response = client.post("/admin/payments/transaction/", {"action": "retry_refund", "_selected_action": [refund.pk]})
+    assert response.status_code == 302
+    assert post.call_count == 1  # no second refund request
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert (refund.status, refund.provider_reference) == ("completed", "777")
+    assert order.payment_status == "refunded"
+    assert JournalEntry.objects.filter(entry_type="refund").count() == 1
+    assert ledger_audit() == []
+
+
+def test_pending_refund_is_not_booked_by_a_pending_status_check(cancelled_paid_order, rsps):
+    order, txn, cancel = cancelled_paid_order
+    rsps.post(f"{PAYSTACK}/refund", json=refund_body("pending"))
+    refund = cancel()
+    rsps.get(f"{PAYSTACK}/refund/3018284", json=refund_body("processing"))
+    assert webhook("refund.processing", {"status": "processing", "transaction_reference": txn.transaction_id,
+                                         "id": "3018284"}).json()["result"] == "refund_pending"
+    refund.refresh_from_db()
+    assert refund.status == "pending"
+    assert_nothing_returned(order)
