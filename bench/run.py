@@ -128,7 +128,7 @@ def seed(sizes: dict, rng: random.Random) -> dict:
 
     from entrepreneurs.models import EntrepreneurProfile
     from orders.models import Order, OrderItem, OrderStatusHistory
-    from orders.services import order_create
+    from orders.services import OrderLine, order_create
     from payments.models import Transaction
     from products.models import Category, Product, ProductImage, ProductVariation
     from social.models import EntrepreneurStorefront, StoreProduct
@@ -256,7 +256,7 @@ def seed(sizes: dict, rng: random.Random) -> dict:
     for i in range(sizes["pending"]):
         entrepreneur, product = always[i % len(always)]
         order = order_create(customer=buyers[i % len(buyers)], entrepreneur_custom_url=entrepreneur.custom_url,
-                             items=[{"product_id": product.pk, "quantity": 1}], shipping_address=address)
+                             items=[OrderLine(product_id=product.pk, quantity=1)], shipping_address=address)
         pending.append(order)
     references = {}
     with transaction.atomic():

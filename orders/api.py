@@ -9,7 +9,6 @@ from core.errors import NotFound, PermissionDenied
 from core.permissions import has_role, is_admin
 
 from . import selectors
-from .checkout import checkout_create
 from .serializers import (
     CheckoutCreateSerializer,
     CheckoutSerializer,
@@ -24,7 +23,7 @@ from .serializers import (
     checkout_serializer_for,
     order_serializer_for,
 )
-from .services import order_create, order_transition
+from .services import checkout_create, order_create, order_transition
 from .throttles import OrderPlacementThrottle
 
 _AUDIENCES = ("The shape depends on who asks (SPEC §5): customers get `CustomerOrder` (no supplier, base "
@@ -101,7 +100,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = order_create(
             customer=request.user,
             entrepreneur_custom_url=data["entrepreneur_custom_url"],
-            items=[dict(item) for item in data["items"]],
+            items=data["items"],
             shipping_address=dict(data["shipping_address"]),
             notes=data.get("notes", ""),
             source_channel=data.get("source_channel", ""),
@@ -195,7 +194,7 @@ class CheckoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         checkout = checkout_create(
             customer=request.user,
             entrepreneur_custom_url=data["entrepreneur_custom_url"],
-            items=[dict(item) for item in data["items"]],
+            items=data["items"],
             shipping_address=dict(data["shipping_address"]),
             notes=data.get("notes", ""),
             source_channel=data.get("source_channel", ""),

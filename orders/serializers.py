@@ -3,10 +3,9 @@ from rest_framework import serializers
 from core.permissions import has_role, is_admin
 from social.channels import ShareChannel
 
-from .checkout import PAYMENT_METHODS
 from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
 from .pricing import supplier_share
-from .services import MAX_LINE_QUANTITY, MAX_NOTES_LENGTH, MAX_ORDER_LINES
+from .services import MAX_LINE_QUANTITY, MAX_NOTES_LENGTH, MAX_ORDER_LINES, PAYMENT_METHODS, OrderLine
 from .shipping import NIGERIAN_STATES
 
 # --- input -----------------------------------------------------------------------------------------
@@ -42,6 +41,12 @@ class OrderCreateSerializer(serializers.Serializer):
         choices=ShareChannel.values, required=False, allow_blank=True, default="",
         help_text="The share-link channel (`src`) that brought the customer.",
     )
+
+    def validate_items(self, items) -> list[OrderLine]:
+        """Typed lines for ``order_create`` (it merges duplicates and checks them against the catalog)."""
+        return [OrderLine(product_id=item["product_id"], quantity=item["quantity"],
+                          variation_id=item.get("variation_id"), unit_price=item.get("unit_price"))
+                for item in items]
 
     def to_internal_value(self, data):
         # Accept any case for the channel (links may carry ?src=WhatsApp).

@@ -4,7 +4,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.management import CommandError, call_command
 
-from orders.services import order_create
+from orders.services import OrderLine, order_create
 from orders.tests.factories import VALID_ADDRESS
 from payments.ledger import Line, ledger_audit, ledger_post
 from payments.models import JournalEntry, LedgerAccount, Transaction
@@ -50,7 +50,7 @@ def test_order_at_the_maximum_price_leaves_the_platform_a_non_negative_share(sto
     assert store["client"].post(URL, {"product": store["product"].pk, "selling_price": "100000.00"},
                                 format="json").status_code == 201
     order = order_create(customer=CustomerFactory(), entrepreneur_custom_url=store["entrepreneur"].custom_url,
-                         items=[{"product_id": store["product"].pk, "quantity": 1}], shipping_address=dict(VALID_ADDRESS))
+                         items=[OrderLine(product_id=store["product"].pk, quantity=1)], shipping_address=dict(VALID_ADDRESS))
     # 50% of ₦100,000 would be ₦50,000; capped at the platform's 10% of the ₦10,000 base
     assert (order.markup_amount, order.commission_amount, order.total_amount) == (
         D("90000.00"), D("1000.00"), D("100000.00"))
@@ -70,7 +70,7 @@ def test_audit_ledger_fails_on_a_negative_platform_share(store):
 
     store["client"].post(URL, {"product": store["product"].pk}, format="json")
     order = order_create(customer=CustomerFactory(), entrepreneur_custom_url=store["entrepreneur"].custom_url,
-                         items=[{"product_id": store["product"].pk, "quantity": 1}], shipping_address=dict(VALID_ADDRESS))
+                         items=[OrderLine(product_id=store["product"].pk, quantity=1)], shipping_address=dict(VALID_ADDRESS))
     order = Order.objects.select_related("entrepreneur", "supplier").get(pk=order.pk)
     # a payment journal as an uncapped commission would have booked it: balanced, but the platform pays
     ledger_post(entry_type="payment", idempotency_key=f"payment:{order.order_id}", order=order, lines=[

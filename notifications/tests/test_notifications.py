@@ -180,7 +180,17 @@ def test_sms_is_skipped_cleanly_when_twilio_is_not_configured(people, settings, 
     assert len(mail.outbox) == 3
 
 
-def test_transient_twilio_errors_are_retried_then_sent(people, twilio, django_capture_on_commit_callbacks):
+@pytest.fixture
+def eager_retries():
+    """Celery retries an eager task only while eager errors do not propagate (test settings propagate them)."""
+    previous = celery_app.conf.task_eager_propagates
+    celery_app.conf.task_eager_propagates = False
+    yield
+    celery_app.conf.task_eager_propagates = previous
+
+
+def test_transient_twilio_errors_are_retried_then_sent(people, twilio, django_capture_on_commit_callbacks,
+                                                       eager_retries):
     twilio.add(responses.POST, TWILIO_URL, status=500)
     twilio.add(responses.POST, TWILIO_URL, status=503)
     twilio_ok(twilio)

@@ -1,5 +1,5 @@
 """Order factories that go through the real checkout (``order_create``), so every order is consistent:
-server prices, items, history, pending earnings rows and reserved stock.
+server prices, items, history and reserved stock.
 
     order = create_order()                                  # a pending order of 1 unit
     order = create_order(status="paid")                     # walked through order_mark_paid
@@ -12,7 +12,7 @@ from decimal import Decimal
 import factory
 
 from orders.models import Order, OrderStatus
-from orders.services import order_create, order_mark_paid, order_transition
+from orders.services import OrderLine, order_create, order_mark_paid, order_transition
 from social.models import EntrepreneurStorefront
 from tests.factories import (
     CustomerFactory,
@@ -113,7 +113,7 @@ def create_order(*, customer=None, store: Store | None = None, listing=None, var
         items = [{"product_id": listing.product_id, "variation_id": variation.pk if variation else None,
                   "quantity": quantity}]
     order = order_create(
-        customer=customer, entrepreneur_custom_url=store.custom_url, items=items,
+        customer=customer, entrepreneur_custom_url=store.custom_url, items=[OrderLine(**item) for item in items],
         shipping_address=shipping_address or dict(VALID_ADDRESS), notes=notes, source_channel=source_channel,
     )
     return advance_order(order, status) if status != OrderStatus.PENDING else order

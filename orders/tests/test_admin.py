@@ -86,15 +86,15 @@ def test_paid_is_not_offered(browser, store):
 
 
 def test_checkout_admin_lists_and_shows_its_orders_inline(browser, store):
-    from orders.checkout import checkout_create
+    from orders.services import OrderLine, checkout_create
     from tests.factories import CustomerFactory
 
     from .factories import VALID_ADDRESS
 
     other = make_store(entrepreneur=store.entrepreneur)
     checkout = checkout_create(customer=CustomerFactory(), entrepreneur_custom_url=store.custom_url,
-                               items=[{"product_id": store.product.pk, "quantity": 1},
-                                      {"product_id": other.product.pk, "quantity": 1}],
+                               items=[OrderLine(product_id=store.product.pk, quantity=1),
+                                      OrderLine(product_id=other.product.pk, quantity=1)],
                                shipping_address=dict(VALID_ADDRESS))
     listing = browser.get("/admin/orders/checkout/")
     assert listing.status_code == 200 and checkout.checkout_id in listing.content.decode()

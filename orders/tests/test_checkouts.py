@@ -6,9 +6,8 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
-from orders.checkout import checkout_create
 from orders.models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
-from orders.services import order_release_expired, order_transition
+from orders.services import OrderLine, checkout_create, order_release_expired, order_transition
 from products.models import Product
 from tests.factories import AdminFactory, CustomerFactory, EntrepreneurUserFactory
 
@@ -242,7 +241,8 @@ def test_supplier_rules_apply_to_single_orders_too(client, cart):
 def _checkout(customer, cart, n=1):
     Product.objects.filter(pk__in=[cart["p1"].pk, cart["p3"].pk]).update(stock_quantity=100)
     return [checkout_create(customer=customer, entrepreneur_custom_url=cart["store"].custom_url,
-                            items=body(cart)["items"][:2], shipping_address=dict(VALID_ADDRESS)) for _ in range(n)]
+                            items=[OrderLine(**item) for item in body(cart)["items"][:2]],
+                            shipping_address=dict(VALID_ADDRESS)) for _ in range(n)]
 
 
 def test_list_and_detail_are_the_customers_own(client, auth_client, customer, cart):

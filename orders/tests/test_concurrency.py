@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, Conflict
 from orders import services
 from orders.models import Order, OrderItem, OrderStatusHistory
 from tests.factories import CustomerFactory
@@ -169,7 +169,7 @@ def test_payment_racing_expiry_is_either_paid_or_restocked():
             assert order.stock_released_at is None
         else:
             assert order.status == "cancelled" and released == 1
-            assert isinstance(paid, services.Conflict)
+            assert isinstance(paid, Conflict)
     store.product.refresh_from_db()
     paid_units = 2 * Order.objects.filter(status="paid").count()
     assert store.product.stock_quantity == 100 - paid_units

@@ -6,7 +6,8 @@ from decimal import Decimal as D
 import pytest
 from django.utils import timezone
 
-from orders import checkout, services
+from core.errors import ValidationFailed
+from orders import services
 from orders.models import Order, OrderItem, OrderStatus
 from tests.factories import (
     AdminFactory,
@@ -42,7 +43,7 @@ def client(auth_client, customer):
 @pytest.fixture
 def notified(monkeypatch):
     calls = []
-    monkeypatch.setattr(checkout, "notify", lambda event, **ids: calls.append((event, ids)))
+    monkeypatch.setattr(services.checkout, "notify", lambda event, **ids: calls.append((event, ids)))
     return calls
 
 
@@ -172,7 +173,7 @@ def test_custom_url_is_case_insensitive(client, store):
 def test_order_id_collision_is_retried(client, store, monkeypatch):
     existing = create_order(store=store)
     ids = iter([existing.order_id, "PAY20250101ABCDEF12"])
-    monkeypatch.setattr(services, "generate_order_id", lambda: next(ids))
+    monkeypatch.setattr(services.placement, "generate_order_id", lambda: next(ids))
     response = post(client, payload(store))
     assert response.status_code == 201
     assert response.data["order_id"] == "PAY20250101ABCDEF12"
@@ -354,9 +355,9 @@ def test_fifty_lines_are_fine(client):
 
 
 def test_service_refuses_51_lines_too(customer, store):
-    with pytest.raises(services.ValidationFailed):
+    with pytest.raises(ValidationFailed):
         services.order_create(customer=customer, entrepreneur_custom_url=store.custom_url,
-                              items=[{"product_id": store.product.pk, "quantity": 1}] * 51,
+                              items=[services.OrderLine(product_id=store.product.pk, quantity=1)] * 51,
                               shipping_address=dict(VALID_ADDRESS))
 
 
@@ -444,7 +445,7 @@ def test_missing_custom_url_is_400(client, store):
 
 def test_service_cleans_address_for_direct_callers(customer, store):
     order = services.order_create(customer=customer, entrepreneur_custom_url=store.custom_url,
-                                  items=[{"product_id": store.product.pk, "quantity": 1}],
+                                  items=[services.OrderLine(product_id=store.product.pk, quantity=1)],
                                   shipping_address={**VALID_ADDRESS, "phone": "+234 803 123 4567", "state": "oyo",
                                                     "extra": "dropped"})
     assert order.shipping_address == {**VALID_ADDRESS, "phone": "+2348031234567", "state": "Oyo"}

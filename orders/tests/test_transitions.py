@@ -33,7 +33,7 @@ def hook_calls(monkeypatch):
 @pytest.fixture
 def notified(monkeypatch):
     calls = []
-    monkeypatch.setattr(services, "notify", lambda event, **ids: calls.append((event, ids)))
+    monkeypatch.setattr(services.transitions, "notify", lambda event, **ids: calls.append((event, ids)))
     return calls
 
 
@@ -314,3 +314,33 @@ def test_advance_helper_builds_consistent_orders(store):
     order = advance_order(order, "delivered")
     assert order.status == "delivered" and order.payment_status == "paid" and order.tracking_number == "TRK-0001"
     assert order.total_amount == D("2900.00")
+
+
+# --- order_mark_refunded and the hook registry ------------------------------------------------------------
+
+
+def test_mark_refunded_sets_payment_status_with_history_and_is_idempotent(store):
+    order = create_order(store=store, status="paid")
+    services.order_transition(order_id=order.pk, to_status="cancelled", actor=None, system=True)
+    refunded = services.order_mark_refunded(order_id=order.order_id, notes="Refunded via paystack (RF-1)")
+    order.refresh_from_db()
+    assert (refunded.pk, order.status, order.payment_status) == (order.pk, "cancelled", "refunded")
+    last = order.status_history.last()
+    assert (last.previous_status, last.status, last.notes, last.created_by) == (
+        "cancelled", "cancelled", "Refunded via paystack (RF-1)", None)
+    count = order.status_history.count()
+    services.order_mark_refunded(order_id=order.pk)
+    assert order.status_history.count() == count
+
+
+def test_transition_hooks_run_in_order_inside_the_transition(store, monkeypatch):
+    seen = []
+    monkeypatch.setattr(hooks, "_transition_hooks", [])
+    first = lambda **kw: seen.append(("first", kw["new_status"], Order.objects.get(pk=kw["order"].pk).status))  # noqa: E731
+    hooks.register_transition_hook(first)
+    hooks.register_transition_hook(first)  # registering twice is a no-op
+    hooks.register_transition_hook(lambda **kw: seen.append(("second", kw["previous_status"], kw["actor"])))
+    order = create_order(store=store)
+    services.order_transition(order_id=order.pk, to_status="cancelled", actor=order.customer)
+    assert seen == [("first", "cancelled", "cancelled"), ("second", "pending", order.customer)]
+    assert len(hooks.registered_transition_hooks()) == 2

@@ -3,7 +3,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from orders.checkout import checkout_create
 from orders.serializers import (
     AdminOrderSerializer,
     CustomerOrderSerializer,
@@ -11,6 +10,7 @@ from orders.serializers import (
     SupplierOrderSerializer,
     order_serializer_for,
 )
+from orders.services import OrderLine, checkout_create
 from tests.factories import AdminFactory, CustomerFactory
 
 from .factories import VALID_ADDRESS, advance_order, make_store
@@ -38,7 +38,7 @@ def world():
     customer = CustomerFactory()
     checkout = checkout_create(
         customer=customer, entrepreneur_custom_url=a.custom_url, shipping_address=dict(VALID_ADDRESS),
-        items=[{"product_id": a.product.pk, "quantity": 1}, {"product_id": b.product.pk, "quantity": 2}],
+        items=[OrderLine(product_id=a.product.pk, quantity=1), OrderLine(product_id=b.product.pk, quantity=2)],
     )
     order_a, order_b = checkout.orders.order_by("supplier_id")
     advance_order(order_a, "shipped")  # a supplier moved it: history carries the supplier's account

@@ -38,7 +38,7 @@ def place_order(*, customer=None, entrepreneur=None, quantity=2, base_price=Deci
     """A pending order. With the defaults (qty 2, base ₦1,000, price ₦1,200, 5 % commission, 10 % supplier
     commission, ₦500 shipping): subtotal 2000, markup 400, commission 120, total 2900;
     split: entrepreneur 520, supplier 1800, platform 580."""
-    from orders.services import order_create
+    from orders.services import OrderLine, order_create
 
     customer = customer or CustomerFactory()
     entrepreneur = entrepreneur or EntrepreneurFactory()
@@ -46,7 +46,7 @@ def place_order(*, customer=None, entrepreneur=None, quantity=2, base_price=Deci
     product = ProductFactory(base_price=base_price, stock_quantity=100)
     StoreProductFactory(storefront=storefront, product=product, selling_price=selling_price)
     return order_create(customer=customer, entrepreneur_custom_url=entrepreneur.custom_url,
-                        items=[{"product_id": product.pk, "quantity": quantity}], shipping_address=ADDRESS)
+                        items=[OrderLine(product_id=product.pk, quantity=quantity)], shipping_address=ADDRESS)
 
 
 def fund_wallet(user, amount: Decimal) -> Wallet:

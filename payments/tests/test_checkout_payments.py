@@ -5,9 +5,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from orders.checkout import checkout_create
 from orders.models import Order
-from orders.services import order_transition
+from orders.services import OrderLine, checkout_create, order_transition
 from orders.tests.factories import VALID_ADDRESS, make_store
 from payments.ledger import ledger_audit
 from payments.models import Earnings, JournalEntry, LedgerAccount, Transaction, Wallet
@@ -36,7 +35,7 @@ def checkout():
     b = make_store(entrepreneur=a.entrepreneur, base_price=D("2000.00"), selling_price=D("2500.00"))
     return checkout_create(customer=CustomerFactory(), entrepreneur_custom_url=a.custom_url,
                            shipping_address=dict(VALID_ADDRESS),
-                           items=[{"product_id": a.product.pk, "quantity": 2}, {"product_id": b.product.pk, "quantity": 1}])
+                           items=[OrderLine(product_id=a.product.pk, quantity=2), OrderLine(product_id=b.product.pk, quantity=1)])
 
 
 def orders_of(checkout):

@@ -89,7 +89,7 @@ def test_checkout_webhooks_and_verify_racing_pay_every_order_once(auth_client):
     each order paid once, one payment journal per order, the charge completed once."""
     from rest_framework.test import APIClient
 
-    from orders.checkout import checkout_create
+    from orders.services import OrderLine, checkout_create
     from orders.tests.factories import VALID_ADDRESS, make_store
     from tests.factories import CustomerFactory
 
@@ -97,7 +97,8 @@ def test_checkout_webhooks_and_verify_racing_pay_every_order_once(auth_client):
     b = make_store(entrepreneur=a.entrepreneur)
     checkout = checkout_create(customer=CustomerFactory(), entrepreneur_custom_url=a.custom_url,
                                shipping_address=dict(VALID_ADDRESS),
-                               items=[{"product_id": a.product.pk, "quantity": 1}, {"product_id": b.product.pk, "quantity": 1}])
+                               items=[OrderLine(product_id=a.product.pk, quantity=1),
+                                      OrderLine(product_id=b.product.pk, quantity=1)])
     txn = Transaction.objects.create(transaction_id=f"PJ-{checkout.checkout_id}-RACE", checkout=checkout,
                                      user=checkout.customer, amount=checkout.total_amount, provider="paystack")
     assert checkout.total_amount == Decimal("3400.00")

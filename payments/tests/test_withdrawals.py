@@ -3,10 +3,18 @@ from decimal import Decimal
 
 import pytest
 import requests
+from django.db import transaction
 
+from core.errors import InvalidTransition
 from payments.ledger import ledger_audit
-from payments.models import Transaction, Wallet, WithdrawalRequest
-from payments.services import withdrawal_fee
+from payments.models import JournalEntry, Transaction, Wallet, WithdrawalRequest
+from payments.services import (
+    WITHDRAWAL_TRANSITIONS,
+    withdrawal_complete,
+    withdrawal_fee,
+    withdrawal_start_transfer,
+)
+from payments.services.withdrawals import _lock, _transition
 from tests.factories import CustomerFactory, EntrepreneurFactory
 
 from .factories import PAYSTACK, BankMethodFactory, fund_wallet, mock_payout, paystack_sign, paystack_transfer_event
@@ -164,6 +172,35 @@ def test_reversal_after_success_returns_funds_and_undoes_total_withdrawn(entrepr
                         HTTP_X_PAYSTACK_SIGNATURE=paystack_sign(body))
     wallet = Wallet.objects.get(user=entrepreneur.user)
     assert (wallet.balance, wallet.total_withdrawn) == (Decimal("5000.00"), Decimal("0.00"))
+    # The bank's reversal is booked as what it is, not as a second completion.
+    kinds = list(JournalEntry.objects.filter(withdrawal_id=withdrawal_id).order_by("id").values_list("entry_type", flat=True))
+    assert kinds == ["withdrawal_hold", "payout_completed", "payout_reversed", "payout_failed"]
+    assert ledger_audit() == []
+
+
+@pytest.mark.parametrize("status", ["rejected", "failed", "completed", "processing"])
+def test_only_a_pending_withdrawal_can_be_approved(entrepreneur, bank, auth_client, admin_user, status):
+    withdrawal_id = request_withdrawal(auth_client, entrepreneur, bank, "2000.00").json()["id"]
+    WithdrawalRequest.objects.filter(pk=withdrawal_id).update(status=status)
+    response = auth_client(admin_user).post(f"{URL}{withdrawal_id}/approve/")
+    assert response.status_code == 409
+    assert WithdrawalRequest.objects.get(pk=withdrawal_id).status == status
+
+
+def test_the_withdrawal_transitions_table_names_every_status():
+    statuses = set(WithdrawalRequest.Status.values)
+    assert set(WITHDRAWAL_TRANSITIONS) == statuses
+    assert all(targets <= statuses for targets in WITHDRAWAL_TRANSITIONS.values())
+    assert WITHDRAWAL_TRANSITIONS["rejected"] == WITHDRAWAL_TRANSITIONS["failed"] == frozenset()  # final
+
+
+def test_a_move_the_table_refuses_is_an_invalid_transition(entrepreneur, bank, auth_client):
+    withdrawal_id = request_withdrawal(auth_client, entrepreneur, bank, "2000.00").json()["id"]
+    assert withdrawal_start_transfer(withdrawal_id=withdrawal_id).status == "pending"  # only from approved
+    assert withdrawal_complete(withdrawal_id=withdrawal_id).status == "pending"  # logged, left for an admin
+    with pytest.raises(InvalidTransition), transaction.atomic():
+        _transition(_lock(withdrawal_id), "processing")
+    assert WithdrawalRequest.objects.get(pk=withdrawal_id).status == "pending"
     assert ledger_audit() == []
 
 

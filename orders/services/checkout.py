@@ -1,11 +1,10 @@
 """Placing orders: one cart of one store → one order per supplier (a *parcel*), all or nothing (SPEC §5, §5.1).
 
 ``checkout_create`` takes a cart that may mix suppliers and creates a ``Checkout`` with one order per
-supplier; ``order_place`` (behind ``orders.services.order_create``) takes a one-supplier cart and creates
-one order. Both run the same steps, so every order is priced, checked, reserved, numbered and
-history-tracked the same way:
+supplier; ``order_create`` takes a one-supplier cart and creates one order. Both run the same steps,
+so every order is priced, checked, reserved, numbered and history-tracked the same way:
 
-1. parse and merge the lines, clean the address, notes and channel (no database writes);
+1. merge the typed lines, clean the address, notes and channel (no database writes);
 2. attach each line to its store listing and variation (refusing anything not for sale);
 3. check client prices (409), price each parcel (commission capped, ``orders.pricing``), check each
    parcel's supplier rules (400 naming the items, never the supplier);
@@ -14,6 +13,7 @@ history-tracked the same way:
    lock order, 409 naming the line that is short), create the checkout, its orders, items and history.
    Any failure rolls everything back: no order, no checkout, no stock moved.
 """
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,26 +27,21 @@ from core.errors import PermissionDenied, ValidationFailed
 from core.money import ZERO
 from core.notifications import notify
 from core.permissions import has_role, is_admin
-from products.stock import stock_reserve
 
-from .limits import check_unpaid_reservation_limits
-from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
-from .pricing import OrderPricing, price_order_lines
-from .rules import RuleItem, parcel_rule_violations, raise_rule_violations
-from .services import (
+from ..limits import check_unpaid_reservation_limits
+from ..models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
+from ..pricing import OrderPricing, price_order_lines
+from ..rules import RuleItem, parcel_rule_violations, raise_rule_violations
+from ..shipping import clean_shipping_address
+from .lines import CartLine, OrderLine, attach_catalog, check_prices, merge_lines
+from .placement import (
     MAX_NOTES_LENGTH,
     ORDER_ID_ATTEMPTS,
-    _attach_catalog,
-    _check_prices,
-    _clean_source_channel,
-    _Line,
-    _line_input,
-    _load_storefront,
-    _parse_items,
-    _save_with_unique_order_id,
-    _stock_lines,
+    clean_source_channel,
+    load_storefront,
+    save_with_unique_order_id,
 )
-from .shipping import clean_shipping_address
+from .reservations import reserve_stock
 
 CHECKOUTS_URL = "/api/orders/checkouts/"
 # What a shopper may choose at checkout (recorded on the orders; the payment itself sets the provider).
@@ -58,7 +53,7 @@ class Parcel:
     """The lines of one supplier, priced."""
 
     supplier: object
-    lines: list[_Line]
+    lines: list[CartLine]
     pricing: OrderPricing
 
 
@@ -83,19 +78,19 @@ def _clean_payment_method(value) -> str:
     return value
 
 
-def _split_by_supplier(lines: list[_Line]) -> list[list[_Line]]:
+def _split_by_supplier(lines: list[CartLine]) -> list[list[CartLine]]:
     """Parcels in supplier-pk order, each keeping the cart's line order."""
-    groups: dict[int, list[_Line]] = {}
+    groups: dict[int, list[CartLine]] = {}
     for line in lines:
         groups.setdefault(line.product.supplier_id, []).append(line)
     return [groups[key] for key in sorted(groups)]
 
 
-def _item_ref(line: _Line) -> dict:
+def _item_ref(line: CartLine) -> dict:
     return {**line.ref, "name": line.display_name, "quantity": line.quantity}
 
 
-def mixed_cart_error(parcels: Sequence[Sequence[_Line]]) -> ValidationFailed:
+def mixed_cart_error(parcels: Sequence[Sequence[CartLine]]) -> ValidationFailed:
     """The 400 of ``POST /orders/`` for a cart that mixes suppliers: the items grouped by parcel, no names."""
     groups = [{"parcel": number, "items": [_item_ref(line) for line in lines]}
               for number, lines in enumerate(parcels, start=1)]
@@ -111,28 +106,28 @@ def _prepare(*, customer, entrepreneur_custom_url, items, shipping_address, note
              payment_method, single_supplier: bool) -> Cart:
     if not has_role(customer, "customer") or is_admin(customer):
         raise PermissionDenied("Only customer accounts can place orders. Please use a customer account to buy.")
-    lines = _parse_items(items)
+    lines = merge_lines(items)
     address = clean_shipping_address(shipping_address)
     notes = (notes or "").strip()
     if len(notes) > MAX_NOTES_LENGTH:
         raise ValidationFailed(f"notes: at most {MAX_NOTES_LENGTH} characters.",
                                details={"notes": [f"Ensure this field has no more than {MAX_NOTES_LENGTH} characters."]})
-    channel = _clean_source_channel(source_channel)
+    channel = clean_source_channel(source_channel)
     method = _clean_payment_method(payment_method)
 
-    storefront = _load_storefront(entrepreneur_custom_url)
+    storefront = load_storefront(entrepreneur_custom_url)
     entrepreneur = storefront.entrepreneur
-    _attach_catalog(lines, storefront)
+    attach_catalog(lines, storefront)
     groups = _split_by_supplier(lines)
     if single_supplier and len(groups) > 1:
         raise mixed_cart_error(groups)
-    _check_prices(lines)
+    check_prices(lines)
 
     parcels = []
     problems: list[dict] = []
     for group in groups:
         supplier = group[0].product.supplier
-        pricing = price_order_lines([_line_input(line) for line in group], commission_rate=entrepreneur.commission_rate,
+        pricing = price_order_lines([line.pricing_input() for line in group], commission_rate=entrepreneur.commission_rate,
                                     platform_rate=supplier.commission_rate, shipping_fee=settings.SHIPPING_FEE_NGN)
         problems += parcel_rule_violations(
             supplier=supplier, base_subtotal=pricing.subtotal, state=address["state"],
@@ -166,7 +161,7 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
         source_channel=cart.channel,
         reserved_until=reserved_until,
     )
-    _save_with_unique_order_id(order)
+    save_with_unique_order_id(order)
     OrderItem.objects.bulk_create([
         OrderItem(
             order=order,
@@ -191,25 +186,27 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
     return order
 
 
-def order_place(*, customer, entrepreneur_custom_url: str, items: list[dict], shipping_address: dict,
-                notes: str = "", source_channel: str = "", payment_method: str = "") -> Order:
+def order_create(*, customer, entrepreneur_custom_url: str, items: Sequence[OrderLine], shipping_address: dict,
+                 notes: str = "", source_channel: str = "", payment_method: str = "") -> Order:
     """One order from a one-supplier cart (``POST /api/orders/orders/``); a mixed cart is a 400 that
-    groups the items by parcel and points at the checkout endpoint."""
+    groups the items by parcel and points at the checkout endpoint.
+
+    ``items``: typed ``OrderLine``s (the serializer builds them). Lines for the same (product,
+    variation) are merged into one line with the summed quantity. A line's ``unit_price`` is only a
+    check of what the client showed: a different price is a ``PriceChanged`` (409)."""
     cart = _prepare(customer=customer, entrepreneur_custom_url=entrepreneur_custom_url, items=items,
                     shipping_address=shipping_address, notes=notes, source_channel=source_channel,
                     payment_method=payment_method, single_supplier=True)
     (parcel,) = cart.parcels
     with transaction.atomic():
         check_unpaid_reservation_limits(customer, parcel.lines)
-        stock_reserve(_stock_lines(parcel.lines))
+        reserve_stock(parcel.lines)
         reserved_until = timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES)
         return _create_order(cart, parcel, checkout=None, reserved_until=reserved_until)
 
 
 def generate_checkout_id() -> str:
     """``CHK`` + yyyymmdd (Lagos date) + 8 upper-case hex digits."""
-    import secrets
-
     return f"CHK{timezone.now().astimezone(LAGOS):%Y%m%d}{secrets.token_hex(4).upper()}"
 
 
@@ -226,13 +223,13 @@ def _save_with_unique_checkout_id(checkout: Checkout) -> None:
             checkout.pk = None
 
 
-def checkout_create(*, customer, entrepreneur_custom_url: str, items: list[dict], shipping_address: dict,
+def checkout_create(*, customer, entrepreneur_custom_url: str, items: Sequence[OrderLine], shipping_address: dict,
                     notes: str = "", source_channel: str = "", payment_method: str = "") -> Checkout:
     """A cart of one store, any number of suppliers → one ``Checkout`` with one order per supplier.
 
-    ``items``: ``[{product_id, variation_id?, quantity, unit_price?}]`` (≤ 50 lines; same product and
-    variation merged). Raises ``ValidationFailed`` (400: bad input, product not in the store, a
-    supplier rule), ``PriceChanged``/``InsufficientStock`` (409, naming the line), ``NotFound`` (store),
+    ``items``: typed ``OrderLine``s (≤ 50 lines; same product and variation merged). Raises
+    ``ValidationFailed`` (400: bad input, product not in the store, a supplier rule),
+    ``PriceChanged``/``InsufficientStock`` (409, naming the line), ``NotFound`` (store),
     ``PermissionDenied`` (not a customer). On any error nothing is created and no stock moves.
     """
     cart = _prepare(customer=customer, entrepreneur_custom_url=entrepreneur_custom_url, items=items,
@@ -242,7 +239,7 @@ def checkout_create(*, customer, entrepreneur_custom_url: str, items: list[dict]
     with transaction.atomic():
         # A checkout is one reservation however many parcels it splits into (orders.limits).
         check_unpaid_reservation_limits(customer, lines, new_reservations=1)
-        stock_reserve(_stock_lines(lines))
+        reserve_stock(lines)
         reserved_until = timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES)
         checkout = Checkout(
             customer=customer,

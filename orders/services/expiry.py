@@ -1,0 +1,55 @@
+"""Reservation expiry: unpaid orders give their stock back after ORDER_RESERVATION_MINUTES."""
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import ApplicationError
+
+from ..models import Order, OrderStatus
+from .transitions import order_transition
+
+logger = logging.getLogger(__name__)
+
+
+def _expired_order_groups(*, now, limit: int) -> list[list[int]]:
+    """Candidates only (read without locks), grouped so a checkout's orders expire together; each is
+    re-checked under its row lock before cancelling."""
+    rows = (Order.objects.filter(status=OrderStatus.PENDING, reserved_until__lt=now)
+            .order_by("reserved_until", "pk").values_list("pk", "checkout_id")[:limit])
+    groups: dict[object, list[int]] = {}
+    for pk, checkout_id in rows:
+        groups.setdefault(("checkout", checkout_id) if checkout_id else ("order", pk), []).append(pk)
+    return list(groups.values())
+
+
+def order_release_expired(*, now=None, limit: int = 500) -> int:
+    """Cancel unpaid pending orders whose reservation ran out; returns how many were cancelled.
+
+    The orders of one checkout are cancelled together, in one transaction. Each order is re-checked
+    under its row lock, so two overlapping runs, a customer cancelling or a payment confirming at the
+    same moment are all safe: whoever locks second sees the new status and skips (and stock is
+    released once, guarded by ``stock_released_at``).
+    """
+    now = now or timezone.now()
+    released = 0
+    for group in _expired_order_groups(now=now, limit=limit):
+        try:
+            with transaction.atomic():
+                still_expired = list(
+                    Order.objects.select_for_update()
+                    .filter(pk__in=group, status=OrderStatus.PENDING, reserved_until__lt=now)
+                    .order_by("pk").values_list("pk", flat=True)
+                )
+                for pk in still_expired:
+                    order_transition(
+                        order_id=pk, to_status=OrderStatus.CANCELLED, actor=None, system=True,
+                        notes=f"Reservation expired: not paid within {settings.ORDER_RESERVATION_MINUTES} minutes.",
+                    )
+            released += len(still_expired)
+        except ApplicationError:
+            logger.exception("Could not release expired order(s) %s", group)
+    if released:
+        logger.info("Released %d expired order(s)", released)
+    return released
