@@ -29,8 +29,8 @@ from analytics.services import client_ip, event_record
 from core.errors import ApplicationError, GatewayError
 from core.links import storefront_url
 from notifications.tasks import deliver_email
-from orders.checkout import checkout_create
 from orders.models import Checkout
+from orders.services import OrderLine, checkout_create
 from orders.shipping import NIGERIAN_STATES
 from payments.models import Transaction
 from payments.services import payment_confirm, payment_initialize
@@ -188,8 +188,8 @@ def checkout_page(request, custom_url: str):
 
 def _place(request, storefront, store: dict, cart, data: dict):
     customer = _customer_for(request, data["email"])
-    items = [{"product_id": line.product_id, "variation_id": line.variation_id, "quantity": line.quantity,
-              "unit_price": str(line.unit_price)} for parcel in cart.parcels for line in parcel.lines]
+    items = [OrderLine(product_id=line.product_id, variation_id=line.variation_id, quantity=line.quantity,
+                       unit_price=line.unit_price) for parcel in cart.parcels for line in parcel.lines]
     source = request.session.get("payjaro_src")
     token = secrets.token_urlsafe(24)
     with transaction.atomic():
