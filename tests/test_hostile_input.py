@@ -152,7 +152,7 @@ def test_the_walk_sees_the_whole_api():
 
 @pytest.fixture
 def world():
-    from orders.services import order_create
+    from orders.services import OrderLine, order_create
     from payments import services as payment_services
 
     admin = AdminFactory()
@@ -165,7 +165,7 @@ def world():
     store_product = StoreProductFactory(storefront=storefront, product=product)
     customer = CustomerFactory()
     order = order_create(customer=customer, entrepreneur_custom_url=entrepreneur.custom_url,
-                         items=[{"product_id": product.pk, "quantity": 1}], shipping_address=ADDRESS)
+                         items=[OrderLine(product_id=product.pk, quantity=1)], shipping_address=ADDRESS)
     method = BankMethodFactory(user=entrepreneur.user)
     fund_wallet(entrepreneur.user, Decimal("5000.00"))
     withdrawal = payment_services.withdrawal_create(user=entrepreneur.user, amount=Decimal("1000.00"),
