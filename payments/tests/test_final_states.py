@@ -66,7 +66,7 @@ def test_one_transaction_raising_does_not_stop_reconciliation(db, rsps, caplog):
     rsps.get(f"{PAYSTACK}/transaction/verify/PJ-GOOD-1", json=paystack_verify_body("PJ-GOOD-1", Decimal("2900.00"), txn_id=1001))
     rsps.get(f"{PAYSTACK}/transaction/verify/PJ-BAD-1", body=ValueError("a bug in one transaction's path"))
     rsps.get(f"{PAYSTACK}/transaction/verify/PJ-GOOD-2", json=paystack_verify_body("PJ-GOOD-2", Decimal("2900.00"), txn_id=1002))
-    with caplog.at_level(logging.ERROR, logger="payments.services.charges"):
+    with caplog.at_level(logging.ERROR, logger="payments.services.reconciliation"):
         result = reconcile_pending_transactions.delay().get()
     assert result == {"payments": 2, "refunds": 0, "payouts": 0, "errors": 1}
     statuses = dict(Transaction.objects.values_list("transaction_id", "status"))

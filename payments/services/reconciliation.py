@@ -1,0 +1,54 @@
+"""Reconciliation: the periodic run that settles what webhooks missed (Paystack only sends successes)
+and retries stuck refunds and payouts. Each item is handled on its own: one that raises is logged and
+skipped, the run goes on (SPEC §6.9).
+"""
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from core.errors import GatewayError
+
+from ..models import Transaction, WithdrawalRequest
+from .charges import payment_confirm
+from .payouts import withdrawal_payout_execute
+from .refunds import payment_refund_process
+
+logger = logging.getLogger(__name__)
+
+TxStatus = Transaction.Status
+TxType = Transaction.TransactionType
+WithdrawalStatus = WithdrawalRequest.Status
+
+
+def payments_reconcile(*, now=None) -> dict:
+    """Periodic: settle what webhooks did not (Paystack only sends successes), retry stuck refunds and payouts."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
+    counts = {"payments": 0, "refunds": 0, "payouts": 0, "errors": 0}
+    stale = Transaction.objects.filter(status=TxStatus.PENDING, created_at__lt=cutoff, flagged=False)
+    work = [("payments", txn.transaction_id, payment_confirm, {"reference": txn.transaction_id})
+            for txn in stale.filter(transaction_type=TxType.PAYMENT).order_by("created_at")[:200]]
+    work += [("refunds", txn.transaction_id, payment_refund_process, {"refund_id": txn.pk})
+             for txn in stale.filter(transaction_type=TxType.REFUND).order_by("created_at")[:200]]
+    stuck = WithdrawalRequest.objects.filter(
+        Q(status=WithdrawalStatus.APPROVED) | Q(status=WithdrawalStatus.PROCESSING, transfer_code=""),
+        updated_at__lt=cutoff,
+    ).order_by("pk")
+    work += [("payouts", withdrawal_id, withdrawal_payout_execute, {"withdrawal_id": withdrawal_id})
+             for withdrawal_id in stuck.values_list("pk", flat=True)[:100]]
+    # Each item on its own: one that raises is logged with its traceback and skipped; the run goes on.
+    for kind, ident, step, kwargs in work:
+        try:
+            step(**kwargs)
+        except GatewayError as exc:  # unreachable or refusing gateway: the next run tries again
+            logger.warning("reconcile: %s %s not settled: %s", kind, ident, exc.message)
+            continue
+        except Exception:
+            logger.exception("reconcile: %s %s raised; skipped, the run goes on", kind, ident)
+            counts["errors"] += 1
+            continue
+        counts[kind] += 1
+    return counts
