@@ -91,6 +91,10 @@ def test_scheduler_subprocess_releases_expired_stock_and_matured_earnings(auth_c
             return expired.status == "cancelled" and wallet.balance == Decimal("520.00")
 
         done = wait_for(settled, timeout=120, process=process)
+        # The state can settle part-way through the first round (SIGTERM is honoured between jobs):
+        # let a few more 1-second rounds run so every job has logged at least once before we stop it.
+        if done:
+            time.sleep(3)
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
