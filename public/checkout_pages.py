@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from analytics.services import client_ip, event_record
+from core.broker import BROKER_ERRORS
 from core.errors import ApplicationError, GatewayError
 from core.links import storefront_url
 from notifications.tasks import deliver_email
@@ -126,7 +127,7 @@ def _send_order_link(checkout: Checkout, email: str, link: str, store_name: str)
     def enqueue():
         try:
             deliver_email.delay(email, f"Your order {checkout.checkout_id} from {store_name}", body)
-        except Exception:  # noqa: BLE001 — the order exists; the page shows the link too
+        except BROKER_ERRORS:  # the order exists; the page shows the link too
             logger.exception("Could not enqueue the order-page email of %s", checkout.checkout_id)
 
     transaction.on_commit(enqueue, robust=True)

@@ -1,6 +1,6 @@
 """Small helpers that read typed values from the environment."""
 import os
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -45,7 +45,7 @@ def env_decimal(name: str, default: str) -> Decimal:
     raw = os.environ.get(name) or default
     try:
         return Decimal(raw)
-    except Exception as exc:  # decimal.InvalidOperation and friends
+    except InvalidOperation as exc:
         raise ImproperlyConfigured(f"{name} must be a decimal number, not {raw!r}") from exc
 
 
