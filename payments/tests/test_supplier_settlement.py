@@ -279,3 +279,16 @@ def test_admin_lists_show_the_wallet_kind_and_the_withdrawal_owner(client, admin
     html = client.get("/admin/payments/wallet/?kind__exact=supplier").content.decode()
     assert supplier.user.username in html and shop.user.username not in html
     assert client.get("/admin/payments/withdrawalrequest/?q=Lagos+Beads").status_code == 200
+
+
+def test_a_supplier_hears_about_its_own_withdrawal():
+    from notifications.messages import build_messages
+    from payments.services import withdrawal_create
+
+    supplier = SupplierFactory()
+    fund_wallet(supplier.user, Decimal("1000.00"))
+    withdrawal = withdrawal_create(user=supplier.user, amount=Decimal("1000.00"),
+                                   payment_method_id=BankMethodFactory(user=supplier.user).pk)
+    emails = [m for m in build_messages("withdrawal_failed", {"withdrawal_id": withdrawal.pk}) if m.channel == "email"]
+    assert [m.to for m in emails] == [supplier.user.email]
+    assert withdrawal.reference_id in emails[0].subject
