@@ -24,7 +24,7 @@ def forwards(apps, schema_editor):
     for row in payable:
         wallet, _ = Wallet.objects.get_or_create(user_id=row["user_id"], defaults={"kind": "supplier"})
         wallet.kind = "supplier"
-        wallet.pending_balance = wallet.pending_balance + (row["total"] or 0)
+        wallet.pending_balance = row["total"] or 0  # = its ledger figure, so running this twice changes nothing
         wallet.save(update_fields=["kind", "pending_balance"])
 
 
@@ -66,9 +66,11 @@ class Migration(migrations.Migration):
             name='entrepreneur',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='withdrawals', to='entrepreneurs.entrepreneurprofile'),
         ),
-        migrations.RunPython(forwards, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='wallet',
             constraint=models.CheckConstraint(condition=models.Q(('balance__gte', 0), ('kind', 'supplier'), _connector='OR'), name='wallet_balance_gte_0'),
         ),
+        # Last: PostgreSQL refuses to ALTER a table in the transaction after updating its rows (pending trigger
+        # events), so every schema change of this migration comes first; 0007 makes the owner required.
+        migrations.RunPython(forwards, migrations.RunPython.noop),
     ]

@@ -259,3 +259,36 @@ def test_audit_fails_when_a_supplier_line_lands_in_an_entrepreneur_wallet(order)
     problems = ledger_audit()
     assert f"entrepreneur wallet of user {user_id} has lines on supplier_available" in problems
     assert LedgerEntry.objects.filter(user_id=user_id, account="supplier_available").count() == 1
+
+
+# --- Django admin: owners of wallets and withdrawals -----------------------------------------------------
+
+def test_admin_lists_show_the_wallet_kind_and_the_withdrawal_owner(client, admin_user):
+    from payments.services import withdrawal_create
+
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    supplier, shop = SupplierFactory(company_name="Lagos Beads Co"), EntrepreneurFactory(custom_url="ada-bags")
+    for user in (supplier.user, shop.user):
+        fund_wallet(user, Decimal("1000.00"))
+        withdrawal_create(user=user, amount=Decimal("1000.00"), payment_method_id=BankMethodFactory(user=user).pk)
+
+    html = client.get("/admin/payments/withdrawalrequest/").content.decode()
+    assert "Supplier: Lagos Beads Co" in html and "Entrepreneur: ada-bags" in html
+    html = client.get("/admin/payments/wallet/?kind__exact=supplier").content.decode()
+    assert supplier.user.username in html and shop.user.username not in html
+    assert client.get("/admin/payments/withdrawalrequest/?q=Lagos+Beads").status_code == 200
+
+
+def test_a_supplier_hears_about_its_own_withdrawal():
+    from notifications.messages import build_messages
+    from payments.services import withdrawal_create
+
+    supplier = SupplierFactory()
+    fund_wallet(supplier.user, Decimal("1000.00"))
+    withdrawal = withdrawal_create(user=supplier.user, amount=Decimal("1000.00"),
+                                   payment_method_id=BankMethodFactory(user=supplier.user).pk)
+    emails = [m for m in build_messages("withdrawal_failed", {"withdrawal_id": withdrawal.pk}) if m.channel == "email"]
+    assert [m.to for m in emails] == [supplier.user.email]
+    assert withdrawal.reference_id in emails[0].subject
