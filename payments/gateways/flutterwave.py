@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 
 from core.errors import GatewayError
-from core.money import quantize
+from core.money import CURRENCY, quantize
 
 from .base import FAILED, PENDING, SUCCESS, HttpClient, InitializeResult, RefundResult, Verification
 
@@ -66,7 +66,7 @@ class FlutterwaveClient(HttpClient):
         payload = {
             "tx_ref": reference,
             "amount": str(quantize(amount)),
-            "currency": "NGN",
+            "currency": CURRENCY,
             "redirect_url": callback_url or f"{settings.FRONTEND_URL}/payment/callback",
             "customer": {"email": email, "phonenumber": phone_number, "name": customer_name or email},
             "customizations": {"title": "Payjaro", "description": f"Payment {reference}"},
