@@ -33,6 +33,25 @@ _AUDIENCES = ("The shape depends on who asks (SPEC §5): customers get `Customer
 # supplier's are the responses of `entrepreneur_orders` and `supplier_orders`, the admin's that of update_status.
 _ORDER_RESPONSES = {200: openapi.Response(_AUDIENCES, CustomerOrderSerializer)}
 
+def _cart_arguments(request, serializer_class) -> dict:
+    """The validated cart body as the keyword arguments of ``order_create`` / ``checkout_create`` (the same
+    shape: the checkout body only adds ``payment_method``)."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    arguments = {
+        "customer": request.user,
+        "entrepreneur_custom_url": data["entrepreneur_custom_url"],
+        "items": data["items"],
+        "shipping_address": dict(data["shipping_address"]),
+        "notes": data.get("notes", ""),
+        "source_channel": data.get("source_channel", ""),
+    }
+    if "payment_method" in serializer.fields:
+        arguments["payment_method"] = data.get("payment_method", "")
+    return arguments
+
+
 _LIST_PARAMS = [
     openapi.Parameter("status", openapi.IN_QUERY, type=openapi.TYPE_STRING, description="Filter by order status"),
     openapi.Parameter("date_from", openapi.IN_QUERY, type=openapi.TYPE_STRING, format=openapi.FORMAT_DATE,
@@ -94,17 +113,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         ORDER_MAX_UNPAID_ORDERS (3) unpaid orders, ORDER_MAX_UNPAID_UNITS_PER_PRODUCT (20) units of one
         product and ORDER_MAX_UNPAID_UNITS (100) units in them (else 409 `reservation_limit`); placing
         orders is throttled per user (THROTTLE_ORDERS, 429)."""
-        serializer = OrderCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        order = order_create(
-            customer=request.user,
-            entrepreneur_custom_url=data["entrepreneur_custom_url"],
-            items=data["items"],
-            shipping_address=dict(data["shipping_address"]),
-            notes=data.get("notes", ""),
-            source_channel=data.get("source_channel", ""),
-        )
+        order = order_create(**_cart_arguments(request, OrderCreateSerializer))
         order = selectors.order_queryset().get(pk=order.pk)
         return Response(self._out(order), status=status.HTTP_201_CREATED)
 
@@ -188,17 +197,6 @@ class CheckoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """Check a cart out (customers only): one order per supplier, each with its own shipping fee, all
         priced and reserved in one transaction. A line short of stock (409) or refused (400) names the line,
         and nothing is created. Pay it with `POST /api/payments/initialize/` and `checkout_id`."""
-        serializer = CheckoutCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        checkout = checkout_create(
-            customer=request.user,
-            entrepreneur_custom_url=data["entrepreneur_custom_url"],
-            items=data["items"],
-            shipping_address=dict(data["shipping_address"]),
-            notes=data.get("notes", ""),
-            source_channel=data.get("source_channel", ""),
-            payment_method=data.get("payment_method", ""),
-        )
+        checkout = checkout_create(**_cart_arguments(request, CheckoutCreateSerializer))
         checkout = selectors.checkout_queryset().get(pk=checkout.pk)
         return Response(self._out(checkout), status=status.HTTP_201_CREATED)

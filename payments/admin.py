@@ -1,10 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.urls import path
 
+from core.admin_columns import created
 from core.errors import ApplicationError
 
-from . import services
+from . import attention, services
 from .models import (
     Earnings,
     JournalEntry,
@@ -39,13 +42,28 @@ class PaymentMethodAdmin(admin.ModelAdmin):
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
-    list_display = ("transaction_id", "transaction_type", "provider", "amount", "currency", "status", "flagged",
-                    "order", "checkout", "user", "created_at")
+    # Few, short columns: status and amount stay on screen at 1366 px (the order and user are on the detail page).
+    list_display = ("transaction_id", "transaction_type", "status", "amount", created)
     list_filter = ("flagged", "transaction_type", "provider", "status")
     search_fields = ("transaction_id", "provider_reference", "order__order_id", "checkout__checkout_id",
                      "user__username")
-    list_select_related = ("order", "checkout", "user")
     actions = ["retry_refund"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.needs_attention_view)
+        return [path("needs-attention/", view, name="payments_needs_attention"), *super().get_urls()]
+
+    def needs_attention_view(self, request):
+        """Flagged payments, withdrawals waiting for an OTP and failed refunds, each with its action."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/payments/needs_attention.html", {
+            **self.admin_site.each_context(request), "title": "Needs attention", "opts": self.model._meta,
+            "flagged_payments": attention.flagged_payments()[:200],
+            "otp_withdrawals": attention.withdrawals_awaiting_otp()[:200],
+            "failed_refunds": attention.failed_refunds()[:200],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        })
 
     @admin.action(description="Retry refund (failed refunds; checks the gateway's refunds first)")
     def retry_refund(self, request, queryset):
@@ -85,7 +103,7 @@ class WithdrawalHistoryInline(admin.TabularInline):
 
 @admin.register(WithdrawalRequest)
 class WithdrawalRequestAdmin(admin.ModelAdmin):
-    list_display = ("reference_id", "owner", "amount", "processing_fee", "net_amount", "status", "created_at")
+    list_display = ("reference_id", "owner", "amount", "status", created)
     list_filter = ("status",)
     search_fields = ("reference_id", "user__username", "entrepreneur__custom_url", "user__supplier_profile__company_name",
                      "transfer_code")

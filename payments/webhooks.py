@@ -77,6 +77,22 @@ def _paystack_refund_event(data: dict) -> str:
     return "refund_" + services.payment_refund_process(refund_id=refund.pk).status
 
 
+def _flutterwave_refund_completed(data: dict) -> str:
+    """``refund.completed`` (v3 body: ``id`` = the refund, ``TransactionId`` = the refunded charge, ``status``):
+    the body only names the refund; its status is asked of Flutterwave (``GET /refunds/:id``) and applied —
+    booked only once Flutterwave says completed, flagged when it says failed."""
+    refund_reference = flutterwave.transaction_id_from_event(data)
+    charge_id = flutterwave.transaction_id_from_event({"id": data.get("TransactionId") or data.get("tx_id")})
+    refund = services.refund_for_gateway_event(provider=Provider.FLUTTERWAVE, refund_reference=refund_reference,
+                                               payment_reference="", gateway_payment_id=charge_id)
+    if refund is None:
+        logger.warning("flutterwave refund webhook for an unknown refund %r (charge %r)", refund_reference, charge_id)
+        return "unknown_refund"
+    if not refund.provider_reference and refund_reference:
+        Transaction.objects.filter(pk=refund.pk, provider_reference="").update(provider_reference=refund_reference)
+    return "refund_" + services.payment_refund_process(refund_id=refund.pk).status
+
+
 def _flutterwave_charge_completed(data: dict) -> str:
     return _confirm(str(data.get("tx_ref") or data.get("txRef") or ""), Provider.FLUTTERWAVE,
                     gateway_transaction_id=flutterwave.transaction_id_from_event(data))
@@ -94,6 +110,7 @@ PAYSTACK_HANDLERS = {
 }
 FLUTTERWAVE_HANDLERS = {
     "charge.completed": _flutterwave_charge_completed,
+    "refund.completed": _flutterwave_refund_completed,
 }
 
 

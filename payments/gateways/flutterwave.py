@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 
 from core.errors import GatewayError
-from core.money import quantize
+from core.money import CURRENCY, quantize
 
 from .base import FAILED, PENDING, SUCCESS, HttpClient, InitializeResult, RefundResult, Verification
 
@@ -66,7 +66,7 @@ class FlutterwaveClient(HttpClient):
         payload = {
             "tx_ref": reference,
             "amount": str(quantize(amount)),
-            "currency": "NGN",
+            "currency": CURRENCY,
             "redirect_url": callback_url or f"{settings.FRONTEND_URL}/payment/callback",
             "customer": {"email": email, "phonenumber": phone_number, "name": customer_name or email},
             "customizations": {"title": "Payjaro", "description": f"Payment {reference}"},
@@ -112,11 +112,14 @@ class FlutterwaveClient(HttpClient):
         return _refund_result(self._data(self.request("GET", f"/refunds/{refund_id}")))
 
     def list_refunds(self, *, transaction: str) -> list[RefundResult]:
-        """``GET /refunds?id=<transaction id>``: refunds Flutterwave already holds for the charge."""
+        """``GET /refunds?id=<transaction id>``: refunds Flutterwave already holds for the charge. Only those
+        whose ``tx_id`` is that charge are kept: a list that ignored the filter must never let a retry adopt
+        another charge's refund (and book money as returned that never was)."""
         body = self.request("GET", "/refunds", params={"id": transaction})
         if body.get("status") != "success" or not isinstance(body.get("data"), list):
             raise GatewayError(f"Flutterwave: {body.get('message') or 'unexpected answer'}")
-        return [_refund_result(item) for item in body["data"] if isinstance(item, dict)]
+        return [_refund_result(item) for item in body["data"]
+                if isinstance(item, dict) and str(item.get("tx_id") or "") == str(transaction)]
 
 
 _REFUND_STATUS = {"completed": SUCCESS, "successful": SUCCESS, "failed": FAILED}

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from core.errors import GatewayError
-from core.money import from_kobo, to_kobo
+from core.money import CURRENCY, from_kobo, to_kobo
 
 from .base import FAILED, PENDING, SUCCESS, HttpClient, InitializeResult, RefundResult, Verification
 
@@ -41,7 +41,7 @@ class PaystackClient(HttpClient):
     # --- charges ---
     def initialize(self, *, reference: str, amount: Decimal, email: str, callback_url: str = "",
                    metadata: dict | None = None, **_customer) -> InitializeResult:
-        payload = {"email": email, "amount": to_kobo(amount), "currency": "NGN", "reference": reference,
+        payload = {"email": email, "amount": to_kobo(amount), "currency": CURRENCY, "reference": reference,
                    "metadata": metadata or {}}
         if callback_url:
             payload["callback_url"] = callback_url
@@ -91,7 +91,7 @@ class PaystackClient(HttpClient):
 
     def create_recipient(self, *, name: str, account_number: str, bank_code: str) -> str:
         payload = {"type": "nuban", "name": name, "account_number": account_number, "bank_code": bank_code,
-                   "currency": "NGN"}
+                   "currency": CURRENCY}
         data = self._data(self.request("POST", "/transferrecipient", json=payload))
         code = data.get("recipient_code")
         if not code:
@@ -102,7 +102,7 @@ class PaystackClient(HttpClient):
         """Start a transfer. ``reference`` must be lowercase, ≥ 16 chars; re-sending it never pays twice.
         ``status`` is ``pending`` (or ``success``), or ``otp`` when the integration requires an OTP."""
         payload = {"source": "balance", "amount": to_kobo(amount), "recipient": recipient_code,
-                   "reference": reference, "currency": "NGN", "reason": reason}
+                   "reference": reference, "currency": CURRENCY, "reason": reason}
         return _transfer_result(self._data(self.request("POST", "/transfer", json=payload)), reference)
 
     def finalize_transfer(self, *, transfer_code: str, otp: str) -> dict:

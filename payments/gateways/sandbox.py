@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.urls import reverse
 
+from core.money import CURRENCY
+
 from .base import FAILED, PENDING, SUCCESS, InitializeResult, RefundResult, Verification
 
 
@@ -26,7 +28,7 @@ class SandboxClient:
         outcome = (txn.metadata or {}).get("sandbox_outcome")
         status = {"pay": SUCCESS, "fail": FAILED}.get(outcome, PENDING)
         return Verification(status=status, amount=txn.order.total_amount if txn.order_id else txn.amount,
-                            currency="NGN", provider_reference=f"sbx_{reference}".lower(), gateway_status=outcome or "")
+                            currency=CURRENCY, provider_reference=f"sbx_{reference}".lower(), gateway_status=outcome or "")
 
     def refund(self, *, reference: str, amount: Decimal, provider_reference: str = "") -> RefundResult:
         return RefundResult(status=SUCCESS, provider_reference=f"sbx_refund_{reference}".lower(),

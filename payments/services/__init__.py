@@ -1,6 +1,7 @@
 """Every write the payments app does, by sub-domain:
 
-- ``charges``          initialize a payment, confirm it (webhook, verify, sandbox)
+- ``initialize``       a pending payment Transaction and the gateway's checkout URL
+- ``charges``          confirm a payment from the gateway's answer (webhook, verify, sandbox)
 - ``reconciliation``   the periodic run that settles what webhooks missed, stuck refunds and payouts
 - ``earnings``         recorded at payment confirmation, released after delivery, reversed on cancel/return
 - ``refunds``          refunds of paid orders that were cancelled or returned
@@ -15,19 +16,14 @@ Lock order everywhere: payment Transaction → Order → Wallet (entrepreneur's,
 WithdrawalRequest → Wallet.
 Gateway HTTP calls happen with no row lock held.
 """
-from .charges import (
-    new_payment_reference,
-    payment_confirm,
-    payment_initialize,
-    payment_verify_for_user,
-    sandbox_checkout_complete,
-)
+from .charges import payment_confirm, payment_verify_for_user, sandbox_checkout_complete
 from .earnings import (
     earnings_record_payment,
     earnings_release_matured,
     earnings_release_order,
     earnings_reverse_for_order,
 )
+from .initialize import new_payment_reference, payment_initialize
 from .payment_methods import payment_method_create, payment_method_deactivate, payment_method_update
 from .payouts import payouts_check, withdrawal_finalize_otp, withdrawal_payout_execute
 from .reconciliation import payments_reconcile

@@ -1,28 +1,26 @@
-"""Charges: initialize a payment and confirm it from the gateway's own answer (reconciliation.py re-runs confirm).
+"""Charges: confirm a payment from the gateway's own answer (webhooks, verify endpoint, sandbox page;
+reconciliation.py re-runs it). Initialization is ``initialize.py``.
 
 Lock order (so concurrent writers never deadlock): payment Transaction → Order → Wallet.
 Gateway HTTP calls always happen with no row lock held.
 """
 import logging
-import secrets
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import Conflict, GatewayError, NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.money import CURRENCY, quantize
 from core.notifications import notify
 from core.permissions import is_admin
-from orders.models import Checkout, Order, OrderStatus, PaymentStatus
-from orders.selectors import order_ref_filter
+from orders.models import Order, OrderStatus, PaymentStatus
 from orders.services import order_mark_paid
 
 from .. import ledger
 from ..gateways import FAILED, PENDING, SUCCESS, Verification, gateway_for
 from ..ledger import Line
-from ..models import JournalEntry, LedgerAccount, Provider, Transaction, WithdrawalRequest
+from ..models import JournalEntry, LedgerAccount, Provider, Transaction
 from .earnings import earnings_record_payment
 from .refunds import refund_schedule_late_payment
 
@@ -30,114 +28,7 @@ logger = logging.getLogger(__name__)
 
 TxStatus = Transaction.Status
 TxType = Transaction.TransactionType
-WithdrawalStatus = WithdrawalRequest.Status
 
-
-# --- initialize ---
-
-def _customer_order(*, user, order_ref) -> Order:
-    if not str(order_ref or "").strip():
-        raise ValidationFailed("order_id: This field is required.", details={"order_id": ["This field is required."]})
-    order = Order.objects.filter(order_ref_filter(order_ref), customer=user).select_related("customer").first()
-    if order is None:
-        raise NotFound("Order not found.")
-    return order
-
-
-def _ensure_payable(order: Order) -> None:
-    if order.payment_status == PaymentStatus.PAID:
-        raise Conflict("This order has already been paid.", code="already_paid")
-    if order.status != OrderStatus.PENDING:
-        raise Conflict(f"This order is {order.status} and can no longer be paid.", code="not_payable")
-    if order.reserved_until and order.reserved_until < timezone.now():
-        raise Conflict("The reservation for this order has expired; please place the order again.",
-                       code="reservation_expired")
-
-
-def _customer_checkout(*, user, checkout_ref) -> Checkout:
-    ref = str(checkout_ref or "").strip()
-    lookup = Q(pk=int(ref)) if ref.isdigit() else Q(checkout_id=ref.upper())
-    checkout = (Checkout.objects.filter(lookup, customer=user).select_related("customer")
-                .prefetch_related("orders").first()) if ref else None
-    if checkout is None:
-        raise NotFound("Checkout not found.")
-    return checkout
-
-
-def _ensure_checkout_payable(checkout: Checkout) -> None:
-    """Every order of the checkout must still be awaiting payment: one charge pays them all or none."""
-    orders = sorted(checkout.orders.all(), key=lambda o: o.pk)
-    if orders and all(o.payment_status == PaymentStatus.PAID for o in orders):
-        raise Conflict("This checkout has already been paid.", code="already_paid")
-    unpayable = [o for o in orders if o.payment_status == PaymentStatus.PAID or o.status != OrderStatus.PENDING]
-    if unpayable or not orders:
-        raise Conflict(
-            "Some orders of this checkout can no longer be paid together ("
-            + ", ".join(f"{o.order_id} is {o.status}" for o in unpayable)
-            + "); pay the remaining orders one by one.",
-            details={"orders": [{"order_id": o.order_id, "status": o.status, "payment_status": o.payment_status}
-                                for o in unpayable]},
-            code="not_payable",
-        )
-    if any(o.reserved_until and o.reserved_until < timezone.now() for o in orders):
-        raise Conflict("The reservation for this checkout has expired; please check out again.",
-                       code="reservation_expired")
-
-
-def new_payment_reference(order_or_checkout) -> str:
-    # Paystack allows alphanumerics and - . = ; one fresh reference per attempt.
-    number = order_or_checkout.checkout_id if isinstance(order_or_checkout, Checkout) else order_or_checkout.order_id
-    return f"PJ-{number}-{secrets.token_hex(5).upper()}"
-
-
-def payment_initialize(*, user, order_ref=None, checkout_ref=None, provider: str,
-                       callback_url: str = "") -> tuple[Transaction, str]:
-    """Create a pending Transaction with a fresh reference and ask the gateway for its checkout URL.
-
-    Pays one order (``order_ref``: ``PAY…`` or its id) or a whole checkout (``checkout_ref``: ``CHK…``
-    or its id; one Transaction for the checkout's total, SPEC §5.1) — exactly one of them.
-    The gateway call happens after the Transaction row is committed and with no lock held.
-    """
-    client = gateway_for(provider)  # 400 for unknown providers and for the sandbox when it is off
-    if bool(str(order_ref or "").strip()) == bool(str(checkout_ref or "").strip()):
-        raise ValidationFailed("Give either order_id or checkout_id.",
-                               details={"order_id": ["Give either order_id or checkout_id."]})
-    callback_url = callback_url or f"{settings.FRONTEND_URL}/payment/callback"
-    if checkout_ref:
-        checkout = _customer_checkout(user=user, checkout_ref=checkout_ref)
-        _ensure_checkout_payable(checkout)
-        order, amount, number = None, checkout.total_amount, {"checkout_id": checkout.checkout_id}
-        reference = new_payment_reference(checkout)
-        customer = checkout.customer
-    else:
-        order = _customer_order(user=user, order_ref=order_ref)
-        _ensure_payable(order)
-        checkout, amount, number = None, order.total_amount, {"order_id": order.order_id}
-        reference = new_payment_reference(order)
-        customer = order.customer
-    txn = Transaction.objects.create(
-        transaction_id=reference, order=order, checkout=checkout, user=user, transaction_type=TxType.PAYMENT,
-        amount=amount, currency=CURRENCY, provider=provider, status=TxStatus.PENDING,
-        metadata={"callback_url": callback_url, **number},
-    )
-    try:
-        result = client.initialize(
-            reference=reference, amount=amount, email=customer.email, callback_url=callback_url,
-            metadata={**number, "transaction_id": reference},
-            customer_name=customer.get_full_name(), phone_number=str(customer.phone_number or ""),
-        )
-    except GatewayError as exc:
-        Transaction.objects.filter(pk=txn.pk, status=TxStatus.PENDING).update(
-            status=TxStatus.FAILED, updated_at=timezone.now(),
-            metadata={**txn.metadata, "initialize_error": exc.message},
-        )
-        raise
-    txn.metadata = {**txn.metadata, "payment_url": result.payment_url}
-    txn.save(update_fields=["metadata", "updated_at"])
-    return txn, result.payment_url
-
-
-# --- confirm (webhooks, verify endpoint, sandbox, reconciliation) ---
 
 # A payment in one of these states is settled: verifying it again reports it and changes nothing (SPEC §6.9).
 FINAL_STATUSES = frozenset({TxStatus.COMPLETED, TxStatus.REVERSED})

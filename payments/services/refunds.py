@@ -114,7 +114,14 @@ def payment_refund_process(*, refund_id: int) -> Transaction:
     try:
         if refund.provider_reference:
             result = client.fetch_refund(refund.provider_reference)
+        elif refund.metadata.get("sent_at") and (held := _held_by_gateway(refund, payment)):
+            # An earlier call was inconclusive (timeout, 5xx) but may have created the refund: adopt it.
+            logger.warning("refund %s: adopting refund %s the gateway already holds", refund.transaction_id,
+                           held.provider_reference)
+            result = held
         else:
+            refund.metadata = {**refund.metadata, "sent_at": timezone.now().isoformat()}
+            Transaction.objects.filter(pk=refund.pk).update(metadata=refund.metadata)
             result = client.refund(reference=payment.transaction_id, amount=refund.amount,
                                    provider_reference=payment.provider_reference)
     except GatewayUnavailable as exc:
@@ -185,6 +192,16 @@ def _refund_failed(refund_id: int, *, reason: str, provider_reference: str = "",
     return refund
 
 
+def _held_by_gateway(refund: Transaction, payment: Transaction) -> RefundResult | None:
+    """A live (not failed) refund the gateway holds for the payment that is neither this refund's failed one
+    nor owned by another of our refunds — what a retry adopts instead of refunding twice."""
+    held = gateway_for(refund.provider).list_refunds(transaction=payment.provider_reference or payment.transaction_id)
+    owned = set(Transaction.objects.filter(transaction_type=TxType.REFUND, provider=refund.provider)
+                .exclude(pk=refund.pk).exclude(provider_reference="").values_list("provider_reference", flat=True))
+    return next((r for r in held if r.status != FAILED and r.provider_reference != refund.provider_reference
+                 and r.provider_reference not in owned), None)
+
+
 def refund_retry(*, refund_id: int, admin=None) -> Transaction:
     """Django admin "Retry refund" for a failed (flagged) refund. Never refunds twice: the gateway's own
     list of refunds for the payment is checked first — one that is pending or processed there is adopted
@@ -195,8 +212,7 @@ def refund_retry(*, refund_id: int, admin=None) -> Transaction:
     if ledger.journal_exists(f"refund:{refund.transaction_id}"):
         raise InvalidTransition(f"Refund {refund.transaction_id} is already booked as returned.")
     payment = _payment_of(refund)
-    held = gateway_for(refund.provider).list_refunds(transaction=payment.provider_reference or payment.transaction_id)
-    live = [r for r in held if r.status != FAILED and r.provider_reference != refund.provider_reference]
+    held = _held_by_gateway(refund, payment)
     with transaction.atomic():
         refund = Transaction.objects.select_for_update().get(pk=refund.pk)
         if refund.status != TxStatus.FAILED:
@@ -205,26 +221,29 @@ def refund_retry(*, refund_id: int, admin=None) -> Transaction:
         refund.status = TxStatus.PENDING
         refund.flagged = False
         refund.flag_reason = ""
-        refund.provider_reference = live[0].provider_reference if live else ""
-        refund.metadata = {**refund.metadata, "attempts": attempts,
+        refund.provider_reference = held.provider_reference if held else ""
+        # The gateway's refunds were just checked: the next call sends one (no second look first).
+        refund.metadata = {**{k: v for k, v in refund.metadata.items() if k != "sent_at"}, "attempts": attempts,
                            "retried_by": getattr(admin, "pk", None), "retried_at": timezone.now().isoformat()}
         refund.save(update_fields=["status", "flagged", "flag_reason", "provider_reference", "metadata", "updated_at"])
-    if live:
+    if held:
         logger.warning("refund %s: the gateway already holds refund %s for %s; adopted, not sent again",
-                       refund.transaction_id, live[0].provider_reference, payment.transaction_id)
-        return refund_apply_result(refund_id=refund.pk, result=live[0])
+                       refund.transaction_id, held.provider_reference, payment.transaction_id)
+        return refund_apply_result(refund_id=refund.pk, result=held)
     return payment_refund_process(refund_id=refund.pk)
 
 
-def refund_for_gateway_event(*, provider: str, refund_reference: str, payment_reference: str) -> Transaction | None:
-    """The refund a ``refund.*`` webhook is about: by the gateway's refund id, else the pending refund of
-    the payment it names."""
+def refund_for_gateway_event(*, provider: str, refund_reference: str, payment_reference: str = "",
+                             gateway_payment_id: str = "") -> Transaction | None:
+    """The refund a ``refund.*`` webhook is about: by the gateway's refund id, else the oldest pending refund
+    of the payment it names — by our reference (Paystack) or by the gateway's id for the charge (Flutterwave)."""
     refunds = Transaction.objects.filter(transaction_type=TxType.REFUND, provider=provider)
     if refund_reference:
         found = refunds.filter(provider_reference=refund_reference).first()
         if found is not None:
             return found
-    if payment_reference:
-        return (refunds.filter(metadata__payment_reference=payment_reference, status=TxStatus.PENDING)
-                .order_by("pk").first())
-    return None
+    payments = [payment_reference] if payment_reference else list(
+        Transaction.objects.filter(transaction_type=TxType.PAYMENT, provider=provider, provider_reference=gateway_payment_id)
+        .values_list("transaction_id", flat=True)) if gateway_payment_id else []
+    return (refunds.filter(metadata__payment_reference__in=payments, status=TxStatus.PENDING, provider_reference="")
+            .order_by("pk").first()) if payments else None

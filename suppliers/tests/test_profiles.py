@@ -182,7 +182,7 @@ def test_admin_action_calls_the_same_service(client, notified):
     admin_user = AdminFactory(is_superuser=True)
     pending = SupplierFactory(verification_status="pending")
     model_admin = SupplierProfileAdmin(SupplierProfile, site)
-    request = RequestFactory().post("/admin/")
+    request = RequestFactory().post("/admin/", {"apply": "1", "reason": "Documents checked"})
     request.user = admin_user
     model_admin.message_user = lambda *args, **kwargs: None
     model_admin.verify_suppliers(request, SupplierProfile.objects.filter(pk=pending.pk))
