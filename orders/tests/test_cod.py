@@ -291,6 +291,7 @@ def test_refused_delivery_restores_stock_moves_no_money_and_shows_in_lists(clien
         refused = viewer.get(url, {"refused": "true"}).json()["results"]
         assert [row["id"] for row in refused] == [order.pk] and refused[0]["cod_refused_at"]
         assert viewer.get(url, {"refused": "false"}).json()["results"] == []
+        assert [row["id"] for row in viewer.get(url).json()["results"]] == [order.pk]  # no filter: all orders
 
 
 # --- checkouts across suppliers --------------------------------------------------------------------------
