@@ -24,6 +24,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from core.errors import ApplicationError, ValidationFailed
 from core.notifications import notify
+from core.throttling import CACHE_ERRORS
 from users.phone import normalize_phone
 
 from ..models import COD_OPEN_STATUSES, CodPhoneCode, Order
@@ -76,7 +77,7 @@ def _over_limit(kind: str, key: str, limit: int, window: int) -> bool:
         if cache.add(cache_key, 1, window):
             return False
         return cache.incr(cache_key) > limit
-    except Exception:  # noqa: BLE001 — a cache outage must not stop shoppers from confirming their phone
+    except CACHE_ERRORS:  # a cache outage must not stop shoppers from confirming their phone
         logger.warning("COD send-code throttle unavailable", exc_info=True)
         return False
 
