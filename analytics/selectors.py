@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from core.dates import LAGOS
 from core.money import HUNDRED, ZERO, quantize
-from orders.models import Order, OrderItem, PaymentStatus
+from orders.models import COD, Order, OrderItem, PaymentStatus
 from social.channels import ShareChannel
 
 from .models import AnalyticsEvent, DailyMetrics
@@ -95,6 +95,8 @@ def _order_aggregates() -> dict:
         "revenue": Sum("total_amount"),
         "earnings": Sum(F("markup_amount") + F("commission_amount")),
         "base_sales": Sum("subtotal"),
+        # Pay on delivery: a COD order is paid (and counted) once the supplier records the cash.
+        "cod_revenue": Sum("total_amount", filter=Q(payment_method=COD)),
     }
 
 
@@ -208,6 +210,7 @@ def _dashboard(*, events: QuerySet, orders: QuerySet, items: QuerySet, window: W
         "link_clicks": event_totals["link_clicks"],
         "total_orders": order_count,
         "total_revenue": revenue,
+        "cod_revenue": _money(order_totals["cod_revenue"]),
         "total_items_sold": items_sold,
         "average_order_value": quantize(revenue / order_count) if order_count else ZERO,
         "conversion_rate": _conversion_rate(order_count, event_totals["unique_visitors"]),

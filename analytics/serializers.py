@@ -160,6 +160,7 @@ class _MetricsSerializer(serializers.Serializer):
     link_clicks = serializers.IntegerField()
     total_orders = serializers.IntegerField(help_text="Paid orders placed in the window")
     total_revenue = serializers.DecimalField(**_MONEY, help_text="Σ total_amount of those orders")
+    cod_revenue = serializers.DecimalField(**_MONEY, help_text="Of which paid in cash on delivery (once collected)")
     total_items_sold = serializers.IntegerField()
     average_order_value = serializers.DecimalField(**_MONEY)
     conversion_rate = serializers.DecimalField(max_digits=12, decimal_places=2,
@@ -209,6 +210,9 @@ class SupplierDashboardSerializer(serializers.Serializer):
     total_withdrawn = serializers.DecimalField(max_digits=14, decimal_places=2)
     pending_orders = serializers.IntegerField()
     completed_orders = serializers.IntegerField()
+    cod_revenue = serializers.DecimalField(max_digits=16, decimal_places=2,
+                                           help_text="Pay on delivery: Σ total of orders whose cash was collected")
+    refused_deliveries = serializers.IntegerField(help_text="Pay-on-delivery parcels refused at the door")
     orders_by_status = serializers.DictField(child=serializers.IntegerField())
     recent_orders = DashboardRecentOrderSerializer(many=True)
     top_products = DashboardTopProductSerializer(many=True)

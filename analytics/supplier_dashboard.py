@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 
 from core.money import ZERO, quantize
-from orders.models import Order, OrderItem, OrderStatus, PaymentStatus
+from orders.models import COD, Order, OrderItem, OrderStatus, PaymentStatus
 from payments.ledger import supplier_revenue
 from payments.models import Wallet
 from products.models import Product
@@ -34,6 +34,9 @@ def supplier_dashboard(*, supplier) -> dict[str, Any]:
         total=Count("id"),
         pending=Count("id", filter=Q(status=OrderStatus.PENDING)),
         completed=Count("id", filter=Q(status=OrderStatus.DELIVERED)),
+        # Pay on delivery: cash collected (counted in revenue once recorded) and parcels refused at the door.
+        cod_revenue=Sum("total_amount", filter=Q(payment_status=PaymentStatus.PAID, payment_method=COD)),
+        refused=Count("id", filter=Q(cod_refused_at__isnull=False)),
     )
     by_status = {status: 0 for status in OrderStatus.values}
     for row in orders.order_by().values("status").annotate(count=Count("id")):
@@ -61,6 +64,8 @@ def supplier_dashboard(*, supplier) -> dict[str, Any]:
         "total_withdrawn": quantize(wallet.total_withdrawn or ZERO),
         "pending_orders": order_figures["pending"] or 0,
         "completed_orders": order_figures["completed"] or 0,
+        "cod_revenue": order_figures["cod_revenue"] or Decimal("0.00"),
+        "refused_deliveries": order_figures["refused"] or 0,
         "orders_by_status": by_status,
         "recent_orders": recent,
         "top_products": [

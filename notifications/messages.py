@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 EVENTS = (
     "order_placed",          # order_id → entrepreneur and supplier
+    "cod_order_placed",      # order_id → customer (the cash to have ready), entrepreneur and supplier
+    "cod_phone_code",        # phone, code → that phone by SMS (the console where Twilio is not configured)
     "order_paid",            # order_id → customer, entrepreneur, supplier
     "order_shipped",         # order_id → customer (with tracking number)
     "order_delivered",       # order_id → customer, entrepreneur
@@ -35,6 +37,7 @@ EVENTS = (
 # Who hears about an order event, by role.
 ORDER_RECIPIENTS = {
     "order_placed": ("entrepreneur", "supplier"),
+    "cod_order_placed": ("customer", "entrepreneur", "supplier"),
     "order_paid": ("customer", "entrepreneur", "supplier"),
     "order_shipped": ("customer",),
     "order_delivered": ("customer", "entrepreneur"),
@@ -110,8 +113,17 @@ def _recipients(event: str, ids: dict) -> tuple[list[tuple[str, object]], dict] 
     raise ValueError(f"Unknown notification event {event!r}")
 
 
+def _phone_code_messages(ids: dict) -> list[Message]:
+    """The pay-on-delivery phone code goes to a phone, not to an account: by SMS, or printed to the console
+    ("console" channel) where Twilio is not configured, so development and tests can read it."""
+    body = _render("cod_phone_code", "shopper", "sms.txt", {"code": ids["code"], "site_name": "Payjaro"})
+    return [Message("sms" if sms_configured() else "console", ids["phone"], "", body)]
+
+
 def build_messages(event: str, ids: dict) -> list[Message]:
     """Every email and SMS for ``event``: one email per recipient with an address, one SMS per phone."""
+    if event == "cod_phone_code":
+        return _phone_code_messages(ids)
     found = _recipients(event, ids)
     if found is None:
         logger.warning("Notification %s skipped: %s no longer exists", event, ids)

@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from core.admin_columns import created
 from core.errors import ApplicationError
 
-from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
+from .models import Checkout, CodPhoneCode, Order, OrderItem, OrderStatus, OrderStatusHistory
 from .services import order_transition
 
 MONEY_FIELDS = ("subtotal", "markup_amount", "commission_amount", "shipping_fee", "total_amount")
@@ -39,6 +39,8 @@ class ChangeStatusForm(forms.Form):
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in OrderStatus if s != OrderStatus.PAID],
                                help_text="'Paid' is set only by a confirmed payment.")
     tracking_number = forms.CharField(max_length=100, required=False, help_text="Required for 'Shipped'.")
+    cash_collected = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False,
+                                        help_text="Pay on delivery: required for 'Delivered', exactly the order's total.")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
@@ -46,13 +48,14 @@ class ChangeStatusForm(forms.Form):
 class OrderAdmin(admin.ModelAdmin):
     # Few, short columns: status and amount stay on screen at 1366 px (who and where are on the detail page).
     list_display = ("order_id", "status", "payment", "total", "customer", created)
-    list_filter = ("status", "payment_status", "source_channel")
+    list_filter = ("status", "payment_status", "payment_method", "source_channel")
     search_fields = ("order_id", "checkout__checkout_id", "customer__username", "customer__email",
                      "entrepreneur__custom_url", "supplier__company_name", "tracking_number")
     list_select_related = ("customer",)
     readonly_fields = ("order_id", "checkout", "customer", "entrepreneur", "supplier", "status", "payment_status",
                        *MONEY_FIELDS, "reserved_until", "stock_released_at", "paid_at", "shipped_at",
-                       "delivered_at", "cancelled_at", "created_at", "updated_at", "tracking_number")
+                       "delivered_at", "cancelled_at", "created_at", "updated_at", "tracking_number", "payment_method",
+                       "cod_phone", "cash_collected", "cod_refused_at")
     inlines = [OrderItemInline, StatusHistoryInline]
     date_hierarchy = "created_at"
     actions = ["change_status"]
@@ -81,7 +84,8 @@ class OrderAdmin(admin.ModelAdmin):
                     try:
                         order_transition(order_id=order.pk, to_status=form.cleaned_data["status"], actor=request.user,
                                          notes=form.cleaned_data["notes"],
-                                         tracking_number=form.cleaned_data["tracking_number"])
+                                         tracking_number=form.cleaned_data["tracking_number"],
+                                         cash_collected=form.cleaned_data["cash_collected"])
                         done += 1
                     except ApplicationError as exc:
                         failed.append(f"{order.order_id}: {exc.message}")
@@ -147,4 +151,20 @@ class CheckoutAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CodPhoneCode)
+class CodPhoneCodeAdmin(admin.ModelAdmin):
+    """Pay-on-delivery phone codes, read-only (only a hash of each code is stored): for support questions."""
+
+    list_display = ("phone", "created_at", "expires_at", "attempts", "used_at", "retired_at")
+    search_fields = ("phone",)
+    readonly_fields = ("phone", "expires_at", "attempts", "used_at", "retired_at", "created_at")
+    exclude = ("code_hash",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

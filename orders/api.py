@@ -1,17 +1,20 @@
 """Thin order endpoints: validate → call one service → serialize."""
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.errors import NotFound, PermissionDenied
 from core.permissions import has_role, is_admin
+from core.throttling import AnonRateThrottle
 
 from . import selectors
 from .serializers import (
     CheckoutCreateSerializer,
     CheckoutSerializer,
+    CodSendCodeSerializer,
     CustomerOrderSerializer,
     EntrepreneurOrderSerializer,
     OrderCreateSerializer,
@@ -23,7 +26,7 @@ from .serializers import (
     checkout_serializer_for,
     order_serializer_for,
 )
-from .services import checkout_create, order_create, order_transition
+from .services import checkout_create, cod_code_send, order_create, order_transition
 from .throttles import OrderPlacementThrottle
 
 _AUDIENCES = ("The shape depends on who asks (SPEC §5): customers get `CustomerOrder` (no supplier, base "
@@ -49,6 +52,8 @@ def _cart_arguments(request, serializer_class) -> dict:
     }
     if "payment_method" in serializer.fields:
         arguments["payment_method"] = data.get("payment_method", "")
+    if "cod_code" in serializer.fields:
+        arguments["cod_code"] = data.get("cod_code", "")
     return arguments
 
 
@@ -122,13 +127,15 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def update_status(self, request, pk=None):
         """Move an order along the status machine. Customer: cancel own pending order. Supplier:
         paid→processing→shipped (tracking_number required)→delivered. Admin: any legal move.
-        `paid` is set only by a confirmed payment."""
+        `paid` is set only by a confirmed payment. Pay on delivery: the supplier moves pending→processing→shipped→
+        delivered with `cash_collected` = the exact total (the order becomes paid), or shipped→returned when the
+        shopper refuses the parcel at the door."""
         order = self._order_for_user(pk)
         serializer = OrderStatusUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         order_transition(order_id=order.pk, to_status=data["status"], actor=request.user, notes=data["notes"],
-                         tracking_number=data["tracking_number"])
+                         tracking_number=data["tracking_number"], cash_collected=data["cash_collected"])
         order = selectors.order_queryset().get(pk=order.pk)
         return Response({"message": f"Order status updated to {order.status}", "order": self._out(order)})
 
@@ -200,3 +207,23 @@ class CheckoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         checkout = checkout_create(**_cart_arguments(request, CheckoutCreateSerializer))
         checkout = selectors.checkout_queryset().get(pk=checkout.pk)
         return Response(self._out(checkout), status=status.HTTP_201_CREATED)
+
+
+class CodSendCodeView(APIView):
+    """``POST /api/orders/cod/send-code/`` ``{phone}`` → 202: a 6-digit code by SMS (the console where Twilio is
+    not configured), valid 10 minutes for 5 tries; the order or checkout then carries it as `cod_code`.
+    Anonymous; at most COD_SENDS_PER_PHONE (3) per phone and COD_SENDS_PER_ADDRESS (10) per client address an
+    hour (429)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    @swagger_auto_schema(request_body=CodSendCodeSerializer, responses={202: "Code sent", 400: "Not a Nigerian phone",
+                                                                        429: "Too many codes"})
+    def post(self, request):
+        serializer = CodSendCodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row = cod_code_send(phone=serializer.validated_data["phone"],
+                            client_address=AnonRateThrottle().get_ident(request) or "")
+        return Response({"message": "Code sent.", "phone": f"…{row.phone[-4:]}",
+                         "expires_at": row.expires_at}, status=status.HTTP_202_ACCEPTED)

@@ -39,6 +39,21 @@ ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
     OrderStatus.RETURNED: (),
 }
 
+# Pay on delivery (SPEC §10): no payment before shipping; the supplier's courier collects the cash on delivery
+# (``cash_collected``, which also makes the order paid) or the shopper refuses the parcel at the door (returned).
+# A delivered COD order is final here: its cash is with the supplier, so a later return is settled by hand.
+COD = "cod"
+COD_ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    OrderStatus.PENDING: (OrderStatus.PROCESSING, OrderStatus.CANCELLED),
+    OrderStatus.PROCESSING: (OrderStatus.SHIPPED, OrderStatus.CANCELLED),
+    OrderStatus.SHIPPED: (OrderStatus.DELIVERED, OrderStatus.RETURNED),
+    OrderStatus.DELIVERED: (),
+    OrderStatus.CANCELLED: (),
+    OrderStatus.RETURNED: (),
+}
+# A COD order still on its way to the shopper: it counts against the phone's open COD orders.
+COD_OPEN_STATUSES = (OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.SHIPPED)
+
 _MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -131,6 +146,11 @@ class Order(TimeStampedModel):
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True, db_index=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Pay on delivery: the confirmed phone (E.164) the order counts against, the cash the supplier recorded at the
+    # door (the exact total), and when the shopper refused the parcel (shipped → returned).
+    cod_phone = models.CharField(max_length=20, blank=True, db_index=True)
+    cash_collected = models.DecimalField(**_MONEY, null=True, blank=True)
+    cod_refused_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -152,13 +172,20 @@ class Order(TimeStampedModel):
                 condition=models.Q(payment_status__in=[s.value for s in PaymentStatus]),
                 name="order_payment_status_valid",
             ),
+            models.CheckConstraint(condition=models.Q(cash_collected__isnull=True) | models.Q(cash_collected__gte=0),
+                                   name="order_cash_collected_gte_0"),
         ]
 
     def __str__(self):
         return self.order_id
 
+    @property
+    def is_cod(self) -> bool:
+        return self.payment_method == COD
+
     def allowed_transitions(self) -> tuple[str, ...]:
-        return ORDER_TRANSITIONS.get(self.status, ())
+        table = COD_ORDER_TRANSITIONS if self.is_cod else ORDER_TRANSITIONS
+        return table.get(self.status, ())
 
     def can_transition_to(self, status: str) -> bool:
         return status in self.allowed_transitions()
@@ -210,3 +237,28 @@ class OrderStatusHistory(models.Model):
 
     def __str__(self):
         return f"{self.order_id}: {self.previous_status or '—'} → {self.status}"
+
+
+class CodPhoneCode(models.Model):
+    """A 6-digit code sent by SMS to confirm a pay-on-delivery shopper's phone (SPEC §10).
+
+    Only a salted hash of the code is stored. It lives ``COD_CODE_TTL_MINUTES`` (10), allows
+    ``COD_CODE_MAX_ATTEMPTS`` (5) wrong guesses, and is used once: ``used_at`` is set by the order that
+    consumed it, in that order's transaction (so a placement that fails leaves the code usable).
+    Sending a new code for a phone retires the older ones.
+    """
+
+    phone = models.CharField(max_length=20, db_index=True)
+    code_hash = models.CharField(max_length=128)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["phone", "-created_at"])]
+
+    def __str__(self):
+        return f"COD code for …{self.phone[-4:]}"

@@ -61,10 +61,16 @@ def orders_for_supplier(user) -> QuerySet[Order]:
 
 
 def orders_filter(qs: QuerySet[Order], *, status: str | None = None, date_from: date | None = None,
-                  date_to: date | None = None) -> QuerySet[Order]:
-    """Dates are calendar days in Lagos time, both ends inclusive."""
+                  date_to: date | None = None, payment_method: str | None = None,
+                  refused: bool | None = None) -> QuerySet[Order]:
+    """Dates are calendar days in Lagos time, both ends inclusive. ``refused``: pay-on-delivery parcels the
+    shopper refused at the door (True) or not (False)."""
     if status:
         qs = qs.filter(status=status)
+    if payment_method:
+        qs = qs.filter(payment_method=payment_method)
+    if refused is not None:
+        qs = qs.filter(cod_refused_at__isnull=not refused)
     if date_from:
         qs = qs.filter(created_at__date__gte=date_from)
     if date_to:

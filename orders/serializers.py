@@ -41,6 +41,15 @@ class OrderCreateSerializer(serializers.Serializer):
         choices=ShareChannel.values, required=False, allow_blank=True, default="",
         help_text="The share-link channel (`src`) that brought the customer.",
     )
+    payment_method = serializers.ChoiceField(
+        choices=PAYMENT_METHODS, required=False, allow_blank=True, default="",
+        help_text="The shopper's choice of gateway (informative; the payment records the provider used), or `cod` "
+                  "to pay on delivery (needs `cod_code`).",
+    )
+    cod_code = serializers.CharField(
+        max_length=12, required=False, allow_blank=True, default="",
+        help_text="Pay on delivery: the 6-digit code sent to shipping_address.phone by `POST /api/orders/cod/send-code/`.",
+    )
 
     def validate_items(self, items) -> list[OrderLine]:
         """Typed lines for ``order_create`` (it merges duplicates and checks them against the catalog)."""
@@ -60,10 +69,6 @@ class CheckoutCreateSerializer(OrderCreateSerializer):
         many=True, allow_empty=False, max_length=MAX_ORDER_LINES,
         help_text=f"1…{MAX_ORDER_LINES} lines, from any suppliers of the store: one order per supplier is created.",
     )
-    payment_method = serializers.ChoiceField(
-        choices=PAYMENT_METHODS, required=False, allow_blank=True, default="",
-        help_text="The shopper's choice of gateway (informative; the payment records the provider used).",
-    )
 
 
 class OrderStatusUpdateSerializer(serializers.Serializer):
@@ -71,12 +76,22 @@ class OrderStatusUpdateSerializer(serializers.Serializer):
     notes = serializers.CharField(max_length=MAX_NOTES_LENGTH, required=False, allow_blank=True, default="")
     tracking_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
                                             help_text="Required when status is `shipped`.")
+    cash_collected = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True, default=None,
+        help_text="Pay on delivery: required with `delivered` — the cash collected at the door, exactly the total.")
+
+
+class CodSendCodeSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32, help_text="The shipping phone, e.g. 08012345678.")
 
 
 class OrderListFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.values, required=False)
     date_from = serializers.DateField(required=False, help_text="YYYY-MM-DD (Lagos time, inclusive)")
     date_to = serializers.DateField(required=False, help_text="YYYY-MM-DD (Lagos time, inclusive)")
+    payment_method = serializers.ChoiceField(choices=PAYMENT_METHODS, required=False, help_text="e.g. `cod`")
+    refused = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                       help_text="Pay on delivery: only parcels refused at the door (true) or not (false)")
 
     def validate(self, attrs):
         if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
@@ -166,7 +181,8 @@ class SupplierSummarySerializer(_PartySerializer):
 _ORDER_COMMON = [
     "id", "order_id", "checkout_id", "status", "payment_status", "payment_method", "shipping_fee",
     "shipping_address", "tracking_number", "notes", "source_channel", "reserved_until", "paid_at", "shipped_at",
-    "delivered_at", "cancelled_at", "created_at", "updated_at", "allowed_transitions",
+    "delivered_at", "cancelled_at", "created_at", "updated_at", "allowed_transitions", "cash_collected",
+    "cod_refused_at",
 ]
 
 
@@ -238,7 +254,7 @@ class OrderSerializer(_OrderBaseSerializer):
             "payment_method", "subtotal", "markup_amount", "commission_amount", "shipping_fee", "total_amount",
             "shipping_address", "tracking_number", "notes", "source_channel", "reserved_until", "paid_at",
             "shipped_at", "delivered_at", "cancelled_at", "created_at", "updated_at", "allowed_transitions",
-            "items", "status_history",
+            "cash_collected", "cod_refused_at", "items", "status_history",
         ]
         read_only_fields = fields
 

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 
 from core.money import ZERO, quantize
+from orders.models import COD, Order
 from orders.pricing import entrepreneur_share, supplier_share
 
 from .models import JournalEntry, LedgerAccount, LedgerEntry, Wallet
@@ -107,6 +108,24 @@ def supplier_release_key(order) -> str:
     return f"supplier_release:{order.order_id}"
 
 
+def cod_collected_lines(order, split: OrderSplit) -> list[Line]:
+    """Pay on delivery (SPEC §10), once the supplier records the cash: the sale's shares as for a paid order, but
+    the money came in as cash the supplier holds (``supplier_cash``, not the gateway); the supplier keeps that
+    cash, so it is netted against the supplier's available balance at once. The supplier's wallet therefore
+    moves by −total (available) and +its share (pending, released on the usual clock): it owes what it holds
+    beyond its share, and a negative balance waits for its next sales' shares (its withdrawals wait too).
+    Entrepreneur lines come first: wallets are locked in line order (``wallets``)."""
+    supplier = order.supplier.user_id
+    return [
+        Line(LedgerAccount.ENTREPRENEUR_PENDING, split.entrepreneur, order.entrepreneur.user_id),
+        Line(LedgerAccount.SUPPLIER_CASH, -split.total, supplier),
+        Line(LedgerAccount.SUPPLIER_PAYABLE, split.supplier, supplier),
+        Line(LedgerAccount.PLATFORM_REVENUE, split.platform),
+        Line(LedgerAccount.SUPPLIER_CASH, split.total, supplier),
+        Line(LedgerAccount.SUPPLIER_AVAILABLE, -split.total, supplier),
+    ]
+
+
 def payment_key(order) -> str:
     return f"payment:{order.order_id}"
 
@@ -136,7 +155,7 @@ WALLET_FIGURES = ("balance", "pending_balance", "total_earned", "total_withdrawn
 
 # Journals that sell an order: their share lines (entrepreneur pending, supplier payable, platform revenue)
 # sum to the order's total (audit). Pay on delivery adds its cash-collected journal type here.
-SALE_ENTRY_TYPES = (EntryType.PAYMENT,)
+SALE_ENTRY_TYPES = (EntryType.PAYMENT, EntryType.COD_COLLECTED)
 SHARE_ACCOUNTS = (LedgerAccount.ENTREPRENEUR_PENDING, LedgerAccount.SUPPLIER_PAYABLE, LedgerAccount.PLATFORM_REVENUE)
 
 
@@ -237,7 +256,7 @@ def share_mismatches() -> tuple[list[str], dict[str, Decimal]]:
 def negative_platform_shares() -> list[str]:
     """Orders whose payment journal gives the platform less than nothing (SPEC §5: the commission cap)."""
     rows = (
-        LedgerEntry.objects.filter(journal__entry_type=EntryType.PAYMENT, journal__order__isnull=False)
+        LedgerEntry.objects.filter(journal__entry_type__in=SALE_ENTRY_TYPES, journal__order__isnull=False)
         .values("journal__order__order_id")
         .annotate(platform=Sum("amount", filter=Q(account=LedgerAccount.PLATFORM_REVENUE)))
         .filter(platform__lt=0)
@@ -245,6 +264,31 @@ def negative_platform_shares() -> list[str]:
     )
     return [f"order {row['journal__order__order_id']}: platform share {quantize(row['platform'])} is negative"
             for row in rows]
+
+
+def cod_cash_mismatches() -> list[str]:
+    """Pay on delivery: every COD order whose cash was recorded has one cod_collected journal taking in exactly that
+    cash (``supplier_cash`` −cash_collected) and netting it (the account sums to zero), and no other order has one."""
+    rows = (
+        LedgerEntry.objects.filter(journal__entry_type=EntryType.COD_COLLECTED, account=LedgerAccount.SUPPLIER_CASH)
+        .values("journal__order_id", "journal__order__order_id", "journal__order__cash_collected")
+        .annotate(net=Sum("amount"), cash_in=Sum("amount", filter=Q(amount__lt=0)))
+        .order_by("journal__order_id")
+    )
+    problems, booked = [], set()
+    for row in rows:
+        booked.add(row["journal__order_id"])
+        cash = row["journal__order__cash_collected"]
+        if quantize(row["net"] or ZERO) != ZERO:
+            problems.append(f"order {row['journal__order__order_id']}: cash held by the supplier not netted "
+                            f"({quantize(row['net'])})")
+        if cash is None or quantize(-(row["cash_in"] or ZERO)) != quantize(cash):
+            problems.append(f"order {row['journal__order__order_id']}: cash booked {quantize(-(row['cash_in'] or ZERO))}, "
+                            f"cash collected {cash}")
+    unbooked = (Order.objects.filter(payment_method=COD, cash_collected__isnull=False).exclude(pk__in=booked)
+                .values_list("order_id", flat=True))
+    problems += [f"order {order_id}: cash collected on delivery but not in the ledger" for order_id in unbooked]
+    return problems
 
 
 def ledger_audit() -> list[str]:
@@ -258,6 +302,7 @@ def ledger_audit() -> list[str]:
             problems.append(f"journal {journal_id} ({key}) does not balance: sum {quantize(total)}")
 
     problems += negative_platform_shares()
+    problems += cod_cash_mismatches()
 
     problems += share_mismatches()[0]
     problems += wallet_kind_mismatches()

@@ -279,6 +279,9 @@ class LedgerAccount(models.TextChoices):
     # A supplier's share of its paid orders not yet released (= its Wallet.pending_balance), then available.
     SUPPLIER_PAYABLE = "supplier_payable", "Supplier payable (pending)"
     SUPPLIER_AVAILABLE = "supplier_available", "Supplier available"
+    # Pay on delivery (SPEC §10): the cash a supplier's courier collected at the door, held by the supplier. It
+    # is netted against the supplier's available balance in the same journal, so per supplier it sums to zero.
+    SUPPLIER_CASH = "supplier_cash", "Cash held by suppliers (pay on delivery)"
     PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
     PAYOUTS_IN_FLIGHT = "payouts_in_flight", "Payouts in flight"
     # Money owed back to customers (a cancelled/returned paid order, a payment for an order no longer
@@ -294,6 +297,8 @@ class JournalEntry(AppendOnlyModel):
         RELEASE = "release", "Earnings released"
         # The supplier's share of a delivered order, on the same clock: supplier_payable → supplier_available.
         SUPPLIER_RELEASE = "supplier_release", "Supplier share released"
+        # Pay on delivery: the supplier recorded the cash; a sale journal like "payment" (SPEC §10).
+        COD_COLLECTED = "cod_collected", "Cash collected on delivery"
         REVERSAL = "reversal", "Reversal (cancel/return)"
         WITHDRAWAL_HOLD = "withdrawal_hold", "Withdrawal hold"
         WITHDRAWAL_RELEASE = "withdrawal_release", "Withdrawal returned"

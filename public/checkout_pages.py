@@ -4,6 +4,9 @@ payment for every parcel, and the shopper follows the order through an unguessab
 - ``/<custom_url>/checkout/``: name, phone, email, address, city, state, notes, payment choice. The order
   belongs to the logged-in customer, or to the customer account found or created by email (created
   without a usable password). CSRF-protected, throttled per address; errors re-render with the fields kept.
+- Pay on delivery (SPEC §10) is offered where the store and every parcel's supplier allow it and the total is
+  within the store's maximum: "Send code" texts a 6-digit code to the phone (the form is kept), the shopper
+  enters it and places the order; no gateway, the order page says what to pay the courier.
 - ``/<custom_url>/orders/<token>/``: the gateway returns here (``?reference=``); the page verifies the
   payment with the gateway and shows items, totals, payment and delivery status, tracking, and "pay
   again" while unpaid. Only the token opens it (SHA-256 stored, 192 random bits); never cached, never
@@ -12,6 +15,7 @@ payment for every parcel, and the shopper follows the order through an unguessab
 import hashlib
 import logging
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -30,13 +34,14 @@ from core.broker import BROKER_ERRORS
 from core.errors import ApplicationError, GatewayError
 from core.links import storefront_url
 from notifications.tasks import deliver_email
-from orders.models import Checkout
-from orders.services import OrderLine, checkout_create
+from orders.models import COD, Checkout
+from orders.services import OrderLine, checkout_create, cod_code_send, cod_code_verify, cod_offer_problem, cod_phone_clean
 from orders.shipping import NIGERIAN_STATES
 from payments.models import Transaction
 from payments.services import payment_confirm, payment_initialize
 from social.channels import ShareChannel
 from social.selectors import public_storefront_get
+from suppliers.models import SupplierProfile
 
 from .cart import cart_view, clear
 from .models import OrderPageToken
@@ -45,9 +50,12 @@ from .pages import _image_name, _store_context, not_found_page, picture
 from .templatetags.shop import naira
 
 logger = logging.getLogger(__name__)
+D0 = Decimal("0.00")
 
-FIELDS = ("full_name", "phone", "email", "address", "city", "state", "notes")
-_LIMITS = {"full_name": 200, "phone": 32, "email": 254, "address": 500, "city": 100, "state": 100, "notes": 1000}
+FIELDS = ("full_name", "phone", "email", "address", "city", "state", "notes", "cod_code")
+_LIMITS = {"full_name": 200, "phone": 32, "email": 254, "address": 500, "city": 100, "state": 100, "notes": 1000,
+           "cod_code": 12}
+COD_CHOICE = (COD, "Pay on delivery (cash to the courier)")
 # Checkout posts per client address per window (settings.PUBLIC_CHECKOUT_ATTEMPTS / _WINDOW_SECONDS).
 CHECKOUT_ATTEMPTS = 10
 CHECKOUT_WINDOW_SECONDS = 600
@@ -85,7 +93,16 @@ def _throttled(request) -> bool:
         return False
 
 
-def _clean(post) -> tuple[dict, dict]:
+def _cod_offered(storefront, cart) -> bool:
+    """Pay on delivery is offered when the store enables it, every parcel's supplier accepts it and the total
+    is within the store's maximum (the phone's own limits are checked when the order is placed)."""
+    if not storefront.cod_enabled or not cart.parcels:
+        return False
+    suppliers = list(SupplierProfile.objects.filter(pk__in={parcel.supplier_id for parcel in cart.parcels}))
+    return cod_offer_problem(storefront=storefront, suppliers=suppliers, total=cart.total) is None
+
+
+def _clean(post, choices) -> tuple[dict, dict]:
     data = {name: (post.get(name) or "").strip()[: _LIMITS[name]] for name in FIELDS}
     data["payment"] = (post.get("payment") or "").strip()
     errors = {}
@@ -99,9 +116,21 @@ def _clean(post) -> tuple[dict, dict]:
             errors["email"] = "Enter a valid email address."
     if data["state"] and data["state"] not in NIGERIAN_STATES:
         errors["state"] = "Choose a state from the list."
-    if data["payment"] not in dict(payment_choices()):
+    if data["payment"] not in dict(choices):
         errors["payment"] = "Choose how to pay."
     return data, errors
+
+
+def _send_cod_code(request, data: dict) -> tuple[str, int]:
+    """The "Send code" button: text the code to the form's phone; the form comes back with its fields kept."""
+    try:
+        phone = cod_phone_clean(data["phone"])
+        cod_code_send(phone=phone, client_address=client_ip(request))
+    except ApplicationError as exc:
+        return exc.message, exc.status_code if exc.status_code < 500 else 400
+    messages.info(request, f"We sent a 6-digit code to the phone ending {phone[-4:]}. Enter it below to place "
+                           "your order. It is valid for 10 minutes.")
+    return "", 200
 
 
 def _customer_for(request, email: str):
@@ -164,17 +193,25 @@ def checkout_page(request, custom_url: str):
     if not cart.parcels:
         messages.info(request, "Your cart is empty.")
         return _redirect(store["cart_url"])
+    choices = payment_choices() + ([COD_CHOICE] if _cod_offered(storefront, cart) else [])
     data = {name: "" for name in FIELDS}
     if request.user.is_authenticated:
         data["email"] = request.user.email
-    data["payment"] = (payment_choices() or [("", "")])[0][0]
+    data["payment"] = (choices or [("", "")])[0][0]
     errors: dict = {}
     error = ""
     status = 200
     if request.method == "POST":
-        data, errors = _clean(request.POST)
+        data, errors = _clean(request.POST, choices)
         if _throttled(request):
             error, status = "Too many checkout attempts from your network. Please wait a few minutes.", 429
+        elif request.POST.get("action") == "send_code" and COD in dict(choices):
+            data["payment"] = COD  # asking for the code is choosing pay on delivery
+            if errors.get("phone"):
+                error, status = "Enter your phone number first.", 400
+            else:
+                errors = {}
+                error, status = _send_cod_code(request, data)
         elif errors:
             error, status = "Please correct the fields below.", 400
         else:
@@ -183,7 +220,8 @@ def checkout_page(request, custom_url: str):
             except ApplicationError as exc:
                 error, status = exc.message, exc.status_code if exc.status_code < 500 else 400
     context.update({"cart": cart, "data": data, "errors": errors, "error": error, "states": NIGERIAN_STATES,
-                    "payments": payment_choices(), "meta": None})
+                    "payments": choices, "cod": data["payment"] == COD, "cod_offered": COD in dict(choices),
+                    "meta": None})
     return _private(render(request, "public/checkout.html", context, status=status))
 
 
@@ -193,12 +231,15 @@ def _place(request, storefront, store: dict, cart, data: dict):
                        unit_price=line.unit_price) for parcel in cart.parcels for line in parcel.lines]
     source = request.session.get("payjaro_src")
     token = secrets.token_urlsafe(24)
+    if data["payment"] == COD and data["cod_code"]:
+        # Checked on its own first, so a wrong guess stays counted even though the placement below is atomic.
+        cod_code_verify(phone=cod_phone_clean(data["phone"]), code=data["cod_code"])
     with transaction.atomic():
         checkout = checkout_create(
             customer=customer, entrepreneur_custom_url=store["custom_url"], items=items,
             shipping_address={key: data[key] for key in ("full_name", "phone", "address", "city", "state")},
             notes=data["notes"], source_channel=source if source in ShareChannel.values else "",
-            payment_method=data["payment"],
+            payment_method=data["payment"], cod_code=data["cod_code"],
         )
         OrderPageToken.objects.create(checkout=checkout, token_hash=token_hash(token))
     link = order_page_path(store["custom_url"], token)
@@ -208,6 +249,8 @@ def _place(request, storefront, store: dict, cart, data: dict):
                      metadata={"checkout_id": checkout.checkout_id, "parcels": len(cart.parcels),
                                **({"src": source} if source in ShareChannel.values else {})})
     _send_order_link(checkout, data["email"], link, store["name"])
+    if checkout.payment_method == COD:
+        return _redirect(link)  # nothing to pay online: the courier collects the cash
     return _pay(request, checkout, customer, data["payment"], link)
 
 
@@ -253,9 +296,12 @@ def order_page(request, custom_url: str, token: str):
     orders = list(checkout.orders.prefetch_related("items__variation").order_by("id"))
     status = checkout.status if orders else "pending"
     unpaid = [order for order in orders if order.payment_status != "paid" and order.status == "pending"]
+    cod = checkout.payment_method == COD
+    cod_due = sum((order.total_amount for order in orders
+                   if order.payment_status != "paid" and order.status not in ("cancelled", "returned")), D0)
     context.update({
-        "checkout": checkout, "orders": orders, "status": status, "meta": None,
-        "can_pay": bool(orders) and len(unpaid) == len(orders), "payments": payment_choices(),
+        "checkout": checkout, "orders": orders, "status": status, "meta": None, "cod": cod, "cod_due": cod_due,
+        "can_pay": not cod and bool(orders) and len(unpaid) == len(orders), "payments": payment_choices(),
         "order_link": link,
     })
     return _private(render(request, "public/order.html", context))

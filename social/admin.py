@@ -12,8 +12,8 @@ class StoreProductInline(admin.TabularInline):
 
 @admin.register(EntrepreneurStorefront)
 class EntrepreneurStorefrontAdmin(admin.ModelAdmin):
-    list_display = ("entrepreneur", "theme", "is_published", "created_at")
-    list_filter = ("is_published", "theme")
+    list_display = ("entrepreneur", "theme", "is_published", "cod_enabled", "cod_max_order_value", "created_at")
+    list_filter = ("is_published", "theme", "cod_enabled")
     search_fields = ("entrepreneur__business_name", "entrepreneur__custom_url", "seo_title")
     list_select_related = ("entrepreneur",)
     raw_id_fields = ("entrepreneur",)

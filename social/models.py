@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -16,6 +18,16 @@ class EntrepreneurStorefront(TimeStampedModel):
     seo_title = models.CharField(max_length=70, blank=True)
     seo_description = models.CharField(max_length=160, blank=True)
     is_published = models.BooleanField(default=False)
+    # Pay on delivery (SPEC §10): off unless the entrepreneur turns it on; orders above the maximum pay online.
+    cod_enabled = models.BooleanField(default=False, help_text="Offer pay on delivery where every supplier accepts it.")
+    cod_max_order_value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("50000.00"),
+                                              help_text="Largest order total (₦) that may be paid on delivery.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(cod_max_order_value__gte=0),
+                                   name="storefront_cod_max_order_value_gte_0"),
+        ]
 
     def __str__(self):
         return f"Storefront of {self.entrepreneur.business_name}"

@@ -37,9 +37,10 @@ class StorefrontSerializer(serializers.ModelSerializer):
         model = EntrepreneurStorefront
         fields = [
             "id", "custom_url", "public_url", "theme", "about_section", "contact_info", "social_links", "seo_title",
-            "seo_description", "is_published", "created_at", "updated_at",
+            "seo_description", "is_published", "cod_enabled", "cod_max_order_value", "created_at", "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"cod_max_order_value": {"min_value": 0}}
 
     def get_public_url(self, obj) -> str:
         return storefront_url(obj.entrepreneur.custom_url)

@@ -12,7 +12,7 @@ from products.models import Product
 from .models import EntrepreneurStorefront, StoreProduct
 
 STOREFRONT_FIELDS = ("theme", "about_section", "contact_info", "social_links", "seo_title", "seo_description",
-                     "is_published")
+                     "is_published", "cod_enabled", "cod_max_order_value")
 
 
 def _ensure_entrepreneur(user) -> None:

@@ -34,8 +34,8 @@ class VerificationLogInline(admin.TabularInline):
 @admin.register(SupplierProfile)
 class SupplierProfileAdmin(admin.ModelAdmin):
     list_display = ("company_name", "business_registration", "user", "verification_status", "commission_rate",
-                    "performance_rating", "is_active", "created_at")
-    list_filter = ("verification_status", "is_active")
+                    "performance_rating", "is_active", "accepts_cod", "created_at")
+    list_filter = ("verification_status", "is_active", "accepts_cod")
     search_fields = ("company_name", "business_registration", "contact_person", "email", "user__username")
     readonly_fields = ("verified_at", "verified_by", "created_at", "updated_at")
     raw_id_fields = ("user",)

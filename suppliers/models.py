@@ -44,6 +44,8 @@ class SupplierProfile(TimeStampedModel):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("5"))],
     )
     is_active = models.BooleanField(default=True)
+    # Pay on delivery (SPEC §10): the supplier's courier collects the cash, so the supplier opts in.
+    accepts_cod = models.BooleanField(default=False, help_text="Accepts pay-on-delivery orders (its courier collects the cash).")
 
     class Meta:
         constraints = [

@@ -127,7 +127,8 @@ class SupplierProfileSerializer(SupplierJSONFieldsMixin, serializers.ModelSerial
             "id", "username", "user_email", "user_phone", "company_name", "business_registration", "tax_id",
             "address", "contact_person", "phone_number", "email", "bank_details", "commission_rate",
             "payment_terms", "minimum_order_value", "delivery_areas", "business_hours", "verification_status",
-            "verification_notes", "verified_at", "performance_rating", "is_active", "created_at", "updated_at",
+            "verification_notes", "verified_at", "performance_rating", "is_active", "accepts_cod", "created_at",
+            "updated_at",
         ]
         # verification_status changes only through POST …/verify/, which records who decided and why.
         read_only_fields = ["id", "verification_status", "verification_notes", "verified_at", "created_at",

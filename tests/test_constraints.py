@@ -369,6 +369,13 @@ def test_store_product_price_positive():
     rejected(update(listing, selling_price=Decimal("-1.00")))
 
 
+@covers("storefront_cod_max_order_value_gte_0")
+def test_storefront_cod_maximum_not_negative():
+    storefront = StorefrontFactory()
+    update(storefront, cod_max_order_value=Decimal("0.00"))()
+    rejected(update(storefront, cod_max_order_value=Decimal("-0.01")))
+
+
 @covers("EntrepreneurStorefront.entrepreneur")
 def test_one_storefront_per_entrepreneur():
     storefront = StorefrontFactory()
@@ -393,6 +400,14 @@ def test_order_amounts_not_negative(field):
     update(order, **{field: Decimal("0.00")})()
     rejected(update(order, **{field: Decimal("-0.01")}))
     rejected(lambda: make_order(**{field: Decimal("-1.00")}))
+
+
+@covers("order_cash_collected_gte_0")
+def test_order_cash_collected_not_negative():
+    order = make_order()
+    update(order, cash_collected=None)()
+    update(order, cash_collected=Decimal("0.00"))()
+    rejected(update(order, cash_collected=Decimal("-0.01")))
 
 
 def make_checkout(**overrides):

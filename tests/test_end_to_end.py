@@ -241,3 +241,66 @@ def test_multi_supplier_checkout_path(api_client, auth_client):
     out = StringIO()
     call_command("audit_ledger", stdout=out)
     assert "Ledger OK" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_pay_on_delivery_path(api_client, auth_client, capsys, django_capture_on_commit_callbacks):
+    """Both sides opt in through their APIs → the shopper confirms the phone with the SMS code (printed to the
+    console here) → a COD order → the supplier delivers and records the cash → the return window passes → the
+    entrepreneur is paid, the supplier's wallet owes total − its share → audit_ledger clean."""
+    from orders.tests.cod import code_from_console
+
+    admin = auth_client(AdminFactory())
+    response = api_client.post("/api/suppliers/profiles/register/", {
+        "username": "kano", "email": "sales@kano.ng", "phone_number": "08098765439", "password": "TestPass123!",
+        "password2": "TestPass123!", "company_name": "Kano Leather Ltd", "business_registration": "RC765439",
+        "address": "3 Bank Road, Kano", "contact_person": "Musa Bello"}, format="json")
+    assert response.status_code == 201, response.content
+    supplier_id = response.json()["supplier"]["id"]
+    assert admin.post(f"/api/suppliers/profiles/{supplier_id}/verify/", {"status": "verified"},
+                      format="json").status_code == 200
+    supplier = auth_client(User.objects.get(username="kano"))
+    assert supplier.patch(f"/api/suppliers/profiles/{supplier_id}/", {"accepts_cod": True},
+                          format="json").json()["accepts_cod"] is True
+    product = supplier.post("/api/suppliers/products/", {"name": "Leather Sandals", "sku": "SKU-COD-1",
+                                                         "base_price": "8000.00", "stock_quantity": 3}, format="json")
+    assert product.status_code == 201, product.content
+
+    entrepreneur = register(api_client, auth_client, "tolu", "entrepreneur", "08035555555")
+    assert entrepreneur.post("/api/entrepreneurs/profile/", {"business_name": "Tolu's", "custom_url": "tolu"},
+                             format="json").status_code == 201
+    assert entrepreneur.post("/api/social/storefront/", {"is_published": True, "cod_enabled": True},
+                             format="json").status_code == 201
+    assert entrepreneur.post("/api/social/store-products/", {"product": product.json()["id"],
+                                                             "selling_price": "10000.00"}, format="json").status_code == 201
+
+    customer = register(api_client, auth_client, "ada", "customer", "08036666666")
+    capsys.readouterr()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_client.post("/api/orders/cod/send-code/", {"phone": ADDRESS["phone"]},
+                               format="json").status_code == 202
+    code = code_from_console(capsys.readouterr().out, "+2348031234567")
+    response = customer.post("/api/orders/orders/", {
+        "entrepreneur_custom_url": "tolu", "shipping_address": ADDRESS, "payment_method": "cod", "cod_code": code,
+        "items": [{"product_id": product.json()["id"], "quantity": 1}]}, format="json")
+    assert response.status_code == 201, response.content
+    order = response.json()
+    # 10,000 + 500 = 10,500: entrepreneur 2,000 + 500, supplier 8,000 − 10 % = 7,200, platform 800
+    assert (order["total_amount"], order["payment_method"], order["reserved_until"]) == ("10500.00", "cod", None)
+
+    for step in ({"status": "processing"}, {"status": "shipped", "tracking_number": "GIG-9"},
+                 {"status": "delivered", "cash_collected": "10500.00"}):
+        assert supplier.post(f"/api/orders/orders/{order['id']}/update_status/", step,
+                             format="json").status_code == 200
+    assert customer.get(f"/api/orders/orders/{order['id']}/").json()["payment_status"] == "paid"
+    from orders.models import Order
+
+    Order.objects.filter(pk=order["id"]).update(delivered_at=timezone.now() - timedelta(days=30))
+    release_matured_earnings()
+    wallet = entrepreneur.get("/api/payments/wallet/").json()
+    assert (wallet["balance"], wallet["pending_balance"]) == ("2500.00", "0.00")
+    wallet = supplier.get("/api/payments/wallet/").json()
+    assert (wallet["balance"], wallet["pending_balance"]) == ("-3300.00", "0.00")  # owes 10,500 − 7,200
+    out = StringIO()
+    call_command("audit_ledger", stdout=out)
+    assert "Ledger OK" in out.getvalue()

@@ -76,13 +76,20 @@ EXPECTED = {
     "withdrawal_completed": ({"shop@example.com"}, "Withdrawal wd_0123456789abcdef completed"),
     "withdrawal_failed": ({"shop@example.com"}, "Withdrawal wd_0123456789abcdef failed"),
     "order_late_payment_refunded": ({"buyer@example.com"}, "Your payment for order {order} is being refunded"),
+    "cod_order_placed": ({"buyer@example.com", "shop@example.com", "supplier@example.com"},
+                         "Pay-on-delivery order {order} on Payjaro"),
+    "cod_phone_code": (set(), None),  # an SMS to the phone being confirmed, no email (EXTRA_SMS)
 }
+COD_PHONE = "+2348030000009"
+EXTRA_SMS = {"cod_phone_code": [COD_PHONE]}
 PHONES = {"buyer@example.com": "+2348030000001", "shop@example.com": "+2348030000002",
           "supplier@example.com": "+2348030000003", "ops@example.com": "+2348030000004"}
 
 
 def ids_for(event, people):
-    if event.startswith("order_"):
+    if event == "cod_phone_code":
+        return {"code_id": 1, "phone": COD_PHONE, "code": "123456"}
+    if event.startswith(("order_", "cod_order_")):
         return {"order_id": people["order"].pk}
     if event.startswith("supplier_"):
         return {"supplier_id": people["supplier"].pk}
@@ -97,7 +104,8 @@ def test_every_event_has_an_expectation():
 def test_each_event_is_sent_once_to_its_recipients_after_commit(event, people, twilio,
                                                                 django_capture_on_commit_callbacks):
     emails, subject = EXPECTED[event]
-    twilio_ok(twilio, times=len(emails))
+    extra_sms = EXTRA_SMS.get(event, [])
+    twilio_ok(twilio, times=len(emails) + len(extra_sms))
     ids = ids_for(event, people)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -110,7 +118,7 @@ def test_each_event_is_sent_once_to_its_recipients_after_commit(event, people, t
     assert all(len(message.to) == 1 for message in mail.outbox)
     if subject:
         assert {message.subject for message in mail.outbox} == {subject.format(order=people["order"].order_id)}
-    assert sorted(sms_sent(twilio)) == sorted(PHONES[email] for email in emails)
+    assert sorted(sms_sent(twilio)) == sorted([PHONES[email] for email in emails] + extra_sms)
     for message in mail.outbox:
         assert message.body.strip() and "{{" not in message.body and "{%" not in message.body
 
@@ -284,3 +292,20 @@ def test_withdrawal_failed_mentions_the_reason(people, django_capture_on_commit_
     (message,) = mail.outbox
     assert "could not be completed: Account name mismatch" in message.body
     assert "₦5000.00" in message.body
+
+
+def test_the_cod_phone_code_is_printed_to_the_console_without_twilio(capsys, django_capture_on_commit_callbacks,
+                                                                    caplog):
+    with django_capture_on_commit_callbacks(execute=True):
+        notify("cod_phone_code", code_id=1, phone=COD_PHONE, code="654321")
+    out = capsys.readouterr().out
+    assert f"[SMS to {COD_PHONE}] Payjaro: your pay-on-delivery code is 654321." in out
+    assert "654321" not in caplog.text and mail.outbox == []
+
+
+def test_the_cod_phone_code_sms_says_the_code(twilio, django_capture_on_commit_callbacks):
+    twilio_ok(twilio)
+    with django_capture_on_commit_callbacks(execute=True):
+        notify("cod_phone_code", code_id=1, phone=COD_PHONE, code="654321")
+    (call,) = twilio.calls
+    assert "code is 654321" in parse_qs(call.request.body)["Body"][0]

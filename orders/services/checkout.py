@@ -29,10 +29,11 @@ from core.notifications import notify
 from core.permissions import has_role, is_admin
 
 from ..limits import check_unpaid_reservation_limits
-from ..models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
+from ..models import COD, Checkout, CodPhoneCode, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
 from ..pricing import OrderPricing, price_order_lines
 from ..rules import RuleItem, parcel_rule_violations, raise_rule_violations
 from ..shipping import clean_shipping_address
+from .cod import cod_check_before_placement, cod_consume_code
 from .lines import CartLine, OrderLine, attach_catalog, check_prices, merge_lines
 from .placement import (
     MAX_NOTES_LENGTH,
@@ -45,7 +46,8 @@ from .reservations import reserve_stock
 
 CHECKOUTS_URL = "/api/orders/checkouts/"
 # What a shopper may choose at checkout (recorded on the orders; the payment itself sets the provider).
-PAYMENT_METHODS = ("paystack", "flutterwave", "sandbox")
+# "cod" = pay on delivery (SPEC §10): no online payment; the order needs a confirmed phone (``cod_code``).
+PAYMENT_METHODS = ("paystack", "flutterwave", "sandbox", COD)
 
 
 @dataclass
@@ -66,6 +68,15 @@ class Cart:
     channel: str
     payment_method: str
     parcels: list[Parcel]
+    cod_code: CodPhoneCode | None = None  # the verified phone code of a COD cart, consumed at placement
+
+    @property
+    def is_cod(self) -> bool:
+        return self.payment_method == COD
+
+    @property
+    def total_amount(self):
+        return sum((parcel.pricing.total_amount for parcel in self.parcels), ZERO)
 
 
 def _clean_payment_method(value) -> str:
@@ -103,7 +114,7 @@ def mixed_cart_error(parcels: Sequence[Sequence[CartLine]]) -> ValidationFailed:
 
 
 def _prepare(*, customer, entrepreneur_custom_url, items, shipping_address, notes, source_channel,
-             payment_method, single_supplier: bool) -> Cart:
+             payment_method, cod_code, single_supplier: bool) -> Cart:
     if not has_role(customer, "customer") or is_admin(customer):
         raise PermissionDenied("Only customer accounts can place orders. Please use a customer account to buy.")
     lines = merge_lines(items)
@@ -135,8 +146,28 @@ def _prepare(*, customer, entrepreneur_custom_url, items, shipping_address, note
         )
         parcels.append(Parcel(supplier=supplier, lines=group, pricing=pricing))
     raise_rule_violations(problems)
-    return Cart(customer=customer, entrepreneur=entrepreneur, address=address, notes=notes, channel=channel,
+    cart = Cart(customer=customer, entrepreneur=entrepreneur, address=address, notes=notes, channel=channel,
                 payment_method=method, parcels=parcels)
+    if cart.is_cod:
+        # Checked before the placement's transaction, so a wrong guess stays counted (orders.services.cod).
+        cart.cod_code = cod_check_before_placement(
+            storefront=storefront, suppliers=[parcel.supplier for parcel in parcels], total=cart.total_amount,
+            phone=address["phone"], code=cod_code)
+    return cart
+
+
+def _reserve(cart: Cart, lines: list[CartLine], *, new_reservations: int = 1):
+    """Inside the placement's transaction: hold the stock; returns ``reserved_until``.
+
+    A COD cart consumes its phone code first (its row lock serialises one phone's placements) and does not
+    expire, so it is outside the unpaid-reservation bounds (``orders.limits``) and has no ``reserved_until``."""
+    if cart.is_cod:
+        cod_consume_code(code_row=cart.cod_code)
+        reserve_stock(lines)
+        return None
+    check_unpaid_reservation_limits(cart.customer, lines, new_reservations=new_reservations)
+    reserve_stock(lines)
+    return timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES)
 
 
 def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, reserved_until) -> Order:
@@ -160,6 +191,7 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
         notes=cart.notes,
         source_channel=cart.channel,
         reserved_until=reserved_until,
+        cod_phone=cart.address["phone"] if cart.is_cod else "",
     )
     save_with_unique_order_id(order)
     OrderItem.objects.bulk_create([
@@ -182,12 +214,12 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
         order=order, status=OrderStatus.PENDING, created_by=cart.customer,
         notes=f"Order placed (checkout {checkout.checkout_id})" if checkout else "Order placed",
     )
-    notify("order_placed", order_id=order.pk)
+    notify("cod_order_placed" if cart.is_cod else "order_placed", order_id=order.pk)
     return order
 
 
 def order_create(*, customer, entrepreneur_custom_url: str, items: Sequence[OrderLine], shipping_address: dict,
-                 notes: str = "", source_channel: str = "", payment_method: str = "") -> Order:
+                 notes: str = "", source_channel: str = "", payment_method: str = "", cod_code: str = "") -> Order:
     """One order from a one-supplier cart (``POST /api/orders/orders/``); a mixed cart is a 400 that
     groups the items by parcel and points at the checkout endpoint.
 
@@ -196,12 +228,10 @@ def order_create(*, customer, entrepreneur_custom_url: str, items: Sequence[Orde
     check of what the client showed: a different price is a ``PriceChanged`` (409)."""
     cart = _prepare(customer=customer, entrepreneur_custom_url=entrepreneur_custom_url, items=items,
                     shipping_address=shipping_address, notes=notes, source_channel=source_channel,
-                    payment_method=payment_method, single_supplier=True)
+                    payment_method=payment_method, cod_code=cod_code, single_supplier=True)
     (parcel,) = cart.parcels
     with transaction.atomic():
-        check_unpaid_reservation_limits(customer, parcel.lines)
-        reserve_stock(parcel.lines)
-        reserved_until = timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES)
+        reserved_until = _reserve(cart, parcel.lines)
         return _create_order(cart, parcel, checkout=None, reserved_until=reserved_until)
 
 
@@ -224,7 +254,8 @@ def _save_with_unique_checkout_id(checkout: Checkout) -> None:
 
 
 def checkout_create(*, customer, entrepreneur_custom_url: str, items: Sequence[OrderLine], shipping_address: dict,
-                    notes: str = "", source_channel: str = "", payment_method: str = "") -> Checkout:
+                    notes: str = "", source_channel: str = "", payment_method: str = "",
+                    cod_code: str = "") -> Checkout:
     """A cart of one store, any number of suppliers → one ``Checkout`` with one order per supplier.
 
     ``items``: typed ``OrderLine``s (≤ 50 lines; same product and variation merged). Raises
@@ -234,19 +265,17 @@ def checkout_create(*, customer, entrepreneur_custom_url: str, items: Sequence[O
     """
     cart = _prepare(customer=customer, entrepreneur_custom_url=entrepreneur_custom_url, items=items,
                     shipping_address=shipping_address, notes=notes, source_channel=source_channel,
-                    payment_method=payment_method, single_supplier=False)
+                    payment_method=payment_method, cod_code=cod_code, single_supplier=False)
     lines = [line for parcel in cart.parcels for line in parcel.lines]
     with transaction.atomic():
         # A checkout is one reservation however many parcels it splits into (orders.limits).
-        check_unpaid_reservation_limits(customer, lines, new_reservations=1)
-        reserve_stock(lines)
-        reserved_until = timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES)
+        reserved_until = _reserve(cart, lines, new_reservations=1)
         checkout = Checkout(
             customer=customer,
             entrepreneur=cart.entrepreneur,
             subtotal=sum((p.pricing.total_amount - p.pricing.shipping_fee for p in cart.parcels), ZERO),
             shipping_fee=sum((p.pricing.shipping_fee for p in cart.parcels), ZERO),
-            total_amount=sum((p.pricing.total_amount for p in cart.parcels), ZERO),
+            total_amount=cart.total_amount,
             payment_method=cart.payment_method,
             reserved_until=reserved_until,
         )

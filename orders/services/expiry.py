@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 
-from ..models import Order, OrderStatus
+from ..models import COD, Order, OrderStatus
 from .transitions import order_transition
 
 logger = logging.getLogger(__name__)
@@ -16,7 +16,8 @@ logger = logging.getLogger(__name__)
 def _expired_order_groups(*, now, limit: int) -> list[list[int]]:
     """Candidates only (read without locks), grouped so a checkout's orders expire together; each is
     re-checked under its row lock before cancelling."""
-    rows = (Order.objects.filter(status=OrderStatus.PENDING, reserved_until__lt=now)
+    # Pay-on-delivery orders have no reserved_until and never expire; excluded by name as well, to be sure.
+    rows = (Order.objects.filter(status=OrderStatus.PENDING, reserved_until__lt=now).exclude(payment_method=COD)
             .order_by("reserved_until", "pk").values_list("pk", "checkout_id")[:limit])
     groups: dict[object, list[int]] = {}
     for pk, checkout_id in rows:
@@ -39,7 +40,7 @@ def order_release_expired(*, now=None, limit: int = 500) -> int:
             with transaction.atomic():
                 still_expired = list(
                     Order.objects.select_for_update()
-                    .filter(pk__in=group, status=OrderStatus.PENDING, reserved_until__lt=now)
+                    .filter(pk__in=group, status=OrderStatus.PENDING, reserved_until__lt=now).exclude(payment_method=COD)
                     .order_by("pk").values_list("pk", flat=True)
                 )
                 for pk in still_expired:

@@ -5,6 +5,8 @@ Under the order's row lock: the move is checked against ``ORDER_TRANSITIONS``, t
 the change is saved with ``update_fields``, history is written, stock comes back once on cancel/return,
 and the hooks registered in ``orders.hooks`` run in the same transaction.
 """
+from decimal import Decimal, InvalidOperation
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +26,14 @@ SUPPLIER_MOVES = frozenset({
     (OrderStatus.PAID, OrderStatus.PROCESSING),
     (OrderStatus.PROCESSING, OrderStatus.SHIPPED),
     (OrderStatus.SHIPPED, OrderStatus.DELIVERED),
+})
+# Pay on delivery (SPEC §10): the supplier takes the unpaid order, ships it, and records the cash at the door —
+# or the shopper's refusal (shipped → returned).
+COD_SUPPLIER_MOVES = frozenset({
+    (OrderStatus.PENDING, OrderStatus.PROCESSING),
+    (OrderStatus.PROCESSING, OrderStatus.SHIPPED),
+    (OrderStatus.SHIPPED, OrderStatus.DELIVERED),
+    (OrderStatus.SHIPPED, OrderStatus.RETURNED),
 })
 CUSTOMER_MOVES = frozenset({(OrderStatus.PENDING, OrderStatus.CANCELLED)})
 NOTIFY_ON = {OrderStatus.SHIPPED: "order_shipped", OrderStatus.DELIVERED: "order_delivered"}
@@ -49,19 +59,55 @@ def _check_role(order: Order, actor, to_status: str) -> None:
             return
         raise PermissionDenied("Customers can only cancel their own orders while they are pending (unpaid).")
     if has_role(actor, "supplier") and actor.pk == order.supplier.user_id:
-        if move in SUPPLIER_MOVES:
+        if move in (COD_SUPPLIER_MOVES if order.is_cod else SUPPLIER_MOVES):
             return
         raise PermissionDenied("Suppliers can only move their paid orders to processing, shipped and delivered.")
     raise PermissionDenied("You are not allowed to change the status of this order.")
 
 
+def _clean_cash(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        cash = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        cash = None
+    if cash is None or not cash.is_finite() or cash < 0 or cash != cash.quantize(Decimal("0.01")):
+        raise ValidationFailed("cash_collected: must be an amount in naira, e.g. 16800.00.",
+                               details={"cash_collected": ["A valid amount is required."]})
+    return cash
+
+
+def _record_cod(order: Order, to_status: str, cash: Decimal | None, now, fields: list[str]) -> None:
+    """The COD facts of a move: the exact cash at delivery (then the order is paid), a refusal at the door."""
+    if to_status == OrderStatus.DELIVERED:
+        if cash is None:
+            raise ValidationFailed("cash_collected is required to mark a pay-on-delivery order as delivered.",
+                                   details={"cash_collected": ["Required: the cash collected at the door."]})
+        if cash != order.total_amount:
+            raise ValidationFailed(
+                f"cash_collected must be the order's total, ₦{order.total_amount:,.2f} (got ₦{cash:,.2f}).",
+                details={"cash_collected": [f"Must be exactly {order.total_amount}."],
+                         "total_amount": str(order.total_amount)})
+        order.cash_collected, order.payment_status, order.paid_at = cash, PaymentStatus.PAID, now
+        fields += ["cash_collected", "payment_status", "paid_at"]
+    elif cash is not None:
+        raise ValidationFailed("cash_collected is recorded only when the order is delivered.",
+                               details={"cash_collected": ["Only with status delivered."]})
+    if to_status == OrderStatus.RETURNED and order.status == OrderStatus.SHIPPED:
+        order.cod_refused_at = now
+        fields.append("cod_refused_at")
+
+
 def order_transition(*, order_id, to_status: str, actor, notes: str = "", tracking_number: str = "",
-                     system: bool = False) -> Order:
+                     system: bool = False, cash_collected=None) -> Order:
     """The one way an order changes status (API, admin, tasks). ``paid`` comes only from ``order_mark_paid``.
 
     Under the order's row lock: check the move is in ORDER_TRANSITIONS (409 naming the allowed
     ones), check who may make it (unless ``system``), save, write history, restore stock once on
     cancel/return, then run the registered transition hooks (``orders.hooks``) in the same transaction.
+    A pay-on-delivery order (``payment_method`` cod) follows ``COD_ORDER_TRANSITIONS``: delivered needs
+    ``cash_collected`` equal to its total (the order becomes paid), and shipped → returned is a refusal at the door.
     """
     to_status = str(to_status or "").strip().lower()
     if to_status not in OrderStatus.values:
@@ -70,6 +116,7 @@ def order_transition(*, order_id, to_status: str, actor, notes: str = "", tracki
     if to_status == OrderStatus.PAID:
         raise PermissionDenied("An order becomes paid only through a confirmed payment.", code="paid_by_payment_only")
     notes = (notes or "").strip()
+    cash = _clean_cash(cash_collected)
     tracking_number = (tracking_number or "").strip()
     if len(tracking_number) > MAX_TRACKING_NUMBER_LENGTH:
         raise ValidationFailed(f"tracking_number: at most {MAX_TRACKING_NUMBER_LENGTH} characters.",
@@ -93,8 +140,13 @@ def order_transition(*, order_id, to_status: str, actor, notes: str = "", tracki
                                    details={"tracking_number": ["This field is required when the status is shipped."]})
 
         now = timezone.now()
-        order.status = to_status
         fields = ["status", "updated_at"]
+        if order.is_cod:
+            _record_cod(order, to_status, cash, now, fields)
+        elif cash is not None:
+            raise ValidationFailed("cash_collected is only for pay-on-delivery orders.",
+                                   details={"cash_collected": ["This order is not paid on delivery."]})
+        order.status = to_status
         if tracking_number:
             order.tracking_number = tracking_number
             fields.append("tracking_number")
@@ -127,6 +179,9 @@ def order_mark_paid(*, order_id, notes: str = "", payment_method: str = "") -> O
     """
     with transaction.atomic():
         order = _lock_order(order_id)
+        if order.is_cod:
+            raise Conflict(f"Order {order.order_id} is paid on delivery, not online.",
+                           details={"payment_method": order.payment_method}, code="pay_on_delivery")
         if order.status != OrderStatus.PENDING or order.payment_status == PaymentStatus.PAID:
             raise Conflict(
                 f"Order {order.order_id} is not awaiting payment (status {order.status}).",

@@ -32,6 +32,9 @@ TWILIO_AUTH_TOKEN = ""
 ORDER_MAX_UNPAID_ORDERS = 1000
 ORDER_MAX_UNPAID_UNITS_PER_PRODUCT = 100_000
 ORDER_MAX_UNPAID_UNITS = 100_000
+# Pay-on-delivery codes per phone / per address (orders.services.cod): generous; the throttle test sets its own.
+COD_SENDS_PER_PHONE = 1000
+COD_SENDS_PER_ADDRESS = 1000
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "payjaro-test"}}
 # Throttles are generous in tests; throttling tests override the rates they exercise.
 REST_FRAMEWORK = {

@@ -3,6 +3,7 @@
 - ``initialize``       a pending payment Transaction and the gateway's checkout URL
 - ``charges``          confirm a payment from the gateway's answer (webhook, verify, sandbox)
 - ``reconciliation``   the periodic run that settles what webhooks missed, stuck refunds and payouts
+- ``cod``              pay on delivery: the cash the supplier collected, booked when it is recorded
 - ``earnings``         recorded at payment confirmation, released after delivery, reversed on cancel/return
 - ``refunds``          refunds of paid orders that were cancelled or returned
 - ``withdrawals``      the withdrawal rules and status machine (a transitions table), request, admin decision

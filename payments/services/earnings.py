@@ -97,7 +97,7 @@ def earnings_release_matured(*, now=None) -> int:
     journals = JournalEntry.objects.filter(order=OuterRef("pk"))
     candidates = (
         Order.objects.filter(status=OrderStatus.DELIVERED, delivered_at__lte=cutoff)
-        .filter(Exists(journals.filter(entry_type=EntryType.PAYMENT)))
+        .filter(Exists(journals.filter(entry_type__in=ledger.SALE_ENTRY_TYPES)))  # paid online or cash on delivery
         .exclude(Exists(journals.filter(entry_type=EntryType.REVERSAL)))
         # Both shares released: done. (An order released before suppliers had wallets gets its supplier share.)
         .exclude(Exists(journals.filter(entry_type=EntryType.RELEASE)),

@@ -31,6 +31,8 @@ def _customer_order(*, user, order_ref) -> Order:
 
 
 def _ensure_payable(order: Order) -> None:
+    if order.is_cod:
+        raise Conflict("This order is paid in cash on delivery, not online.", code="pay_on_delivery")
     if order.payment_status == PaymentStatus.PAID:
         raise Conflict("This order has already been paid.", code="already_paid")
     if order.status != OrderStatus.PENDING:
@@ -53,6 +55,8 @@ def _customer_checkout(*, user, checkout_ref) -> Checkout:
 def _ensure_checkout_payable(checkout: Checkout) -> None:
     """Every order of the checkout must still be awaiting payment: one charge pays them all or none."""
     orders = sorted(checkout.orders.all(), key=lambda o: o.pk)
+    if any(o.is_cod for o in orders):
+        raise Conflict("This checkout is paid in cash on delivery, not online.", code="pay_on_delivery")
     if orders and all(o.payment_status == PaymentStatus.PAID for o in orders):
         raise Conflict("This checkout has already been paid.", code="already_paid")
     unpayable = [o for o in orders if o.payment_status == PaymentStatus.PAID or o.status != OrderStatus.PENDING]
