@@ -2,7 +2,7 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
-from rest_framework import filters, mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +16,7 @@ from .caching import CATALOG
 from .filters import CatalogFilter
 from .models import Category, Product
 from .permissions import IsVerifiedSupplier
+from .search import ProductSearchFilter
 from .selectors import catalog_product_list, category_subtree, category_tree
 from .serializers import (
     CategoryNodeSerializer,
@@ -31,15 +32,15 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
     """The public catalog: active products of verified, active suppliers.
 
     Filters: `category` (id or slug, sub-categories included), `min_price`, `max_price` (base price),
-    `in_stock`, `supplier`; `search` over name, description and SKU; `ordering` = price, created_at,
+    `in_stock`, `supplier`; `search`: words that must all occur in the name, description or SKU (at most
+    8 words and 100 characters, else 400); `ordering` = price, created_at,
     name (prefix `-` for descending). Paginated (`page`, `page_size`).
     """
 
     serializer_class = ProductSerializer
     permission_classes = [permissions.AllowAny]
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [DjangoFilterBackend, ProductSearchFilter]
     filterset_class = CatalogFilter
-    search_fields = ["name", "description", "sku"]
 
     def get_queryset(self):
         return catalog_product_list()

@@ -20,6 +20,7 @@ from . import services
 from .filters import SupplierProductFilter
 from .models import Product
 from .permissions import IsVerifiedSupplier
+from .search import ProductSearchFilter
 from .selectors import supplier_product_get, supplier_product_list
 from .serializers import (
     BulkUploadJSONSerializer,
@@ -41,9 +42,8 @@ class SupplierProductViewSet(viewsets.ModelViewSet):
     serializer_class = SupplierProductSerializer
     permission_classes = [IsVerifiedSupplier]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, ProductSearchFilter, filters.OrderingFilter]
     filterset_class = SupplierProductFilter
-    search_fields = ["name", "description", "sku"]
     ordering_fields = ["base_price", "created_at", "name", "stock_quantity"]
 
     def get_queryset(self):
