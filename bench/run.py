@@ -172,6 +172,7 @@ def seed(sizes: dict, rng: random.Random) -> dict:
             slug=f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}", sku=f"BN-{i:07d}",
             description=f"{name}: quality goods delivered anywhere in Nigeria. Pay on Payjaro with Paystack.",
             base_price=base, suggested_markup=Decimal("20.00"), stock_quantity=rng.randrange(0, 500),
+            catalog_visible=True,  # verified suppliers (bulk_create bypasses Product.save, which sets it)
         ))
     # The products the order-create and webhook scenarios buy never run out.
     for product in products[:200]:
