@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.cache import cached_api_read
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.permissions import IsAdmin, is_admin
 
@@ -17,15 +17,18 @@ from .filters import CatalogFilter
 from .models import Category, Product
 from .permissions import IsVerifiedSupplier
 from .search import ProductSearchFilter
-from .selectors import catalog_product_list, category_subtree, category_tree
+from .selectors import catalog_compact_list, catalog_product_list, category_subtree, category_tree
 from .serializers import (
     CategoryNodeSerializer,
     CategoryWriteSerializer,
+    CompactProductSerializer,
     ProductImageSerializer,
     ProductImageUpdateSerializer,
     ProductImageUploadSerializer,
     ProductSerializer,
 )
+
+CATALOG_VIEWS = ("full", "compact")
 
 
 class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
@@ -34,7 +37,8 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
     Filters: `category` (id or slug, sub-categories included), `min_price`, `max_price` (base price),
     `in_stock`, `supplier`; `search`: words that must all occur in the name, description or SKU (at most
     8 words and 100 characters, else 400); `ordering` = price, created_at,
-    name (prefix `-` for descending). Paginated (`page`, `page_size`).
+    name (prefix `-` for descending). Paginated (`page`, `page_size`). `view=compact` lists only `id`,
+    `name`, `price` (the base price) and `thumbnail` (the primary image's URL) per product.
     """
 
     serializer_class = ProductSerializer
@@ -42,9 +46,28 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend, ProductSearchFilter]
     filterset_class = CatalogFilter
 
-    def get_queryset(self):
-        return catalog_product_list()
+    def _compact(self) -> bool:
+        if self.action != "list":
+            return False
+        view = self.request.query_params.get("view") or "full"
+        if view not in CATALOG_VIEWS:
+            message = f"Must be one of: {', '.join(CATALOG_VIEWS)}."
+            raise ValidationFailed(f"view: {message}", details={"view": [message]})
+        return view == "compact"
 
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return catalog_product_list()
+        return catalog_compact_list() if self._compact() else catalog_product_list()
+
+    def get_serializer_class(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ProductSerializer
+        return CompactProductSerializer if self._compact() else ProductSerializer
+
+    @swagger_auto_schema(manual_parameters=[openapi.Parameter(
+        "view", openapi.IN_QUERY, type=openapi.TYPE_STRING, enum=list(CATALOG_VIEWS),
+        description="compact: only id, name, price (base price) and thumbnail per product.")])
     @cached_api_read(name="catalog-products", scopes=[CATALOG])  # same for everyone; stale on any catalog change
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

@@ -40,6 +40,18 @@ def catalog_product_list() -> QuerySet[Product]:
         "-created_at", "-id")
 
 
+def catalog_compact_list() -> QuerySet[Product]:
+    """The catalog for ``?view=compact`` (id, name, price, thumbnail): the products' own columns and their
+    images — two queries per page plus the count."""
+    return (
+        Product.objects.filter(catalog_visible=True)
+        .only("id", "name", "base_price", "created_at")
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"),
+                                   to_attr="prefetched_images"))
+        .order_by("-created_at", "-id")
+    )
+
+
 def supplier_product_list(*, supplier) -> QuerySet[Product]:
     """All of a supplier's own products, active or not, with every variation."""
     return _with_relations(Product.objects.filter(supplier=supplier), active_variations_only=False).order_by(
