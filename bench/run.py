@@ -176,6 +176,7 @@ def seed(sizes: dict, rng: random.Random) -> dict:
             slug=f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}", sku=f"BN-{i:07d}",
             description=f"{name}: quality goods delivered anywhere in Nigeria. Pay on Payjaro with Paystack.",
             base_price=base, suggested_markup=Decimal("20.00"), stock_quantity=rng.randrange(0, 500),
+            catalog_visible=True,  # verified suppliers (bulk_create bypasses Product.save, which sets it)
         ))
     # The products the order-create and webhook scenarios buy never run out.
     for product in products[:200]:
@@ -543,6 +544,16 @@ def scenarios(args, data: dict, port: int, workdir: Path, stub: PaystackStub) ->
     if result:
         result["note"] = ("distinct term × page × page_size (cache miss); search over 20,000 products"
                           if result["requests"] <= len(misses) else "WARNING: some requests repeated (cache hits)")
+
+    # 4b. Catalog page, uncached (issue 17): the first pages of 20, newest first, each URL asked once (`_` is a
+    # parameter the catalog ignores, so every request misses the per-URL cache); full and compact views.
+    for view, label in (("", "catalog page (uncached)"), ("&view=compact", "catalog page compact (uncached)")):
+        pages = [get(f"/api/products/products/?page={1 + i % 5}&page_size=20{view}&_={i}", i) for i in range(10_000)]
+        result = measure(label, pages)
+        if result:
+            shape = "; id, name, price, thumbnail" if view else ""
+            result["note"] = (f"20 per page, pages 1–5, every URL distinct (cache miss){shape}"
+                              if result["requests"] <= len(pages) else "WARNING: some requests repeated (cache hits)")
 
     # 5. Order list of customers with many orders.
     tokens = data["heavy_tokens"]

@@ -2,6 +2,9 @@
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from rest_framework import filters
+
+from core.errors import ValidationFailed
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -30,3 +33,18 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class StrictOrderingFilter(filters.OrderingFilter):
+    """DRF's ``?ordering=`` that refuses (400) a field it cannot order by; DRF's own drops it silently and
+    answers in the default order, so a client never learns its sort was ignored."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        terms = [term for term in fields if term]
+        valid = super().remove_invalid_fields(queryset, terms, view, request)
+        invalid = [term for term in terms if term not in valid]
+        if invalid:
+            allowed = sorted(name for name, _label in self.get_valid_fields(queryset, view, {"request": request}))
+            message = f"Cannot order by {', '.join(invalid)}; use one of: {', '.join(allowed) or 'none'}."
+            raise ValidationFailed(f"{self.ordering_param}: {message}", details={self.ordering_param: [message]})
+        return valid

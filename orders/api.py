@@ -16,14 +16,15 @@ from .serializers import (
     CheckoutSerializer,
     CodSendCodeSerializer,
     CustomerOrderSerializer,
-    EntrepreneurOrderSerializer,
     OrderCreateSerializer,
     OrderListFilterSerializer,
+    OrderListSerializer,
     OrderSerializer,
     OrderStatusUpdateResponseSerializer,
     OrderStatusUpdateSerializer,
-    SupplierOrderSerializer,
+    SupplierOrderListSerializer,
     checkout_serializer_for,
+    order_list_serializer_for,
     order_serializer_for,
 )
 from .services import checkout_create, cod_code_send, order_create, order_transition
@@ -35,6 +36,7 @@ _AUDIENCES = ("The shape depends on who asks (SPEC §5): customers get `Customer
 # OpenAPI 2 has one schema per status code: list/detail show the customer's shape; the entrepreneur's and the
 # supplier's are the responses of `entrepreneur_orders` and `supplier_orders`, the admin's that of update_status.
 _ORDER_RESPONSES = {200: openapi.Response(_AUDIENCES, CustomerOrderSerializer)}
+_LIST_NOTE = " Lists leave out each order's `items` and `status_history`: read them on the detail route."
 
 def _cart_arguments(request, serializer_class) -> dict:
     """The validated cart body as the keyword arguments of ``order_create`` / ``checkout_create`` (the same
@@ -93,8 +95,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return order_serializer_for(self.request.user)(order_or_page, **kwargs).data
 
     def _paginated(self, qs):
-        page = self.paginate_queryset(self._filtered(qs))
-        return self.get_paginated_response(self._out(page, many=True))
+        # Lists leave items and history to the detail route: no prefetch, one query for the page.
+        page = self.paginate_queryset(self._filtered(qs.prefetch_related(None)))
+        return self.get_paginated_response(order_list_serializer_for(self.request.user)(page, many=True).data)
 
     def _order_for_user(self, pk):
         order = selectors.order_get_for_user(user=self.request.user, pk=pk) if str(pk).isdigit() else None
@@ -102,7 +105,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise NotFound("Order not found.")
         return order
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, operation_description=_AUDIENCES)
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, operation_description=_AUDIENCES + _LIST_NOTE)
     def list(self, request, *args, **kwargs):
         return self._paginated(self.get_queryset())
 
@@ -139,7 +142,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = selectors.order_queryset().get(pk=order.pk)
         return Response({"message": f"Order status updated to {order.status}", "order": self._out(order)})
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: EntrepreneurOrderSerializer(many=True)})
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: OrderListSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def entrepreneur_orders(self, request):
         """Orders placed in the authenticated entrepreneur's store."""
@@ -147,7 +150,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise PermissionDenied("Only entrepreneur accounts can list their store's orders.")
         return self._paginated(selectors.orders_for_entrepreneur(request.user))
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: SupplierOrderSerializer(many=True)})
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: SupplierOrderListSerializer(many=True)})
     @action(detail=False, methods=["get"])
     def supplier_orders(self, request):
         """Orders of the authenticated supplier's products, as the supplier sees them (base prices, no markup

@@ -265,6 +265,58 @@ class EntrepreneurOrderSerializer(OrderSerializer):
 
 AdminOrderSerializer = OrderSerializer
 
+# Lists carry each order without its items and history (those stay on the detail route), so a page costs
+# one query for the orders and nothing per order (SPEC §5: a fixed number of queries whatever the page size).
+_DETAIL_ONLY = ("items", "status_history")
+
+
+def _list_fields(serializer: type[serializers.ModelSerializer]) -> list[str]:
+    return [name for name in serializer.Meta.fields if name not in _DETAIL_ONLY]
+
+
+class CustomerOrderListSerializer(CustomerOrderSerializer):
+    """An order in the customer's list: the detail's fields without `items` and `status_history`."""
+
+    items = None
+    status_history = None
+
+    class Meta(CustomerOrderSerializer.Meta):
+        fields = _list_fields(CustomerOrderSerializer)
+        read_only_fields = fields
+
+
+class SupplierOrderListSerializer(SupplierOrderSerializer):
+    """An order in the supplier's list: the detail's fields without `items` and `status_history`."""
+
+    items = None
+    status_history = None
+
+    class Meta(SupplierOrderSerializer.Meta):
+        fields = _list_fields(SupplierOrderSerializer)
+        read_only_fields = fields
+
+
+class OrderListSerializer(OrderSerializer):
+    """An order in the entrepreneur's or an admin's list: the detail's fields without `items` and
+    `status_history`."""
+
+    items = None
+    status_history = None
+
+    class Meta(OrderSerializer.Meta):
+        fields = _list_fields(OrderSerializer)
+        read_only_fields = fields
+
+
+def order_list_serializer_for(user) -> type[serializers.ModelSerializer]:
+    """The list counterpart of ``order_serializer_for``: same audience rules, no per-order nesting."""
+    return {
+        AdminOrderSerializer: OrderListSerializer,
+        EntrepreneurOrderSerializer: OrderListSerializer,
+        SupplierOrderSerializer: SupplierOrderListSerializer,
+        CustomerOrderSerializer: CustomerOrderListSerializer,
+    }[order_serializer_for(user)]
+
 
 def order_serializer_for(user) -> type[serializers.ModelSerializer]:
     """The one place that decides which view of an order a user gets."""

@@ -6,6 +6,7 @@ from products.caching import invalidate_products
 
 from . import stock
 from .models import Category, InventoryAdjustment, Product, ProductImage, ProductVariation
+from .visibility import catalog_visibility_refresh
 
 
 class StockForm(forms.ModelForm):
@@ -105,6 +106,7 @@ class ProductAdmin(StockAdminMixin, admin.ModelAdmin):
     def _set_active(self, request, queryset, active: bool) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         updated = queryset.update(is_active=active)
+        catalog_visibility_refresh(product_ids=ids)  # .update() bypasses Product.save()
         invalidate_products(ids)  # .update() sends no signals (products/caching.py)
         self.message_user(request, f"{updated} product(s) {'activated' if active else 'deactivated'}.")
 

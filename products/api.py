@@ -2,12 +2,12 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
-from rest_framework import filters, mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.cache import cached_api_read
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.permissions import IsAdmin, is_admin
 
@@ -16,34 +16,58 @@ from .caching import CATALOG
 from .filters import CatalogFilter
 from .models import Category, Product
 from .permissions import IsVerifiedSupplier
-from .selectors import catalog_product_list, category_subtree, category_tree
+from .search import ProductSearchFilter
+from .selectors import catalog_compact_list, catalog_product_list, category_subtree, category_tree
 from .serializers import (
     CategoryNodeSerializer,
     CategoryWriteSerializer,
+    CompactProductSerializer,
     ProductImageSerializer,
     ProductImageUpdateSerializer,
     ProductImageUploadSerializer,
     ProductSerializer,
 )
 
+CATALOG_VIEWS = ("full", "compact")
+
 
 class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
     """The public catalog: active products of verified, active suppliers.
 
     Filters: `category` (id or slug, sub-categories included), `min_price`, `max_price` (base price),
-    `in_stock`, `supplier`; `search` over name, description and SKU; `ordering` = price, created_at,
-    name (prefix `-` for descending). Paginated (`page`, `page_size`).
+    `in_stock`, `supplier`; `search`: words that must all occur in the name, description or SKU (at most
+    8 words and 100 characters, else 400); `ordering` = price, created_at,
+    name (prefix `-` for descending). Paginated (`page`, `page_size`). `view=compact` lists only `id`,
+    `name`, `price` (the base price) and `thumbnail` (the primary image's URL) per product.
     """
 
     serializer_class = ProductSerializer
     permission_classes = [permissions.AllowAny]
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [DjangoFilterBackend, ProductSearchFilter]
     filterset_class = CatalogFilter
-    search_fields = ["name", "description", "sku"]
+
+    def _compact(self) -> bool:
+        if self.action != "list":
+            return False
+        view = self.request.query_params.get("view") or "full"
+        if view not in CATALOG_VIEWS:
+            message = f"Must be one of: {', '.join(CATALOG_VIEWS)}."
+            raise ValidationFailed(f"view: {message}", details={"view": [message]})
+        return view == "compact"
 
     def get_queryset(self):
-        return catalog_product_list()
+        if getattr(self, "swagger_fake_view", False):
+            return catalog_product_list()
+        return catalog_compact_list() if self._compact() else catalog_product_list()
 
+    def get_serializer_class(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ProductSerializer
+        return CompactProductSerializer if self._compact() else ProductSerializer
+
+    @swagger_auto_schema(manual_parameters=[openapi.Parameter(
+        "view", openapi.IN_QUERY, type=openapi.TYPE_STRING, enum=list(CATALOG_VIEWS),
+        description="compact: only id, name, price (base price) and thumbnail per product.")])
     @cached_api_read(name="catalog-products", scopes=[CATALOG])  # same for everyone; stale on any catalog change
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

@@ -36,10 +36,18 @@ class Product(TimeStampedModel):
     stock_quantity = models.IntegerField(default=0)
     weight = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True, help_text="kg")
     is_active = models.BooleanField(default=True, db_index=True)
+    # ``is_catalog_visible`` stored, so the catalog list and its count read one partial index instead of
+    # joining suppliers (products/visibility.py keeps it in step; ``save()`` sets it from the loaded rows).
+    catalog_visible = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["supplier", "is_active"])]
+        indexes = [
+            models.Index(fields=["supplier", "is_active"]),
+            # The catalog page (newest first) and its COUNT(*): an index-only scan of the visible rows.
+            models.Index(fields=["-created_at", "-id"], condition=models.Q(catalog_visible=True),
+                         name="product_catalog_visible_page"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(stock_quantity__gte=0), name="product_stock_gte_0"),
             models.CheckConstraint(condition=models.Q(base_price__gt=0), name="product_base_price_gt_0"),
@@ -56,6 +64,16 @@ class Product(TimeStampedModel):
     def is_catalog_visible(self) -> bool:
         """Same rule as ``products.selectors.catalog_visible_q``, for a loaded product."""
         return bool(self.is_active and self.supplier.can_sell)
+
+    def save(self, *args, **kwargs):
+        """Keep ``catalog_visible`` in step whenever ``is_active`` or the supplier is written. A supplier's own
+        change reaches its products through ``products.visibility`` (a ``SupplierProfile`` save)."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"is_active", "supplier", "supplier_id"} & set(update_fields):
+            self.catalog_visible = self.is_catalog_visible
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "catalog_visible"}
+        super().save(*args, **kwargs)
 
 
 class ProductVariation(TimeStampedModel):

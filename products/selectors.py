@@ -32,8 +32,24 @@ def _with_relations(queryset: QuerySet[Product], *, active_variations_only: bool
 
 
 def catalog_product_list() -> QuerySet[Product]:
-    """The public catalog: three queries per page (products, variations, images) plus the count."""
-    return _with_relations(catalog_products(), active_variations_only=True).order_by("-created_at", "-id")
+    """The public catalog: three queries per page (products, variations, images) plus the count.
+
+    Filtered on the stored rule (``Product.catalog_visible``, ``products/visibility.py``): the page and its
+    count read the partial index ``product_catalog_visible_page`` without joining suppliers."""
+    return _with_relations(Product.objects.filter(catalog_visible=True), active_variations_only=True).order_by(
+        "-created_at", "-id")
+
+
+def catalog_compact_list() -> QuerySet[Product]:
+    """The catalog for ``?view=compact`` (id, name, price, thumbnail): the products' own columns and their
+    images — two queries per page plus the count."""
+    return (
+        Product.objects.filter(catalog_visible=True)
+        .only("id", "name", "base_price", "created_at")
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"),
+                                   to_attr="prefetched_images"))
+        .order_by("-created_at", "-id")
+    )
 
 
 def supplier_product_list(*, supplier) -> QuerySet[Product]:

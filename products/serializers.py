@@ -79,6 +79,19 @@ class CategoryBriefSerializer(serializers.ModelSerializer):
         model = Category
         fields = ["id", "name", "slug"]
 
+class _RelatedList(serializers.ListSerializer):
+    """A nested list declared once on the parent serializer, read through ``loader(product)``: the selector's
+    prefetch (``prefetched_images`` / ``prefetched_variations``) or, for a product loaded elsewhere, one
+    ordered query of its own."""
+
+    def __init__(self, *args, loader, **kwargs):
+        self.loader = loader
+        super().__init__(*args, **kwargs)
+
+    def get_attribute(self, instance):
+        return self.loader(instance)
+
+
 class ProductSerializer(serializers.ModelSerializer):
     """A product as the catalog shows it: supplier, category, primary image, images, variations."""
 
@@ -87,8 +100,8 @@ class ProductSerializer(serializers.ModelSerializer):
     suggested_price = serializers.SerializerMethodField()
     in_stock = serializers.SerializerMethodField()
     primary_image = serializers.SerializerMethodField()
-    images = serializers.SerializerMethodField()
-    variations = serializers.SerializerMethodField()
+    images = _RelatedList(child=ProductImageSerializer(), loader=_images, read_only=True)
+    variations = _RelatedList(child=ProductVariationSerializer(), loader=_variations, read_only=True)
 
     class Meta:
         model = Product
@@ -112,11 +125,23 @@ class ProductSerializer(serializers.ModelSerializer):
         image = primary_image(obj)
         return absolute_media_url(self.context.get("request"), image.image) if image else None
 
-    def get_images(self, obj) -> list[dict]:
-        return ProductImageSerializer(_images(obj), many=True, context=self.context).data
 
-    def get_variations(self, obj) -> list[dict]:
-        return ProductVariationSerializer(_variations(obj), many=True).data
+class CompactProductSerializer(serializers.ModelSerializer):
+    """``?view=compact`` of the catalog list: what a list screen shows. ``price`` is the base price,
+    ``thumbnail`` the primary image's URL (null without images)."""
+
+    price = serializers.DecimalField(source="base_price", max_digits=12, decimal_places=2, read_only=True)
+    thumbnail = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "price", "thumbnail"]
+        read_only_fields = fields
+
+    def get_thumbnail(self, obj) -> str | None:
+        image = primary_image(obj)
+        return absolute_media_url(self.context.get("request"), image.image) if image else None
+
 
 class SupplierProductSerializer(ProductSerializer):
     """A supplier's own product, writable. ``slug`` is generated from the name at creation and then kept,

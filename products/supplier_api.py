@@ -6,12 +6,13 @@ nothing about products.
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
-from rest_framework import filters, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from core.errors import ValidationFailed
+from core.filters import StrictOrderingFilter
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.permissions import IsSupplier
 from suppliers.selectors import supplier_for_user
@@ -20,6 +21,7 @@ from . import services
 from .filters import SupplierProductFilter
 from .models import Product
 from .permissions import IsVerifiedSupplier
+from .search import ProductSearchFilter
 from .selectors import supplier_product_get, supplier_product_list
 from .serializers import (
     BulkUploadJSONSerializer,
@@ -41,9 +43,8 @@ class SupplierProductViewSet(viewsets.ModelViewSet):
     serializer_class = SupplierProductSerializer
     permission_classes = [IsVerifiedSupplier]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, ProductSearchFilter, StrictOrderingFilter]
     filterset_class = SupplierProductFilter
-    search_fields = ["name", "description", "sku"]
     ordering_fields = ["base_price", "created_at", "name", "stock_quantity"]
 
     def get_queryset(self):

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from core.dates import LAGOS
 from core.errors import PermissionDenied, ValidationFailed
-from core.money import ZERO
+from core.money import ZERO, check_storable
 from core.notifications import notify
 from core.permissions import has_role, is_admin
 
@@ -146,6 +146,8 @@ def _prepare(*, customer, entrepreneur_custom_url, items, shipping_address, note
         )
         parcels.append(Parcel(supplier=supplier, lines=group, pricing=pricing))
     raise_rule_violations(problems)
+    # Each parcel fits the money columns (orders.pricing); the checkout's sum of them must too.
+    check_storable(total_amount=sum((parcel.pricing.total_amount for parcel in parcels), ZERO))
     cart = Cart(customer=customer, entrepreneur=entrepreneur, address=address, notes=notes, channel=channel,
                 payment_method=method, parcels=parcels)
     if cart.is_cod:

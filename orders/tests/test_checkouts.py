@@ -348,3 +348,17 @@ def test_checkout_is_throttled_with_orders(client, cart, monkeypatch):
     items = [{"product_id": cart["p1"].pk, "quantity": 1}]
     assert client.post(URL, body(cart, items), format="json").status_code == 201
     assert client.post(URL, body(cart, items), format="json").status_code == 429
+
+
+def test_a_checkout_whose_parcels_fit_but_whose_sum_does_not_is_a_400_before_anything_is_saved(client, customer):
+    """Each parcel is under the money columns' limit (₦999,999,999,999.99); the checkout's total is not."""
+    big = D("9000000000.00")  # ₦9 billion a unit (the price columns hold up to ₦9,999,999,999.99)
+    a = make_store(base_price=big, selling_price=big, stock_quantity=200)
+    b = make_store(entrepreneur=a.entrepreneur, base_price=big, selling_price=big, stock_quantity=200)
+    items = [{"product_id": a.product.pk, "quantity": 100}, {"product_id": b.product.pk, "quantity": 100}]
+    response = client.post(URL, {"entrepreneur_custom_url": a.custom_url, "items": items,
+                                 "shipping_address": dict(VALID_ADDRESS)}, format="json")
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == {"error", "details"} and "total_amount" in response.json()["details"]
+    assert not Checkout.objects.exists() and not Order.objects.exists()
+    assert stock(a.product, b.product) == [200, 200]

@@ -90,6 +90,8 @@ def products_bulk_create(*, supplier, rows: list[Any], row_numbers: list[int] | 
         products = [
             Product(supplier=supplier, slug=slug, **data) for (_, data), slug in zip(accepted, slugs, strict=True)
         ]
+        for product in products:  # bulk_create does not call save(), which keeps the flag
+            product.catalog_visible = product.is_catalog_visible
         try:
             with transaction.atomic():
                 products = Product.objects.bulk_create(products)

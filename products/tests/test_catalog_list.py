@@ -1,0 +1,95 @@
+"""The catalog list's cost (issue 17): fixed queries, nested serializers declared once, the compact view,
+one throttle evaluation per request."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework import throttling
+
+from products.models import Product
+from products.selectors import catalog_product_list
+from products.serializers import ProductSerializer
+from tests.factories import CustomerFactory, ProductFactory, VariationFactory
+
+from .factories import ProductImageFactory
+
+pytestmark = pytest.mark.django_db
+LIST = "/api/products/products/"
+
+
+def _catalog(count: int, start: int = 0) -> list[Product]:
+    products = []
+    for n in range(start, start + count):
+        product = ProductFactory()
+        VariationFactory(product=product)
+        ProductImageFactory(product=product, image=f"products/{n}/b.jpg", position=1)
+        ProductImageFactory(product=product, is_primary=True, image=f"products/{n}/a.jpg", position=2)
+        products.append(product)
+    return products
+
+
+def _queries(client, params) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(LIST, params)
+    assert response.status_code == 200, response.content
+    return len(context.captured_queries)
+
+
+@pytest.mark.parametrize("view, expected", [
+    ("full", 4),     # count, products (+ supplier, category), variations, images
+    ("compact", 3),  # count, products, images
+])
+def test_a_catalog_page_costs_a_fixed_number_of_queries(api_client, view, expected):
+    _catalog(3)
+    assert _queries(api_client, {"view": view, "page_size": 100}) == expected
+    _catalog(25, start=3)
+    assert _queries(api_client, {"view": view, "page_size": 100, "page": 1}) == expected
+
+
+def test_the_compact_view_is_id_name_price_thumbnail(api_client):
+    (product,) = _catalog(1)
+    bare = ProductFactory()
+    body = api_client.get(LIST, {"view": "compact"}).json()
+    assert body["count"] == 2
+    assert body["results"] == [
+        {"id": bare.pk, "name": bare.name, "price": "1000.00", "thumbnail": None},
+        {"id": product.pk, "name": product.name, "price": "1000.00",
+         "thumbnail": "http://testserver/media/products/0/a.jpg"},
+    ]
+
+
+def test_an_unknown_view_is_a_400(api_client):
+    response = api_client.get(LIST, {"view": "tiny"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"error", "details"} and "view" in response.json()["details"]
+
+
+def test_a_product_not_loaded_through_the_selector_serializes_the_same(rf):
+    (product,) = _catalog(1)
+    request = rf.get("/")
+    prefetched = ProductSerializer(catalog_product_list().get(pk=product.pk), context={"request": request}).data
+    plain = ProductSerializer(Product.objects.get(pk=product.pk), context={"request": request}).data
+    assert plain == prefetched
+    assert [image["url"] for image in plain["images"]] == ["http://testserver/media/products/0/b.jpg",
+                                                           "http://testserver/media/products/0/a.jpg"]
+    assert len(plain["variations"]) == 1
+
+
+class _CountingCache:
+    def __init__(self, cache):
+        self.cache, self.gets = cache, 0
+
+    def get(self, *args, **kwargs):
+        self.gets += 1
+        return self.cache.get(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.cache, name)
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_one_throttle_evaluation_per_request(api_client, auth_client, monkeypatch, signed_in):
+    counting = _CountingCache(throttling.SimpleRateThrottle.cache)
+    monkeypatch.setattr(throttling.SimpleRateThrottle, "cache", counting)
+    client = auth_client(CustomerFactory()) if signed_in else api_client
+    assert client.get(LIST).status_code == 200
+    assert counting.gets == 1
