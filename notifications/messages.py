@@ -120,6 +120,7 @@ def build_messages(event: str, ids: dict) -> list[Message]:
     messages = []
     for role, user in recipients:
         ctx = {**context, "role": role, "recipient": user, "frontend_url": settings.FRONTEND_URL,
+               "public_base_url": settings.PUBLIC_BASE_URL,
                "site_name": "Payjaro"}
         if user.email:
             subject = " ".join(_render(event, role, "subject.txt", ctx).split())

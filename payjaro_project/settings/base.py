@@ -252,7 +252,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "public.pages.csrf_failure"
 
 # --- Product settings (SPEC §2) ---
-FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:3000")
+# A separate web/mobile frontend, if there is one. Empty (the default): purchase links, the payment return
+# address and the sandbox page's "return to the shop" point at the HTML storefront pages (SPEC §9).
+FRONTEND_URL = (env_str("FRONTEND_URL", "") or "").rstrip("/")
 PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 # Open-redirect guard: a payment's callback_url must be on one of these origins (scheme://host[:port]); the
 # origins of FRONTEND_URL and PUBLIC_BASE_URL are always allowed (core.validators.validate_redirect_url).
