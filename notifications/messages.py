@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.template import Context, Engine
 
 from notifications.channels import sms_configured
-from orders.models import Order
+from orders.models import Checkout, Order
 from payments.models import WithdrawalRequest
 from suppliers.models import SupplierProfile
 
@@ -30,7 +30,11 @@ EVENTS = (
     "withdrawal_completed",  # withdrawal_id → entrepreneur
     "withdrawal_failed",     # withdrawal_id → entrepreneur
     "order_late_payment_refunded",  # order_id → customer (paid after the order stopped being payable; refunded)
+    "checkout_placed",       # checkout_id, order_link → customer (the order page link: email + SMS to the checkout phone)
 )
+
+# Ids that are secrets (the order page's token is in its link): never written to a log line.
+SECRET_IDS = frozenset({"order_link"})
 
 # Who hears about an order event, by role.
 ORDER_RECIPIENTS = {
@@ -67,6 +71,33 @@ def _render(event: str, role: str, kind: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False)).strip()
 
 
+def loggable_ids(ids: dict) -> dict:
+    """``ids`` for a log line: secret values (``SECRET_IDS``) masked."""
+    return {key: "[secret]" if key in SECRET_IDS else value for key, value in ids.items()}
+
+
+def international_phone(raw: str) -> str:
+    """A Nigerian number as Twilio wants it: ``0803 123 4567`` → ``+2348031234567``; ``""`` if it is not one."""
+    digits = "".join(ch for ch in str(raw or "") if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("0"):
+        return f"+234{digits[1:]}"
+    if len(digits) == 13 and digits.startswith("234"):
+        return f"+{digits}"
+    return ""
+
+
+def _checkout_recipients(ids: dict) -> tuple[list[tuple[str, object]], dict] | None:
+    try:
+        checkout = Checkout.objects.select_related("customer", "entrepreneur").get(pk=ids["checkout_id"])
+    except Checkout.DoesNotExist:
+        return None
+    orders = list(checkout.orders.prefetch_related("items__variation").order_by("id"))
+    phone = international_phone((orders[0].shipping_address or {}).get("phone", "")) if orders else ""
+    context = {"checkout": checkout, "orders": orders, "entrepreneur": checkout.entrepreneur,
+               "customer": checkout.customer, "order_link": ids["order_link"], "sms_to": phone}
+    return [("customer", checkout.customer)], context
+
+
 def _admins() -> list:
     """Every active admin (user_type admin, staff or superuser), oldest first."""
     return list(
@@ -90,6 +121,8 @@ def _recipients(event: str, ids: dict) -> tuple[list[tuple[str, object]], dict] 
         context = {"order": order, "items": list(order.items.all()), "entrepreneur": order.entrepreneur,
                    "supplier": order.supplier, "customer": order.customer}
         return [(role, users[role]) for role in ORDER_RECIPIENTS[event]], context
+    if event == "checkout_placed":
+        return _checkout_recipients(ids)
     if event.startswith("supplier_"):
         try:
             supplier = SupplierProfile.objects.select_related("user").get(pk=ids["supplier_id"])
@@ -113,7 +146,7 @@ def build_messages(event: str, ids: dict) -> list[Message]:
     """Every email and SMS for ``event``: one email per recipient with an address, one SMS per phone."""
     found = _recipients(event, ids)
     if found is None:
-        logger.warning("Notification %s skipped: %s no longer exists", event, ids)
+        logger.warning("Notification %s skipped: %s no longer exists", event, loggable_ids(ids))
         return []
     recipients, context = found
     with_sms = sms_configured()
@@ -125,6 +158,7 @@ def build_messages(event: str, ids: dict) -> list[Message]:
         if user.email:
             subject = " ".join(_render(event, role, "subject.txt", ctx).split())
             messages.append(Message("email", user.email, subject, _render(event, role, "txt", ctx) + "\n"))
-        if with_sms and user.phone_number:
-            messages.append(Message("sms", user.phone_number, "", _render(event, role, "sms.txt", ctx)[:SMS_MAX_CHARS]))
+        phone = context.get("sms_to") or user.phone_number  # the number typed at checkout, if the event has one
+        if with_sms and phone:
+            messages.append(Message("sms", str(phone), "", _render(event, role, "sms.txt", ctx)[:SMS_MAX_CHARS]))
     return messages

@@ -8,7 +8,7 @@ from django.db import OperationalError as DatabaseOperationalError
 from core.broker import BROKER_ERRORS
 from core.errors import GatewayError
 from notifications.channels import SmsRejected, email_send, sms_configured, sms_send
-from notifications.messages import build_messages
+from notifications.messages import build_messages, loggable_ids
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def enqueue_notification(event: str, ids: dict) -> None:
     try:
         send_notification.delay(event, ids)
     except BROKER_ERRORS:
-        logger.exception("Could not enqueue notification %s %s; the broker is unavailable", event, ids)
+        logger.exception("Could not enqueue notification %s %s; the broker is unavailable", event, loggable_ids(ids))
 
 
 @shared_task(autoretry_for=(GatewayError, DatabaseOperationalError), **_RETRY)
@@ -32,7 +32,7 @@ def send_notification(event: str, ids: dict) -> int:
             deliver_email.delay(message.to, message.subject, message.body)
         else:
             deliver_sms.delay(message.to, message.body)
-    logger.info("Notification %s %s: %d messages queued", event, ids, len(messages))
+    logger.info("Notification %s %s: %d messages queued", event, loggable_ids(ids), len(messages))
     return len(messages)
 
 
