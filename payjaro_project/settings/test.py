@@ -32,6 +32,7 @@ TWILIO_AUTH_TOKEN = ""
 ORDER_MAX_UNPAID_ORDERS = 1000
 ORDER_MAX_UNPAID_UNITS_PER_PRODUCT = 100_000
 ORDER_MAX_UNPAID_UNITS = 100_000
+ANALYTICS_VIEW_BUFFER_URL = ""  # views written at once; analytics/tests/test_buffer.py turns the buffer on
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "payjaro-test"}}
 # Throttles are generous in tests; throttling tests override the rates they exercise.
 REST_FRAMEWORK = {
