@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AnalyticsEvent(models.Model):
@@ -22,13 +23,20 @@ class AnalyticsEvent(models.Model):
     # Salted hash of IP + user agent; raw IPs are never stored (Nigeria Data Protection Act).
     visitor_id = models.CharField(max_length=64, blank=True, db_index=True)
     user_agent = models.CharField(max_length=500, blank=True)
-    timestamp = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When it happened (a buffered view event keeps the time of the visit, not of its flush).
+    timestamp = models.DateTimeField(default=timezone.now, db_index=True)
+    # Set on buffered view events (analytics.buffer): a flush that is repeated never writes one twice.
+    buffer_key = models.CharField(max_length=32, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-timestamp", "-id"]
         indexes = [
             models.Index(fields=["entrepreneur", "event_type", "timestamp"]),
             models.Index(fields=["product", "event_type", "timestamp"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["buffer_key"], condition=models.Q(buffer_key__isnull=False),
+                                    name="analytics_event_buffer_key_unique"),
         ]
 
     def __str__(self):

@@ -54,23 +54,26 @@ def _request_ips(request) -> tuple[str, ...]:
     return tuple(ip for ip in {c.strip() for c in candidates} if ip)
 
 
+def event_fields(request, metadata: dict | None) -> dict:
+    """What an event stores about its request: user id, salted visitor id, scrubbed user agent and metadata."""
+    metadata = metadata or {}
+    if request is None:
+        return {"user_id": None, "visitor_id": "", "user_agent": "", "metadata": metadata}
+    user = getattr(request, "user", None)
+    ips = _request_ips(request)
+    return {
+        "user_id": user.pk if user is not None and user.is_authenticated else None,
+        "visitor_id": visitor_id_for(request),
+        "user_agent": _scrub(request.META.get("HTTP_USER_AGENT", "")[:500], ips),
+        "metadata": _scrub(metadata, ips),
+    }
+
+
 def event_record(*, event_type: str, request=None, entrepreneur=None, product=None, order=None,
                  metadata: dict | None = None) -> AnalyticsEvent:
     """Write one event row (one INSERT, whatever is being viewed)."""
-    user = None
-    visitor_id = ""
-    user_agent = ""
-    metadata = metadata or {}
-    if request is not None:
-        user = request.user if getattr(request, "user", None) and request.user.is_authenticated else None
-        visitor_id = visitor_id_for(request)
-        ips = _request_ips(request)
-        user_agent = _scrub(request.META.get("HTTP_USER_AGENT", "")[:500], ips)
-        metadata = _scrub(metadata, ips)
-    return AnalyticsEvent.objects.create(
-        event_type=event_type, user=user, entrepreneur=entrepreneur, product=product, order=order,
-        metadata=metadata, visitor_id=visitor_id, user_agent=user_agent,
-    )
+    return AnalyticsEvent.objects.create(event_type=event_type, entrepreneur=entrepreneur, product=product,
+                                         order=order, **event_fields(request, metadata))
 
 
 # --- Daily rollup -------------------------------------------------------------------------------

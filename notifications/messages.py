@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.template import Context, Engine
 
 from notifications.channels import sms_configured
-from orders.models import Order
+from orders.models import Checkout, Order
 from payments.models import WithdrawalRequest
 from suppliers.models import SupplierProfile
 
@@ -32,7 +32,11 @@ EVENTS = (
     "withdrawal_completed",  # withdrawal_id → its owner (entrepreneur or supplier)
     "withdrawal_failed",     # withdrawal_id → its owner (entrepreneur or supplier)
     "order_late_payment_refunded",  # order_id → customer (paid after the order stopped being payable; refunded)
+    "checkout_placed",       # checkout_id, order_link → customer (the order page link: email + SMS to the checkout phone)
 )
+
+# Ids that are secrets (the order page's token is in its link): never written to a log line.
+SECRET_IDS = frozenset({"order_link", "code"})
 
 # Who hears about an order event, by role.
 ORDER_RECIPIENTS = {
@@ -70,6 +74,33 @@ def _render(event: str, role: str, kind: str, context: dict) -> str:
     return template.render(Context(context, autoescape=False)).strip()
 
 
+def loggable_ids(ids: dict) -> dict:
+    """``ids`` for a log line: secret values (``SECRET_IDS``) masked."""
+    return {key: "[secret]" if key in SECRET_IDS else value for key, value in ids.items()}
+
+
+def international_phone(raw: str) -> str:
+    """A Nigerian number as Twilio wants it: ``0803 123 4567`` → ``+2348031234567``; ``""`` if it is not one."""
+    digits = "".join(ch for ch in str(raw or "") if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("0"):
+        return f"+234{digits[1:]}"
+    if len(digits) == 13 and digits.startswith("234"):
+        return f"+{digits}"
+    return ""
+
+
+def _checkout_recipients(ids: dict) -> tuple[list[tuple[str, object]], dict] | None:
+    try:
+        checkout = Checkout.objects.select_related("customer", "entrepreneur").get(pk=ids["checkout_id"])
+    except Checkout.DoesNotExist:
+        return None
+    orders = list(checkout.orders.prefetch_related("items__variation").order_by("id"))
+    phone = international_phone((orders[0].shipping_address or {}).get("phone", "")) if orders else ""
+    context = {"checkout": checkout, "orders": orders, "entrepreneur": checkout.entrepreneur,
+               "customer": checkout.customer, "order_link": ids["order_link"], "sms_to": phone}
+    return [("customer", checkout.customer)], context
+
+
 def _admins() -> list:
     """Every active admin (user_type admin, staff or superuser), oldest first."""
     return list(
@@ -93,6 +124,8 @@ def _recipients(event: str, ids: dict) -> tuple[list[tuple[str, object]], dict] 
         context = {"order": order, "items": list(order.items.all()), "entrepreneur": order.entrepreneur,
                    "supplier": order.supplier, "customer": order.customer}
         return [(role, users[role]) for role in ORDER_RECIPIENTS[event]], context
+    if event == "checkout_placed":
+        return _checkout_recipients(ids)
     if event.startswith("supplier_"):
         try:
             supplier = SupplierProfile.objects.select_related("user").get(pk=ids["supplier_id"])
@@ -126,17 +159,19 @@ def build_messages(event: str, ids: dict) -> list[Message]:
         return _phone_code_messages(ids)
     found = _recipients(event, ids)
     if found is None:
-        logger.warning("Notification %s skipped: %s no longer exists", event, ids)
+        logger.warning("Notification %s skipped: %s no longer exists", event, loggable_ids(ids))
         return []
     recipients, context = found
     with_sms = sms_configured()
     messages = []
     for role, user in recipients:
         ctx = {**context, "role": role, "recipient": user, "frontend_url": settings.FRONTEND_URL,
+               "public_base_url": settings.PUBLIC_BASE_URL,
                "site_name": "Payjaro"}
         if user.email:
             subject = " ".join(_render(event, role, "subject.txt", ctx).split())
             messages.append(Message("email", user.email, subject, _render(event, role, "txt", ctx) + "\n"))
-        if with_sms and user.phone_number:
-            messages.append(Message("sms", user.phone_number, "", _render(event, role, "sms.txt", ctx)[:SMS_MAX_CHARS]))
+        phone = context.get("sms_to") or user.phone_number  # the number typed at checkout, if the event has one
+        if with_sms and phone:
+            messages.append(Message("sms", str(phone), "", _render(event, role, "sms.txt", ctx)[:SMS_MAX_CHARS]))
     return messages

@@ -8,7 +8,7 @@ from django.db import OperationalError as DatabaseOperationalError
 from core.broker import BROKER_ERRORS
 from core.errors import GatewayError
 from notifications.channels import SmsRejected, email_send, sms_configured, sms_send
-from notifications.messages import build_messages
+from notifications.messages import build_messages, loggable_ids
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def enqueue_notification(event: str, ids: dict) -> None:
     try:
         send_notification.delay(event, ids)
     except BROKER_ERRORS:
-        logger.exception("Could not enqueue notification %s %s; the broker is unavailable", event, ids)
+        logger.exception("Could not enqueue notification %s %s; the broker is unavailable", event, loggable_ids(ids))
 
 
 @shared_task(autoretry_for=(GatewayError, DatabaseOperationalError), **_RETRY)
@@ -34,9 +34,8 @@ def send_notification(event: str, ids: dict) -> int:
             print_to_console(message.to, message.body)
         else:
             deliver_sms.delay(message.to, message.body)
-    # A one-time code (pay on delivery) never reaches the logs.
-    logged = {key: ("…" if key == "code" else value) for key, value in ids.items()}
-    logger.info("Notification %s %s: %d messages queued", event, logged, len(messages))
+    # Secrets (the order page link, a pay-on-delivery code) never reach the logs.
+    logger.info("Notification %s %s: %d messages queued", event, loggable_ids(ids), len(messages))
     return len(messages)
 
 

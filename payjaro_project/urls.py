@@ -52,5 +52,6 @@ if not settings.AWS_STORAGE_BUCKET_NAME:
 # Public storefronts: /<custom_url>/… — must stay last.
 urlpatterns += [path("", include("public.urls"))]
 
-handler404 = "core.views.not_found"
-handler500 = "core.views.server_error"
+# HTML for people, the SPEC's JSON error shape for /api/ and for JSON clients (public.errors).
+handler404 = "public.errors.page_not_found"
+handler500 = "public.errors.server_error"

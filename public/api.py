@@ -12,13 +12,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from analytics.services import event_record
+from analytics.buffer import view_event_record
 from core.errors import NotFound, ValidationFailed
 from core.links import product_url, storefront_url
 from core.pagination import StandardPagination
 from core.throttling import AnonRateThrottle
-from entrepreneurs.models import EntrepreneurProfile
-from products.models import Product
 from social.channels import ShareChannel
 from social.links import share_links, with_source
 from social.selectors import (
@@ -53,17 +51,15 @@ def _visit_metadata(request, **extra) -> dict:
 
 
 def _record(request, **kwargs) -> None:
-    """One event row per page view; HEAD probes and link-preview bots are not views (SPEC §9)."""
+    """One view event per page view (buffered: ``analytics.buffer``); HEAD probes and link-preview bots are
+    not views (SPEC §9)."""
     if request.method == "GET" and not is_preview_bot(request):
-        event_record(request=request, **kwargs)
+        view_event_record(request=request, **kwargs)
 
 
 def _event_targets(page: StorePage) -> dict:
     """The event's foreign keys from a (possibly cached) page, without loading the rows."""
-    return {
-        "entrepreneur": EntrepreneurProfile(pk=page.entrepreneur_id),
-        "product": Product(pk=page.product_id) if page.product_id else None,
-    }
+    return {"entrepreneur_id": page.entrepreneur_id, "product_id": page.product_id}
 
 
 class StorefrontPagination(StandardPagination):

@@ -30,11 +30,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from analytics.services import client_ip, event_record
-from core.broker import BROKER_ERRORS
 from core.errors import ApplicationError, GatewayError
 from core.links import storefront_url
-from notifications.tasks import deliver_email
-from orders.models import COD, Checkout
+from core.notifications import notify
+from orders.models import COD
 from orders.services import OrderLine, checkout_create, cod_code_send, cod_code_verify, cod_offer_problem, cod_phone_clean
 from orders.shipping import NIGERIAN_STATES
 from payments.models import Transaction
@@ -47,7 +46,6 @@ from .cart import cart_view, clear
 from .models import OrderPageToken
 from .negotiation import is_preview_bot
 from .pages import _image_name, _store_context, not_found_page, picture
-from .templatetags.shop import naira
 
 logger = logging.getLogger(__name__)
 D0 = Decimal("0.00")
@@ -148,20 +146,6 @@ def _customer_for(request, email: str):
     return customer
 
 
-def _send_order_link(checkout: Checkout, email: str, link: str, store_name: str) -> None:
-    body = (f"Thank you for your order {checkout.checkout_id} from {store_name}.\n\n"
-            f"Total: {naira(checkout.total_amount)}\n\nFollow your order (and pay, if you have not yet):\n{link}\n\n"
-            "Keep this link private: anyone with it can see this order.")
-
-    def enqueue():
-        try:
-            deliver_email.delay(email, f"Your order {checkout.checkout_id} from {store_name}", body)
-        except BROKER_ERRORS:  # the order exists; the page shows the link too
-            logger.exception("Could not enqueue the order-page email of %s", checkout.checkout_id)
-
-    transaction.on_commit(enqueue, robust=True)
-
-
 def _redirect(url: str) -> HttpResponseRedirect:
     response = HttpResponseRedirect(url)
     response.status_code = 303
@@ -248,7 +232,8 @@ def _place(request, storefront, store: dict, cart, data: dict):
         event_record(request=request, event_type="checkout", entrepreneur=storefront.entrepreneur,
                      metadata={"checkout_id": checkout.checkout_id, "parcels": len(cart.parcels),
                                **({"src": source} if source in ShareChannel.values else {})})
-    _send_order_link(checkout, data["email"], link, store["name"])
+    # The order-page link by email and SMS, like every notification (after commit, never raised into us).
+    notify("checkout_placed", checkout_id=checkout.pk, order_link=link)
     if checkout.payment_method == COD:
         return _redirect(link)  # nothing to pay online: the courier collects the cash
     return _pay(request, checkout, customer, data["payment"], link)

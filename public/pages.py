@@ -20,13 +20,12 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from analytics.buffer import view_event_record
 from analytics.services import event_record
 from core.errors import NotFound, ValidationFailed
 from core.links import absolute_url, product_url, storefront_url
 from core.thumbnails import PREVIEW_SIZE, derivative_name, make_card, make_derivatives
-from entrepreneurs.models import EntrepreneurProfile
 from orders.pricing import shopper_unit_price
-from products.models import Product
 from social.channels import ShareChannel
 from social.links import share_links
 from social.selectors import (
@@ -149,11 +148,9 @@ def _record(request, event_type: str, page: StorePage) -> None:
     referrer = request.META.get("HTTP_REFERER", "")[:300]
     if referrer:
         metadata["referrer"] = referrer
-    event_record(
-        request=request, event_type=event_type, metadata=metadata,
-        entrepreneur=EntrepreneurProfile(pk=page.entrepreneur_id),
-        product=Product(pk=page.product_id) if page.product_id else None,
-    )
+    # Buffered (analytics.buffer): off the hot path when there is a Redis buffer, written at once otherwise.
+    view_event_record(request=request, event_type=event_type, metadata=metadata,
+                      entrepreneur_id=page.entrepreneur_id, product_id=page.product_id)
 
 
 def _remember_source(request) -> None:

@@ -3,7 +3,7 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 
-from core.links import public_base_url
+from core.links import product_url, public_base_url
 
 from .channels import ShareChannel
 
@@ -24,7 +24,11 @@ def qr_code_url(custom_url: str, product_slug: str | None = None) -> str:
 
 
 def purchase_link(custom_url: str, product_slug: str, source: str = "") -> str:
-    """The frontend's order page for this product in this store (the API order call takes the same facts)."""
+    """Where a shopper buys this product: the store's HTML product page (add to cart, buy now; SPEC §9), or
+    the frontend's order page when ``FRONTEND_URL`` is set. The share channel travels along."""
+    if not settings.FRONTEND_URL:
+        url = product_url(custom_url, product_slug)
+        return with_source(url, source) if source in ShareChannel.values else url
     params = {"entrepreneur": custom_url, "product": product_slug}
     if source in ShareChannel.values:
         params["src"] = source

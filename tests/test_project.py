@@ -61,9 +61,11 @@ def test_401_shape(api_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/api/nope/", "/api/users/nope/", "/no/such/page/here/"])
-def test_404_shape_for_unknown_paths(client, path):
-    response = client.get(path)
+@pytest.mark.parametrize("path, accept", [("/api/nope/", ""), ("/api/users/nope/", "text/html"),
+                                          ("/no/such/page/here/", "application/json")])
+def test_404_shape_for_unknown_paths(client, path, accept):
+    # Outside /api/ a browser gets the friendly HTML page instead (public/tests/test_error_pages.py).
+    response = client.get(path, HTTP_ACCEPT=accept)
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
     assert response.json() == {"error": "Not found."}

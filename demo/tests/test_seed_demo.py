@@ -19,9 +19,9 @@ MODELS = (User, SupplierProfile, Category, Product, ProductVariation, Entreprene
           StoreProduct, Wallet)
 
 
-def seed() -> str:
+def seed(*args) -> str:
     out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *args, stdout=out)
     return out.getvalue()
 
 
@@ -85,14 +85,14 @@ def test_seed_demo_twice_changes_nothing():
 
 
 def test_seed_demo_keeps_demo_changes_but_resets_passwords():
-    seed()
+    seed("--no-pictures")
     product = Product.objects.get(sku="LTH-BTY-001")
     Product.objects.filter(pk=product.pk).update(stock_quantity=3)
     ada = User.objects.get(username="ada")
     ada.set_password("changed-it-1234")
     ada.save()
 
-    seed()
+    seed("--no-pictures")
 
     assert Product.objects.get(pk=product.pk).stock_quantity == 3
     assert User.objects.get(username="ada").check_password("Payjaro-Demo-2026")
@@ -108,7 +108,7 @@ def test_seed_demo_keeps_demo_changes_but_resets_passwords():
     ],
 )
 def test_printed_logins_work(api_client, username, password, user_type):
-    seed()
+    seed("--no-pictures")
     response = api_client.post("/api/users/login/", {"username": username, "password": password}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["user"]["user_type"] == user_type
@@ -135,3 +135,42 @@ def test_demo_storefront_is_served(client):
     assert len(body["featured_products"]) == 3
     dress = next(item for item in all_products if item["name"] == "Ankara Wrap Dress")
     assert dress.get("selling_price", dress.get("price")) == "16300.00"  # the entrepreneur's price, not base
+
+
+def test_seed_demo_pictures_products_and_the_banner_through_the_image_pipeline():
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    from core.thumbnails import derivative_name
+    from products.models import ProductImage
+
+    seed()
+    products = Product.objects.filter(sku__startswith="LTH-")
+    images = ProductImage.objects.filter(product__in=products)
+    assert images.count() == products.count() and images.filter(is_primary=True).count() == products.count()
+    banner = EntrepreneurProfile.objects.get(custom_url="ada-styles").banner_image.name
+    assert banner
+    for name in [*images.values_list("image", flat=True), banner]:
+        assert default_storage.exists(name), name
+        for suffix in ("w320", "w640", "og"):
+            assert default_storage.exists(derivative_name(name, suffix)), (name, suffix)
+    with default_storage.open(banner) as handle:
+        assert Image.open(handle).size == (1200, 400)
+    og = derivative_name(images.first().image.name, "og")
+    assert default_storage.size(og) < 300 * 1024
+    with default_storage.open(og) as handle:
+        assert Image.open(handle).size == (1200, 630)
+
+    names = set(images.values_list("image", flat=True))
+    seed()  # idempotent: no second picture, the banner kept
+    assert set(ProductImage.objects.filter(product__in=products).values_list("image", flat=True)) == names
+    assert EntrepreneurProfile.objects.get(custom_url="ada-styles").banner_image.name == banner
+
+
+def test_demo_storefront_previews_use_the_pictures(client):
+    seed()
+    html = client.get("/ada-styles/", HTTP_ACCEPT="text/html").content.decode()
+    assert '<meta property="og:image" content="http://testserver/media/entrepreneurs/' in html  # the banner
+    assert ".w320.jpg 320w" in html  # product cards with thumbnails
+    product = client.get("/ada-styles/product/ankara-wrap-dress/", HTTP_ACCEPT="text/html").content.decode()
+    assert '<meta property="og:image" content="http://testserver/media/products/' in product

@@ -15,6 +15,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from analytics.tests.factories import make_order
 from core.notifications import notify
 from notifications.messages import EVENTS
+from orders.models import Checkout, Order
 from payjaro_project.celery import app as celery_app
 from payments.models import PaymentMethod, WithdrawalRequest
 from tests.factories import AdminFactory, CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory
@@ -79,6 +80,7 @@ EXPECTED = {
     "cod_order_placed": ({"buyer@example.com", "shop@example.com", "supplier@example.com"},
                          "Pay-on-delivery order {order} on Payjaro"),
     "cod_phone_code": (set(), None),  # an SMS to the phone being confirmed, no email (EXTRA_SMS)
+    "checkout_placed": ({"buyer@example.com"}, 'Your order CHK-T1 from Ada & Sons "Wears"'),
 }
 COD_PHONE = "+2348030000009"
 EXTRA_SMS = {"cod_phone_code": [COD_PHONE]}
@@ -86,9 +88,22 @@ PHONES = {"buyer@example.com": "+2348030000001", "shop@example.com": "+234803000
           "supplier@example.com": "+2348030000003", "ops@example.com": "+2348030000004"}
 
 
+def checkout_for(people):
+    order = people["order"]
+    checkout = Checkout.objects.create(checkout_id="CHK-T1", customer=order.customer, entrepreneur=order.entrepreneur,
+                                       subtotal=order.subtotal, shipping_fee=order.shipping_fee,
+                                       total_amount=order.total_amount)
+    # The SMS goes to the phone typed at checkout (here the customer's own, written the Nigerian way).
+    Order.objects.filter(pk=order.pk).update(checkout=checkout,
+                                             shipping_address={**order.shipping_address, "phone": "0803 000 0001"})
+    return checkout
+
+
 def ids_for(event, people):
     if event == "cod_phone_code":
         return {"code_id": 1, "phone": COD_PHONE, "code": "123456"}
+    if event == "checkout_placed":
+        return {"checkout_id": checkout_for(people).pk, "order_link": "http://testserver/shop/orders/s3cret/"}
     if event.startswith(("order_", "cod_order_")):
         return {"order_id": people["order"].pk}
     if event.startswith("supplier_"):

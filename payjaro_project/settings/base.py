@@ -252,7 +252,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "public.pages.csrf_failure"
 
 # --- Product settings (SPEC §2) ---
-FRONTEND_URL = env_str("FRONTEND_URL", "http://127.0.0.1:3000")
+# A separate web/mobile frontend, if there is one. Empty (the default): purchase links, the payment return
+# address and the sandbox page's "return to the shop" point at the HTML storefront pages (SPEC §9).
+FRONTEND_URL = (env_str("FRONTEND_URL", "") or "").rstrip("/")
 PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
 # Open-redirect guard: a payment's callback_url must be on one of these origins (scheme://host[:port]); the
 # origins of FRONTEND_URL and PUBLIC_BASE_URL are always allowed (core.validators.validate_redirect_url).
@@ -275,6 +277,10 @@ PAYOUT_RETRY_BACKOFF_SECONDS = env_decimal("PAYOUT_RETRY_BACKOFF_SECONDS", "1")
 # of CELERY_BEAT_SCHEDULE's own (tests and hand-run demos); 0 = the schedule below.
 SCHEDULER_INTERVAL_SECONDS = env_int("SCHEDULER_INTERVAL_SECONDS", 0)
 VISITOR_ID_SALT = env_str("VISITOR_ID_SALT", "") or SECRET_KEY
+# Storefront/product view events are pushed to this Redis list and written in batches (analytics.buffer);
+# empty (no REDIS_URL): written at once. The flush job runs every ANALYTICS_VIEW_FLUSH_SECONDS.
+ANALYTICS_VIEW_BUFFER_URL = env_str("ANALYTICS_VIEW_BUFFER_URL", REDIS_URL)
+ANALYTICS_VIEW_FLUSH_SECONDS = env_int("ANALYTICS_VIEW_FLUSH_SECONDS", 30)
 
 # --- Payment gateways ---
 PAYSTACK_SECRET_KEY = env_str("PAYSTACK_SECRET_KEY", "")
@@ -328,6 +334,10 @@ CELERY_BEAT_SCHEDULE = {
     "release-matured-earnings": {
         "task": "payments.tasks.release_matured_earnings",
         "schedule": timedelta(hours=1),
+    },
+    "flush-view-events": {
+        "task": "analytics.tasks.flush_view_events",
+        "schedule": timedelta(seconds=ANALYTICS_VIEW_FLUSH_SECONDS),
     },
     "rollup-daily-metrics": {
         "task": "analytics.tasks.rollup_daily_metrics",

@@ -35,6 +35,7 @@ ORDER_MAX_UNPAID_UNITS = 100_000
 # Pay-on-delivery codes per phone / per address (orders.services.cod): generous; the throttle test sets its own.
 COD_SENDS_PER_PHONE = 1000
 COD_SENDS_PER_ADDRESS = 1000
+ANALYTICS_VIEW_BUFFER_URL = ""  # views written at once; analytics/tests/test_buffer.py turns the buffer on
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "payjaro-test"}}
 # Throttles are generous in tests; throttling tests override the rates they exercise.
 REST_FRAMEWORK = {

@@ -67,7 +67,7 @@ class FlutterwaveClient(HttpClient):
             "tx_ref": reference,
             "amount": str(quantize(amount)),
             "currency": CURRENCY,
-            "redirect_url": callback_url or f"{settings.FRONTEND_URL}/payment/callback",
+            "redirect_url": callback_url or f"{settings.FRONTEND_URL or settings.PUBLIC_BASE_URL}/payment/callback",
             "customer": {"email": email, "phonenumber": phone_number, "name": customer_name or email},
             "customizations": {"title": "Payjaro", "description": f"Payment {reference}"},
             "meta": metadata or {},

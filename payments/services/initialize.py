@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict, GatewayError, NotFound, ValidationFailed
+from core.links import storefront_url
 from core.money import CURRENCY
 from orders.models import Checkout, Order, OrderStatus, PaymentStatus
 from orders.selectors import order_ref_filter
@@ -24,7 +25,8 @@ TxType = Transaction.TransactionType
 def _customer_order(*, user, order_ref) -> Order:
     if not str(order_ref or "").strip():
         raise ValidationFailed("order_id: This field is required.", details={"order_id": ["This field is required."]})
-    order = Order.objects.filter(order_ref_filter(order_ref), customer=user).select_related("customer").first()
+    order = (Order.objects.filter(order_ref_filter(order_ref), customer=user)
+             .select_related("customer", "entrepreneur").first())
     if order is None:
         raise NotFound("Order not found.")
     return order
@@ -45,7 +47,7 @@ def _ensure_payable(order: Order) -> None:
 def _customer_checkout(*, user, checkout_ref) -> Checkout:
     ref = str(checkout_ref or "").strip()
     lookup = Q(pk=int(ref)) if ref.isdigit() else Q(checkout_id=ref.upper())
-    checkout = (Checkout.objects.filter(lookup, customer=user).select_related("customer")
+    checkout = (Checkout.objects.filter(lookup, customer=user).select_related("customer", "entrepreneur")
                 .prefetch_related("orders").first()) if ref else None
     if checkout is None:
         raise NotFound("Checkout not found.")
@@ -92,7 +94,6 @@ def payment_initialize(*, user, order_ref=None, checkout_ref=None, provider: str
     if bool(str(order_ref or "").strip()) == bool(str(checkout_ref or "").strip()):
         raise ValidationFailed("Give either order_id or checkout_id.",
                                details={"order_id": ["Give either order_id or checkout_id."]})
-    callback_url = callback_url or f"{settings.FRONTEND_URL}/payment/callback"
     if checkout_ref:
         checkout = _customer_checkout(user=user, checkout_ref=checkout_ref)
         _ensure_checkout_payable(checkout)
@@ -105,6 +106,9 @@ def payment_initialize(*, user, order_ref=None, checkout_ref=None, provider: str
         checkout, amount, number = None, order.total_amount, {"order_id": order.order_id}
         reference = new_payment_reference(order)
         customer = order.customer
+    # No page named: the frontend's callback if there is one, else the store's HTML pages (SPEC §9).
+    callback_url = callback_url or (f"{settings.FRONTEND_URL}/payment/callback" if settings.FRONTEND_URL
+                                    else storefront_url((checkout or order).entrepreneur.custom_url))
     txn = Transaction.objects.create(
         transaction_id=reference, order=order, checkout=checkout, user=user, transaction_type=TxType.PAYMENT,
         amount=amount, currency=CURRENCY, provider=provider, status=TxStatus.PENDING,

@@ -139,7 +139,9 @@ def test_gateway_garbage_is_502(order, auth_client):
     "javascript:alert(1)",
     "http://testserver:99999/cb",                 # a port out of range
 ])
-def test_callback_url_off_our_origins_is_a_400_and_nothing_is_sent(order, auth_client, rsps, callback_url):
+def test_callback_url_off_our_origins_is_a_400_and_nothing_is_sent(order, auth_client, rsps, settings,
+                                                                  callback_url):
+    settings.FRONTEND_URL = "http://127.0.0.1:3000"
     call = _paystack_init_ok(rsps)
     response = auth_client(order.customer).post(URL, {"order_id": order.order_id, "provider": "paystack",
                                                       "callback_url": callback_url}, format="json")
@@ -149,12 +151,13 @@ def test_callback_url_off_our_origins_is_a_400_and_nothing_is_sent(order, auth_c
 
 
 @pytest.mark.parametrize("callback_url", [
-    "http://127.0.0.1:3000/payment/callback?order=1",   # FRONTEND_URL (test default)
+    "http://127.0.0.1:3000/payment/callback?order=1",   # FRONTEND_URL (set below)
     "HTTPS://APP.PAYJARO.EXAMPLE/pay/done",              # scheme and host are case-insensitive
     "https://app.payjaro.example:443/cb",                # the allow-list setting, default port spelled out
 ])
 def test_callback_url_on_our_origins_is_sent_to_the_gateway(order, auth_client, rsps, settings, callback_url):
     settings.PAYMENT_CALLBACK_ALLOWED_ORIGINS = ["https://app.payjaro.example"]
+    settings.FRONTEND_URL = "http://127.0.0.1:3000"
     call = _paystack_init_ok(rsps)
     response = auth_client(order.customer).post(URL, {"order_id": order.order_id, "provider": "paystack",
                                                       "callback_url": callback_url}, format="json")

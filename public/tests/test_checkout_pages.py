@@ -211,3 +211,34 @@ def test_a_wrong_token_is_not_logged(store, caplog):
     with caplog.at_level("WARNING", logger="django.request"):
         assert Client().get(f"/{store.custom_url}/orders/NotARealToken0123456789/").status_code == 404
     assert "NotARealToken" not in caplog.text
+
+
+def test_the_order_link_goes_through_notify_by_email_and_sms(shopper, store, settings, monkeypatch, caplog,
+                                                             django_capture_on_commit_callbacks):
+    import responses
+
+    from core import notifications
+
+    sent = []
+    real_notify = notifications.notify
+    monkeypatch.setattr("public.checkout_pages.notify",
+                        lambda event, **ids: (sent.append((event, ids)), real_notify(event, **ids)))
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = "AC123", "token"
+    settings.TWILIO_PHONE_NUMBER, settings.TWILIO_BASE_URL = "+15005550006", "https://api.twilio.com"
+    fill_cart(shopper, store)
+    with responses.RequestsMock() as twilio, caplog.at_level("DEBUG"):
+        sms = twilio.post("https://api.twilio.com/2010-04-01/Accounts/AC123/Messages.json",
+                          json={"sid": "SM1"}, status=201)
+        place(shopper, store, django_capture_on_commit_callbacks)
+
+    checkout = Checkout.objects.get()
+    link = order_link()
+    assert sent == [("checkout_placed", {"checkout_id": checkout.pk, "order_link": f"http://testserver{link}"})]
+    (email,) = [m for m in mail.outbox if "Your order" in m.subject]
+    assert email.to == ["chinedu@example.com"] and email.subject.startswith(f"Your order {checkout.checkout_id}")
+    assert "₦7,000.00" not in email.body and "₦7000.00" in email.body and email.body.count("Parcel ") == 2
+    # the phone typed at checkout, as Twilio wants it (the others are the shop's and supplier's order_placed)
+    (call,) = [c for c in sms.calls if "To=%2B2348031234567" in c.request.body]
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert token in call.request.body
+    assert "checkout_placed" in caplog.text and token not in caplog.text  # logged, the token masked

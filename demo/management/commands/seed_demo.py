@@ -1,19 +1,27 @@
 """Demo data for the embedded default: an admin, a verified supplier with a catalog, an entrepreneur's
 published storefront and a customer. Idempotent: every row is found by its natural key (username, sku,
 slug, storefront+product), so running it again changes nothing except resetting the demo passwords.
+
+Products get a picture and the store a banner, drawn locally (``demo.pictures``) and stored through the
+upload services, with their thumbnails and link-preview JPEG; a product that has a picture keeps it.
 """
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.text import slugify
 
 from core.money import quantize
+from core.thumbnails import make_derivatives
+from demo.pictures import banner_picture, product_picture
 from entrepreneurs.models import EntrepreneurProfile
+from entrepreneurs.services import entrepreneur_image_set
 from payments.models import Wallet
-from products.models import Category, Product, ProductVariation
+from products.models import Category, Product, ProductImage, ProductVariation
+from products.services import product_image_add
 from social.models import EntrepreneurStorefront, StoreProduct
 from suppliers.models import SupplierProfile
 from users.models import User
@@ -155,13 +163,20 @@ class Command(BaseCommand):
             "--allow-production", action="store_true",
             help="Run even with DJANGO_ENVIRONMENT=production (demo accounts have public passwords).",
         )
+        parser.add_argument("--no-pictures", action="store_true",
+                            help="Skip drawing product pictures and the banner (faster; pages show no images).")
 
     def handle(self, *args, **options):
         if settings.DJANGO_ENVIRONMENT == "production" and not options["allow_production"]:
             raise CommandError("Refusing to load demo accounts with known passwords in production "
                                "(pass --allow-production to insist).")
+        self.with_pictures = not options["no_pictures"]
         with transaction.atomic():
             self.seed()
+        # Thumbnails and preview JPEGs now (the upload's background task does the same; without a worker
+        # running — REDIS_URL set, no Celery — the demo pages would otherwise show the originals).
+        for name in self.picture_names() if self.with_pictures else []:
+            make_derivatives(name)
         self.report()
 
     # --- building blocks ------------------------------------------------------------------------------
@@ -259,6 +274,8 @@ class Command(BaseCommand):
                 storefront=storefront, product=product,
                 defaults={"selling_price": selling_price_for(product), "is_featured": featured, "position": position},
             )
+        if self.with_pictures:
+            self.add_pictures(products, entrepreneur_user, entrepreneur)
 
     def upsert_product(self, demo: DemoProduct, supplier: SupplierProfile, category: Category) -> Product:
         product = Product.objects.filter(sku=demo.sku).first()
@@ -281,6 +298,31 @@ class Command(BaseCommand):
             )
         return product
 
+    # --- pictures (drawn locally, stored through the upload pipeline) -----------------------------------
+
+    def add_pictures(self, products: dict, entrepreneur_user: User, entrepreneur: EntrepreneurProfile) -> None:
+        """A picture for each demo product that has none, and a banner for the store if it has none."""
+        category_of = {demo.sku: demo.category for demo in PRODUCTS}
+        with_images = set(ProductImage.objects.filter(product__in=products.values())
+                          .values_list("product_id", flat=True))
+        for sku, product in products.items():
+            if product.pk in with_images:
+                continue
+            upload = SimpleUploadedFile(f"{sku.lower()}.png", product_picture(name=product.name,
+                                                                               category=category_of[sku]),
+                                        content_type="image/png")
+            product_image_add(product=product, uploaded_file=upload, alt_text=product.name)
+        if not entrepreneur.banner_image:
+            upload = SimpleUploadedFile("banner.png", banner_picture(
+                title=entrepreneur.business_name, tagline="Ankara · Aba leather · phones · beauty"),
+                content_type="image/png")
+            entrepreneur_image_set(user=entrepreneur_user, image_type="banner", uploaded_file=upload)
+
+    def picture_names(self) -> list[str]:
+        names = list(ProductImage.objects.filter(product__sku__startswith="LTH-").values_list("image", flat=True))
+        banner = EntrepreneurProfile.objects.filter(custom_url=STORE_URL).values_list("banner_image", flat=True)
+        return [name for name in [*names, *banner] if name]
+
     # --- output ---------------------------------------------------------------------------------------
 
     def report(self):
@@ -288,7 +330,9 @@ class Command(BaseCommand):
         line = self.stdout.write
         line(self.style.SUCCESS("Demo data ready."))
         line(f"  Products: {Product.objects.filter(sku__startswith='LTH-').count()} "
-             f"({ProductVariation.objects.filter(sku__startswith='LTH-').count()} variations) from Lagos Trade Hub Ltd")
+             f"({ProductVariation.objects.filter(sku__startswith='LTH-').count()} variations, "
+             f"{ProductImage.objects.filter(product__sku__startswith='LTH-').count()} pictures) "
+             "from Lagos Trade Hub Ltd")
         line("")
         line("Logins (username / password):")
         line(f"  admin        {ADMIN.username} / {ADMIN.password}   ({base}/admin/)")
