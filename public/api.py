@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from analytics.services import event_record
 from core.errors import NotFound, ValidationFailed
+from core.exceptions import error_body
 from core.links import product_url, storefront_url
 from core.pagination import StandardPagination
 from core.throttling import AnonRateThrottle
@@ -217,7 +218,7 @@ def public_qr_code(request, custom_url: str):
         else:
             target = storefront_url(custom)
     except NotFound as exc:
-        return JsonResponse({"error": exc.message}, status=404)
+        return JsonResponse(error_body(exc.message, exc.code), status=404)
     buffer = io.BytesIO()
     segno.make(with_source(target, ShareChannel.QR), error="m").save(
         buffer, kind="svg", scale=8, border=2, xmldecl=True, title=f"QR code for {target}",
