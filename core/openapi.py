@@ -17,7 +17,7 @@ class ErrorSerializer(serializers.Serializer):
         help_text="Stable machine code: validation_failed, parse_error, not_authenticated, authentication_failed, "
                   "permission_denied, not_found, method_not_allowed, price_changed, insufficient_stock, "
                   "invalid_transition, already_paid, throttled, … (README: API documentation)")
-    details = serializers.DictField(required=False, help_text="Per-field messages or extra information")
+    details = serializers.JSONField(required=False, help_text="Per-field messages or extra information (an object)")
 
     class Meta:
         ref_name = "Error"
@@ -55,6 +55,19 @@ TAGS_BY_PREFIX = (
 PUBLIC_TAG = "public"
 
 
+def paginated(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The response of a paginated list (core.pagination) of ``serializer_class`` items, for ``responses=``."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    meta = type("Meta", (), {"ref_name": f"Paginated{name}"})
+    return type(f"Paginated{name}Serializer", (serializers.Serializer,), {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": serializer_class(many=True),
+        "Meta": meta,
+    })
+
+
 def tag_for_path(path: str) -> str:
     for prefix, tag in TAGS_BY_PREFIX:
         if path.startswith(prefix):
@@ -73,6 +86,9 @@ class TruthfulFieldInspector(FieldInspector):
         if (isinstance(obj, serializers.ChoiceField) and getattr(obj, "allow_blank", False)
                 and result.get("enum") and "" not in result["enum"]):
             result["enum"] = ["", *result["enum"]]
+        if result.get("minLength") == 1:
+            # drf-yasg's "not blank" holds for input only: stored values (a blank description) may be "".
+            del result["minLength"]
         if isinstance(obj, serializers.JSONField) and result.get("type") == openapi.TYPE_OBJECT:
             default = result.get("default")
             if isinstance(default, list):

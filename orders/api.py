@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.errors import NotFound, PermissionDenied
+from core.openapi import paginated
 from core.permissions import has_role, is_admin
 
 from . import selectors
@@ -123,7 +124,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = selectors.order_queryset().get(pk=order.pk)
         return Response({"message": f"Order status updated to {order.status}", "order": self._out(order)})
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: EntrepreneurOrderSerializer(many=True)})
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: paginated(EntrepreneurOrderSerializer)})
     @action(detail=False, methods=["get"])
     def entrepreneur_orders(self, request):
         """Orders placed in the authenticated entrepreneur's store."""
@@ -131,7 +132,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise PermissionDenied("Only entrepreneur accounts can list their store's orders.")
         return self._paginated(selectors.orders_for_entrepreneur(request.user))
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: SupplierOrderSerializer(many=True)})
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: paginated(SupplierOrderSerializer)})
     @action(detail=False, methods=["get"])
     def supplier_orders(self, request):
         """Orders of the authenticated supplier's products, as the supplier sees them (base prices, no markup
@@ -167,7 +168,7 @@ class CheckoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def _out(self, obj, **kwargs):
         return checkout_serializer_for(self.request.user)(obj, **kwargs).data
 
-    @swagger_auto_schema(responses={200: CheckoutSerializer(many=True)},
+    @swagger_auto_schema(responses={200: paginated(CheckoutSerializer)},
                          operation_description="Customers: their own checkouts; admins: all (`AdminCheckout`).")
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
