@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint migrate seed clean bench
+.PHONY: run test install lint migrate seed clean bench bench-oscar
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ BENCH_ARGS ?=
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Payjaro vs django-oscar + django-oscar-api, interleaved A/B (bench/oscar_ab.py; Oscar in its own virtualenv).
+OSCAR_AB_ARGS ?=
+bench-oscar: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/oscar_ab.py $(OSCAR_AB_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles

@@ -202,7 +202,11 @@ class SupplierDashboardSerializer(serializers.Serializer):
     total_products = serializers.IntegerField()
     active_products = serializers.IntegerField()
     total_orders = serializers.IntegerField()
-    total_revenue = serializers.DecimalField(max_digits=16, decimal_places=2)
+    total_revenue = serializers.DecimalField(max_digits=16, decimal_places=2,
+                                             help_text="The supplier's own share of its paid orders (ledger)")
+    pending_balance = serializers.DecimalField(max_digits=14, decimal_places=2)
+    available_balance = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total_withdrawn = serializers.DecimalField(max_digits=14, decimal_places=2)
     pending_orders = serializers.IntegerField()
     completed_orders = serializers.IntegerField()
     orders_by_status = serializers.DictField(child=serializers.IntegerField())

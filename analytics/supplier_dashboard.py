@@ -7,7 +7,10 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 
+from core.money import ZERO, quantize
 from orders.models import Order, OrderItem, OrderStatus, PaymentStatus
+from payments.ledger import supplier_revenue
+from payments.models import Wallet
 from products.models import Product
 
 RECENT_ORDERS = 5
@@ -15,11 +18,13 @@ TOP_PRODUCTS = 5
 
 
 def supplier_dashboard(*, supplier) -> dict[str, Any]:
-    """SPEC §4 supplier dashboard figures in five queries, whatever the number of products or orders.
+    """SPEC §4 / §6.8 supplier dashboard figures in seven queries, whatever the number of products or orders.
 
-    ``total_revenue`` is the sum of ``total_amount`` over orders whose payment is confirmed
-    (``payment_status='paid'``: refunded or failed orders do not count); ``completed_orders`` are
-    delivered ones. ``top_products`` ranks by quantity sold in paid orders.
+    ``total_revenue`` is the supplier's own share of its paid orders, from the ledger
+    (``payments.ledger.supplier_revenue``: the share ``orders.pricing.supplier_share`` posted at payment,
+    net of cancel/return reversals) — not what the customer paid. ``pending_balance``, ``available_balance``
+    and ``total_withdrawn`` are its wallet's. ``completed_orders`` are delivered ones. ``top_products`` ranks
+    by quantity sold in paid orders.
     """
     product_counts = Product.objects.filter(supplier=supplier).aggregate(
         total=Count("id"), active=Count("id", filter=Q(is_active=True))
@@ -27,7 +32,6 @@ def supplier_dashboard(*, supplier) -> dict[str, Any]:
     orders = Order.objects.filter(supplier=supplier)
     order_figures = orders.aggregate(
         total=Count("id"),
-        revenue=Sum("total_amount", filter=Q(payment_status=PaymentStatus.PAID)),
         pending=Count("id", filter=Q(status=OrderStatus.PENDING)),
         completed=Count("id", filter=Q(status=OrderStatus.DELIVERED)),
     )
@@ -46,11 +50,15 @@ def supplier_dashboard(*, supplier) -> dict[str, Any]:
         .annotate(quantity_sold=Sum("quantity"), revenue=Sum("total_price"))
         .order_by("-quantity_sold", "product_id")[:TOP_PRODUCTS]
     )
+    wallet = Wallet.objects.filter(user_id=supplier.user_id).first() or Wallet()
     return {
         "total_products": product_counts["total"] or 0,
         "active_products": product_counts["active"] or 0,
         "total_orders": order_figures["total"] or 0,
-        "total_revenue": order_figures["revenue"] or Decimal("0.00"),
+        "total_revenue": supplier_revenue(user_id=supplier.user_id),
+        "pending_balance": quantize(wallet.pending_balance or ZERO),
+        "available_balance": quantize(wallet.balance or ZERO),
+        "total_withdrawn": quantize(wallet.total_withdrawn or ZERO),
         "pending_orders": order_figures["pending"] or 0,
         "completed_orders": order_figures["completed"] or 0,
         "orders_by_status": by_status,

@@ -82,6 +82,10 @@ def production_env(args, stub_port: int) -> dict[str, str]:
         # The load comes from one address: the rates are lifted so that throttling is not what is measured.
         "THROTTLE_ANON": "10000000/min", "THROTTLE_USER": "10000000/min", "THROTTLE_AUTH": "10000000/min",
         "THROTTLE_TRACKING": "10000000/min", "THROTTLE_WEBHOOKS": "10000000/min",
+        # The order-create scenario's 20 customers place thousands of unpaid orders: the per-customer placement
+        # rate and the stock-hoarding bounds (orders.limits) are lifted too, so the checkout itself is measured.
+        "THROTTLE_ORDERS": "10000000/min", "ORDER_MAX_UNPAID_ORDERS": "100000000",
+        "ORDER_MAX_UNPAID_UNITS_PER_PRODUCT": "100000000", "ORDER_MAX_UNPAID_UNITS": "100000000",
         "LOG_LEVEL": "WARNING",
         "GUNICORN_BIND": f"{HOST}:{args.port}",
         "GUNICORN_LOG_LEVEL": "warning",

@@ -35,6 +35,15 @@ class IsSupplier(_RolePermission):
     message = "Only supplier accounts can do this."
 
 
+class IsEntrepreneurOrSupplier(BasePermission):
+    """Who has a wallet and may withdraw (SPEC §6.8)."""
+
+    message = "Only entrepreneur and supplier accounts can do this."
+
+    def has_permission(self, request, view):
+        return has_role(request.user, "entrepreneur") or has_role(request.user, "supplier")
+
+
 class IsAdmin(BasePermission):
     message = "Only administrators can do this."
 

@@ -27,8 +27,8 @@ EVENTS = (
     "supplier_verified",     # supplier_id → supplier
     "supplier_rejected",     # supplier_id → supplier
     "supplier_kyc_changed",  # supplier_id → every active admin (re-verify), and the supplier
-    "withdrawal_completed",  # withdrawal_id → entrepreneur
-    "withdrawal_failed",     # withdrawal_id → entrepreneur
+    "withdrawal_completed",  # withdrawal_id → its owner (entrepreneur or supplier)
+    "withdrawal_failed",     # withdrawal_id → its owner (entrepreneur or supplier)
     "order_late_payment_refunded",  # order_id → customer (paid after the order stopped being payable; refunded)
 )
 
@@ -101,11 +101,12 @@ def _recipients(event: str, ids: dict) -> tuple[list[tuple[str, object]], dict] 
         return recipients, {"supplier": supplier}
     if event.startswith("withdrawal_"):
         try:
-            withdrawal = WithdrawalRequest.objects.select_related("entrepreneur__user").get(pk=ids["withdrawal_id"])
+            withdrawal = WithdrawalRequest.objects.select_related("user", "entrepreneur").get(pk=ids["withdrawal_id"])
         except WithdrawalRequest.DoesNotExist:
             return None
-        return [("entrepreneur", withdrawal.entrepreneur.user)], {"withdrawal": withdrawal,
-                                                                 "entrepreneur": withdrawal.entrepreneur}
+        # The owner: an entrepreneur, or a supplier (SPEC §6.8).
+        role = "supplier" if withdrawal.entrepreneur_id is None else "entrepreneur"
+        return [(role, withdrawal.user)], {"withdrawal": withdrawal, "entrepreneur": withdrawal.entrepreneur}
     raise ValueError(f"Unknown notification event {event!r}")
 
 

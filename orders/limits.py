@@ -20,7 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from core.errors import Conflict
@@ -42,10 +42,10 @@ def _unpaid_orders(customer, now):
 
 def _reservation_count(orders) -> int:
     """Unpaid reservations held: one per unpaid order placed on its own, one per checkout (however many
-    parcels it was split into: the shopper placed it in one go and pays it in one go)."""
-    single = orders.filter(checkout__isnull=True).count()
-    checkouts = orders.filter(checkout__isnull=False).values("checkout_id").distinct().count()
-    return single + checkouts
+    parcels it was split into: the shopper placed it in one go and pays it in one go). One query."""
+    counts = orders.aggregate(single=Count("pk", filter=Q(checkout__isnull=True)),
+                              checkouts=Count("checkout_id", distinct=True))
+    return counts["single"] + counts["checkouts"]
 
 
 def _line_units(lines: Iterable[Any]) -> Counter:
@@ -87,10 +87,11 @@ def check_unpaid_reservation_limits(customer, lines: Iterable[Any], *, new_reser
     new_units = _line_units(lines)
     if not new_units:
         return
-    held_rows = (
-        OrderItem.objects.filter(order__in=orders).values("product_id").annotate(units=Sum("quantity"))
-    )
-    held_units = Counter({row["product_id"]: row["units"] for row in held_rows})
+    if held:
+        held_rows = OrderItem.objects.filter(order__in=orders).values("product_id").annotate(units=Sum("quantity"))
+        held_units = Counter({row["product_id"]: row["units"] for row in held_rows})
+    else:  # nothing reserved: no units to add up (the common case costs no query)
+        held_units = Counter()
 
     max_per_product = settings.ORDER_MAX_UNPAID_UNITS_PER_PRODUCT
     for product_id in sorted(new_units):

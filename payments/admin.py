@@ -67,8 +67,10 @@ class EarningsAdmin(ReadOnlyAdmin):
 
 @admin.register(Wallet)
 class WalletAdmin(ReadOnlyAdmin):
-    list_display = ("user", "balance", "pending_balance", "total_earned", "total_withdrawn", "currency")
+    list_display = ("user", "kind", "balance", "pending_balance", "total_earned", "total_withdrawn", "currency")
+    list_filter = ("kind",)
     search_fields = ("user__username", "user__email")
+    list_select_related = ("user",)
 
 
 class WithdrawalHistoryInline(admin.TabularInline):
@@ -83,17 +85,27 @@ class WithdrawalHistoryInline(admin.TabularInline):
 
 @admin.register(WithdrawalRequest)
 class WithdrawalRequestAdmin(admin.ModelAdmin):
-    list_display = ("reference_id", "entrepreneur", "amount", "processing_fee", "net_amount", "status", "created_at")
+    list_display = ("reference_id", "owner", "amount", "processing_fee", "net_amount", "status", "created_at")
     list_filter = ("status",)
-    search_fields = ("reference_id", "entrepreneur__custom_url", "transfer_code")
-    readonly_fields = ("entrepreneur", "payment_method", "amount", "processing_fee", "net_amount",
+    search_fields = ("reference_id", "user__username", "entrepreneur__custom_url", "user__supplier_profile__company_name",
+                     "transfer_code")
+    list_select_related = ("user__supplier_profile", "entrepreneur")
+    readonly_fields = ("user", "entrepreneur", "payment_method", "amount", "processing_fee", "net_amount",
                        "withdrawal_method", "destination_details", "status", "reference_id", "transfer_code",
                        "recipient_code", "failure_reason", "processed_by", "processed_at", "created_at", "updated_at")
     inlines = [WithdrawalHistoryInline]
     actions = ["approve_selected", "reject_selected", "finalize_with_otp"]
 
     def has_add_permission(self, request):
-        return False  # withdrawals are requested by entrepreneurs through the API (balance checks, ledger hold)
+        return False  # requested by entrepreneurs and suppliers through the API (balance checks, ledger hold)
+
+    @admin.display(description="Owner", ordering="user__username")
+    def owner(self, obj):
+        """Entrepreneur (their store) or supplier (its company) — SPEC §6.8."""
+        if obj.entrepreneur_id is not None:
+            return f"Entrepreneur: {obj.entrepreneur.custom_url}"
+        profile = getattr(obj.user, "supplier_profile", None)
+        return f"Supplier: {profile.company_name if profile else obj.user.username}"
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFound
-from core.permissions import IsAdmin, IsEntrepreneur, is_admin
+from core.permissions import IsAdmin, IsEntrepreneur, IsEntrepreneurOrSupplier, is_admin
 from core.throttling import ScopedRateThrottle
 
 from . import selectors, services, webhooks
@@ -102,7 +102,9 @@ class PaymentMethodViewSet(viewsets.ModelViewSet):
 
 
 class WalletView(APIView):
-    permission_classes = [IsEntrepreneur]
+    """The caller's wallet: an entrepreneur's earnings or a supplier's share of its orders (SPEC §6.8)."""
+
+    permission_classes = [IsEntrepreneurOrSupplier]
 
     @swagger_auto_schema(responses={200: WalletSerializer})
     def get(self, request):
@@ -134,7 +136,7 @@ class WithdrawalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         if self.action in ("approve", "reject"):
             return [IsAdmin()]
         if self.action == "create":
-            return [IsEntrepreneur()]
+            return [IsEntrepreneurOrSupplier()]
         return [permissions.IsAuthenticated()]
 
     def get_queryset(self):

@@ -4,14 +4,17 @@ Sign convention: every account is a balance the platform holds for someone. A po
 a negative line decreases it, and every journal's lines sum to zero. ``gateway_clearing`` is the cash side:
 money in from a gateway is negative there (it is owed onwards), money out (refunds, payouts) positive.
 
-Accounts and the wallet figures they back (per entrepreneur user):
-- entrepreneur_pending   = Wallet.pending_balance (paid orders not yet past the return window)
-- entrepreneur_available = Wallet.balance (released, withdrawable)
+Accounts and the wallet figures they back (per user; ``WALLET_FIELD``, ``wallet_deltas``):
+- entrepreneur_pending, supplier_payable      = Wallet.pending_balance (paid orders not yet past the return
+                                                window; supplier_payable is the supplier's pending share)
+- entrepreneur_available, supplier_available  = Wallet.balance (released, withdrawable; a supplier's may be
+                                                negative: SPEC §10)
 - payouts_in_flight      = withdrawals taken from the balance and not yet paid or returned
-- Wallet.total_earned    = Σ entrepreneur_available lines in release and reversal journals
+- Wallet.total_earned    = Σ available lines in release, supplier_release and reversal journals
 - Wallet.total_withdrawn = −Σ payouts_in_flight lines in payout_completed and payout_reversed journals
                            (gross amounts; a reversal gives back what its completion counted)
-Supplier payables are per supplier user; platform revenue and gateway clearing have no user.
+An entrepreneur user's lines are on entrepreneur_* accounts, a supplier user's on supplier_* ones (the
+wallet's ``kind``); platform revenue, gateway clearing and refunds due have no user.
 
 Per paid order (the shares are defined once, in ``orders.pricing``): entrepreneur = markup + commission;
 supplier = subtotal − subtotal × supplier commission_rate / 100 (half-up); platform = total − the two
@@ -100,6 +103,10 @@ def payment_lines(order, split: OrderSplit) -> list[Line]:
     ]
 
 
+def supplier_release_key(order) -> str:
+    return f"supplier_release:{order.order_id}"
+
+
 def payment_key(order) -> str:
     return f"payment:{order.order_id}"
 
@@ -112,10 +119,62 @@ def reversal_key(order) -> str:
     return f"reversal:{order.order_id}"
 
 
-# --- audit ---
+# --- wallets: which figure each line moves (the one mapping; the audit's sums use the same constants) ---
 
-WALLET_ACCOUNTS = (LedgerAccount.ENTREPRENEUR_PENDING, LedgerAccount.ENTREPRENEUR_AVAILABLE,
-                   LedgerAccount.PAYOUTS_IN_FLIGHT)
+WALLET_FIELD = {
+    LedgerAccount.ENTREPRENEUR_PENDING: "pending_balance",
+    LedgerAccount.SUPPLIER_PAYABLE: "pending_balance",
+    LedgerAccount.ENTREPRENEUR_AVAILABLE: "balance",
+    LedgerAccount.SUPPLIER_AVAILABLE: "balance",
+}
+PENDING_ACCOUNTS = (LedgerAccount.ENTREPRENEUR_PENDING, LedgerAccount.SUPPLIER_PAYABLE)
+AVAILABLE_ACCOUNTS = (LedgerAccount.ENTREPRENEUR_AVAILABLE, LedgerAccount.SUPPLIER_AVAILABLE)
+WALLET_ACCOUNTS = (*PENDING_ACCOUNTS, *AVAILABLE_ACCOUNTS, LedgerAccount.PAYOUTS_IN_FLIGHT)
+EARNED_ENTRY_TYPES = (EntryType.RELEASE, EntryType.SUPPLIER_RELEASE, EntryType.REVERSAL)
+WITHDRAWN_ENTRY_TYPES = (EntryType.PAYOUT_COMPLETED, EntryType.PAYOUT_REVERSED)
+WALLET_FIGURES = ("balance", "pending_balance", "total_earned", "total_withdrawn")
+
+# Journals that sell an order: their share lines (entrepreneur pending, supplier payable, platform revenue)
+# sum to the order's total (audit). Pay on delivery adds its cash-collected journal type here.
+SALE_ENTRY_TYPES = (EntryType.PAYMENT,)
+SHARE_ACCOUNTS = (LedgerAccount.ENTREPRENEUR_PENDING, LedgerAccount.SUPPLIER_PAYABLE, LedgerAccount.PLATFORM_REVENUE)
+
+
+def supplier_revenue(*, user_id: int) -> Decimal:
+    """A supplier's revenue (SPEC §6.8): its share of its sold orders as posted by their sale journals, less
+    what cancel/return reversals took back — one aggregate over its ledger lines."""
+    sold = Q(account=LedgerAccount.SUPPLIER_PAYABLE, journal__entry_type__in=SALE_ENTRY_TYPES)
+    reversed_ = Q(account__in=(LedgerAccount.SUPPLIER_PAYABLE, LedgerAccount.SUPPLIER_AVAILABLE),
+                  journal__entry_type=EntryType.REVERSAL)
+    total = LedgerEntry.objects.filter(sold | reversed_, user_id=user_id).aggregate(total=Sum("amount"))["total"]
+    return quantize(total or ZERO)
+
+
+def available_account(kind: str) -> str:
+    """The withdrawable account of a wallet of this kind."""
+    return LedgerAccount.SUPPLIER_AVAILABLE if kind == Wallet.Kind.SUPPLIER else LedgerAccount.ENTREPRENEUR_AVAILABLE
+
+
+def wallet_deltas(entry_type: str, lines: list[Line]) -> dict[int, dict[str, Decimal]]:
+    """{user_id: {wallet field: change}} that posting ``lines`` in a journal of ``entry_type`` makes — the
+    same rules ``wallet_figures_from_ledger`` sums, so a wallet updated with these stays equal to its ledger."""
+    deltas: dict[int, dict[str, Decimal]] = {}
+    for line in lines:
+        amount = quantize(line.amount)
+        if line.user_id is None or amount == ZERO:
+            continue
+        changes = deltas.setdefault(line.user_id, {})
+        if line.account in WALLET_FIELD:
+            field = WALLET_FIELD[line.account]
+            changes[field] = changes.get(field, ZERO) + amount
+        if line.account in AVAILABLE_ACCOUNTS and entry_type in EARNED_ENTRY_TYPES:
+            changes["total_earned"] = changes.get("total_earned", ZERO) + amount
+        if line.account == LedgerAccount.PAYOUTS_IN_FLIGHT and entry_type in WITHDRAWN_ENTRY_TYPES:
+            changes["total_withdrawn"] = changes.get("total_withdrawn", ZERO) - amount
+    return {user_id: {k: v for k, v in changes.items() if v != ZERO} for user_id, changes in deltas.items()}
+
+
+# --- audit ---
 
 def wallet_figures_from_ledger() -> dict[int, dict[str, Decimal]]:
     """{user_id: {balance, pending_balance, total_earned, total_withdrawn}} computed from the entries alone."""
@@ -123,16 +182,15 @@ def wallet_figures_from_ledger() -> dict[int, dict[str, Decimal]]:
         LedgerEntry.objects.filter(account__in=WALLET_ACCOUNTS, user__isnull=False)
         .values("user_id")
         .annotate(
-            balance=Sum("amount", filter=Q(account=LedgerAccount.ENTREPRENEUR_AVAILABLE)),
-            pending_balance=Sum("amount", filter=Q(account=LedgerAccount.ENTREPRENEUR_PENDING)),
-            total_earned=Sum("amount", filter=Q(account=LedgerAccount.ENTREPRENEUR_AVAILABLE,
-                                                journal__entry_type__in=[EntryType.RELEASE, EntryType.REVERSAL])),
-            withdrawn=Sum("amount", filter=Q(account=LedgerAccount.PAYOUTS_IN_FLIGHT, journal__entry_type__in=[
-                EntryType.PAYOUT_COMPLETED, EntryType.PAYOUT_REVERSED])),
+            balance=Sum("amount", filter=Q(account__in=AVAILABLE_ACCOUNTS)),
+            pending_balance=Sum("amount", filter=Q(account__in=PENDING_ACCOUNTS)),
+            total_earned=Sum("amount", filter=Q(account__in=AVAILABLE_ACCOUNTS,
+                                                journal__entry_type__in=EARNED_ENTRY_TYPES)),
+            withdrawn=Sum("amount", filter=Q(account=LedgerAccount.PAYOUTS_IN_FLIGHT,
+                                             journal__entry_type__in=WITHDRAWN_ENTRY_TYPES)),
         )
     )
-    figures: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(
-        ("balance", "pending_balance", "total_earned", "total_withdrawn"), ZERO))
+    figures: dict[int, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(WALLET_FIGURES, ZERO))
     for row in rows:
         figures[row["user_id"]] = {
             "balance": quantize(row["balance"] or ZERO),
@@ -141,6 +199,39 @@ def wallet_figures_from_ledger() -> dict[int, dict[str, Decimal]]:
             "total_withdrawn": quantize(-(row["withdrawn"] or ZERO)),
         }
     return figures
+
+
+def wallet_kind_mismatches() -> list[str]:
+    """A wallet's lines must be on its own kind's accounts (an entrepreneur's never on supplier_*, …)."""
+    foreign = {Wallet.Kind.ENTREPRENEUR: (LedgerAccount.SUPPLIER_PAYABLE, LedgerAccount.SUPPLIER_AVAILABLE),
+               Wallet.Kind.SUPPLIER: (LedgerAccount.ENTREPRENEUR_PENDING, LedgerAccount.ENTREPRENEUR_AVAILABLE)}
+    problems = []
+    for kind, accounts in foreign.items():
+        rows = (LedgerEntry.objects.filter(account__in=accounts, user__wallet__kind=kind)
+                .values_list("user_id", "account").distinct().order_by("user_id", "account"))
+        problems += [f"{kind} wallet of user {user_id} has lines on {account}" for user_id, account in rows]
+    return problems
+
+
+def share_mismatches() -> tuple[list[str], dict[str, Decimal]]:
+    """Per sold order, entrepreneur + supplier + platform shares of its sale journal = the order's total; with the
+    grand totals (SPEC §6.5: Σ shares = Σ paid order totals) over the orders checked. A journal that does not
+    balance is reported by ``ledger_audit`` already and left out here."""
+    rows = list(
+        LedgerEntry.objects.filter(journal__entry_type__in=SALE_ENTRY_TYPES, journal__order__isnull=False)
+        .values("journal_id", "journal__order__order_id", "journal__order__total_amount")
+        .annotate(shares=Sum("amount", filter=Q(account__in=SHARE_ACCOUNTS)), balance=Sum("amount"))
+        .order_by("journal__order__order_id", "journal_id")
+    )
+    problems, shares, totals, orders = [], ZERO, ZERO, 0
+    for row in rows:
+        if quantize(row["balance"]) != ZERO:
+            continue
+        share, total = quantize(row["shares"] or ZERO), quantize(row["journal__order__total_amount"])
+        shares, totals, orders = shares + share, totals + total, orders + 1
+        if share != total:
+            problems.append(f"order {row['journal__order__order_id']}: shares sum to {share}, its total is {total}")
+    return problems, {"orders": Decimal(orders), "shares": shares, "totals": totals}
 
 
 def negative_platform_shares() -> list[str]:
@@ -157,7 +248,9 @@ def negative_platform_shares() -> list[str]:
 
 
 def ledger_audit() -> list[str]:
-    """Every problem found: unbalanced journals, and wallets that differ from their entries."""
+    """Every problem found: unbalanced journals, a negative platform share, sold orders whose shares do not
+    sum to their total, wallet lines on another kind's accounts, and wallets (entrepreneurs' and suppliers')
+    that differ from their entries."""
     problems: list[str] = []
     journals = JournalEntry.objects.annotate(total=Sum("lines__amount")).values_list("id", "idempotency_key", "total")
     for journal_id, key, total in journals.iterator():
@@ -166,13 +259,15 @@ def ledger_audit() -> list[str]:
 
     problems += negative_platform_shares()
 
+    problems += share_mismatches()[0]
+    problems += wallet_kind_mismatches()
+
     expected = wallet_figures_from_ledger()
-    fields = ("balance", "pending_balance", "total_earned", "total_withdrawn")
     seen: set[int] = set()
-    for wallet in Wallet.objects.only("user_id", *fields).iterator():
+    for wallet in Wallet.objects.only("user_id", "kind", *WALLET_FIGURES).iterator():
         seen.add(wallet.user_id)
-        want = expected.get(wallet.user_id) or dict.fromkeys(fields, ZERO)
-        for name in fields:
+        want = expected.get(wallet.user_id) or dict.fromkeys(WALLET_FIGURES, ZERO)
+        for name in WALLET_FIGURES:
             if quantize(getattr(wallet, name)) != want[name]:
                 problems.append(f"wallet of user {wallet.user_id}: {name} is {getattr(wallet, name)}, "
                                 f"ledger says {want[name]}")

@@ -119,9 +119,19 @@ class Earnings(TimeStampedModel):
 
 
 class Wallet(TimeStampedModel):
-    """Cached wallet figures. The ledger is the truth; ``audit_ledger`` proves these equal its sums."""
+    """Cached wallet figures. The ledger is the truth; ``audit_ledger`` proves these equal its sums.
+
+    An entrepreneur's wallet holds its earnings; a supplier's its share of its paid orders (SPEC §6.8).
+    A supplier's ``balance`` may go negative (SPEC §10: what it owes for cash on delivery it holds); its
+    withdrawals wait until it is positive again. Every other figure, and every entrepreneur balance, is ≥ 0.
+    """
+
+    class Kind(models.TextChoices):
+        ENTREPRENEUR = "entrepreneur", "Entrepreneur"
+        SUPPLIER = "supplier", "Supplier"
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.ENTREPRENEUR)
     balance = models.DecimalField(**_MONEY, default=Decimal("0.00"))
     pending_balance = models.DecimalField(**_MONEY, default=Decimal("0.00"))
     total_earned = models.DecimalField(**_MONEY, default=Decimal("0.00"))
@@ -130,7 +140,8 @@ class Wallet(TimeStampedModel):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(balance__gte=0), name="wallet_balance_gte_0"),
+            models.CheckConstraint(condition=models.Q(balance__gte=0) | models.Q(kind="supplier"),
+                                   name="wallet_balance_gte_0"),
             models.CheckConstraint(condition=models.Q(pending_balance__gte=0), name="wallet_pending_gte_0"),
             models.CheckConstraint(condition=models.Q(total_earned__gte=0), name="wallet_total_earned_gte_0"),
             models.CheckConstraint(condition=models.Q(total_withdrawn__gte=0), name="wallet_total_withdrawn_gte_0"),
@@ -151,8 +162,11 @@ class WithdrawalRequest(TimeStampedModel):
         REJECTED = "rejected", "Rejected"
         FAILED = "failed", "Failed"
 
+    # The owner: an entrepreneur or a supplier user (SPEC §6.8). ``entrepreneur`` is set for entrepreneurs'
+    # withdrawals (as before suppliers could withdraw), null for suppliers'.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals")
     entrepreneur = models.ForeignKey(
-        "entrepreneurs.EntrepreneurProfile", on_delete=models.PROTECT, related_name="withdrawals"
+        "entrepreneurs.EntrepreneurProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="withdrawals"
     )
     payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, related_name="withdrawals")
     amount = models.DecimalField(**_MONEY)
@@ -178,6 +192,11 @@ class WithdrawalRequest(TimeStampedModel):
             models.CheckConstraint(condition=models.Q(processing_fee__gte=0), name="withdrawal_fee_gte_0"),
             models.CheckConstraint(condition=models.Q(net_amount__gt=0), name="withdrawal_net_gt_0"),
         ]
+
+    def save(self, *args, **kwargs):
+        if self.user_id is None and self.entrepreneur_id is not None:  # callers that still name the entrepreneur
+            self.user_id = self.entrepreneur.user_id
+        super().save(*args, **kwargs)
 
     def __str__(self):
         return f"{self.reference_id}: ₦{self.amount} ({self.status})"
@@ -257,7 +276,9 @@ class LedgerAccount(models.TextChoices):
     GATEWAY_CLEARING = "gateway_clearing", "Gateway clearing"
     ENTREPRENEUR_PENDING = "entrepreneur_pending", "Entrepreneur pending"
     ENTREPRENEUR_AVAILABLE = "entrepreneur_available", "Entrepreneur available"
-    SUPPLIER_PAYABLE = "supplier_payable", "Supplier payable"
+    # A supplier's share of its paid orders not yet released (= its Wallet.pending_balance), then available.
+    SUPPLIER_PAYABLE = "supplier_payable", "Supplier payable (pending)"
+    SUPPLIER_AVAILABLE = "supplier_available", "Supplier available"
     PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
     PAYOUTS_IN_FLIGHT = "payouts_in_flight", "Payouts in flight"
     # Money owed back to customers (a cancelled/returned paid order, a payment for an order no longer
@@ -271,6 +292,8 @@ class JournalEntry(AppendOnlyModel):
     class EntryType(models.TextChoices):
         PAYMENT = "payment", "Payment received"
         RELEASE = "release", "Earnings released"
+        # The supplier's share of a delivered order, on the same clock: supplier_payable → supplier_available.
+        SUPPLIER_RELEASE = "supplier_release", "Supplier share released"
         REVERSAL = "reversal", "Reversal (cancel/return)"
         WITHDRAWAL_HOLD = "withdrawal_hold", "Withdrawal hold"
         WITHDRAWAL_RELEASE = "withdrawal_release", "Withdrawal returned"

@@ -25,7 +25,7 @@ def withdrawals_for_user(user):
     qs = WithdrawalRequest.objects.select_related("payment_method", "entrepreneur")
     if is_admin(user):
         return qs
-    return qs.filter(entrepreneur__user=user)
+    return qs.filter(user=user)
 
 
 def earnings_summary(user) -> dict:

@@ -57,39 +57,51 @@ def _in_lock_order(lines: Iterable[StockLine]) -> list[StockLine]:
     return sorted(lines, key=_lock_rank)
 
 
-@transaction.atomic
 def stock_reserve(lines: Iterable[StockLine]) -> None:
     """Take the units of every line, or none of them: ``InsufficientStock`` (409) names the first short line.
 
-    Call it inside the transaction that creates the order, so a refusal rolls back the lines
-    already taken.
+    Call it inside the transaction that creates the order. It opens no savepoint (two queries fewer per
+    order, the hot path): the lines are taken with conditional decrements, and when one is short the
+    lines already taken are given back in the same transaction (their rows are locked by then) before the
+    error is raised, so a caller that goes on after the refusal finds every quantity as it was.
     """
     lines = _in_lock_order(lines)
-    invalidate_products_on_commit({line.product_id for line in lines})
     now = timezone.now()
-    for line in lines:
-        model, pk = _target(line)
-        taken = model.objects.filter(pk=pk, stock_quantity__gte=line.quantity).update(
-            stock_quantity=F("stock_quantity") - line.quantity, updated_at=now
-        )
-        if taken != 1:
+    short = None
+    with transaction.atomic(savepoint=False):
+        invalidate_products_on_commit({line.product_id for line in lines})
+        taken: list[StockLine] = []
+        for line in lines:
+            model, pk = _target(line)
+            if model.objects.filter(pk=pk, stock_quantity__gte=line.quantity).update(
+                stock_quantity=F("stock_quantity") - line.quantity, updated_at=now
+            ) == 1:
+                taken.append(line)
+                continue
+            short = line
             available = model.objects.filter(pk=pk).values_list("stock_quantity", flat=True).first() or 0
-            name = line.label or f"product {line.product_id}"
-            raise InsufficientStock(
-                f"Not enough stock for {name}: {available} available, {line.quantity} requested.",
-                details={**line.ref, "requested": line.quantity, "available": available},
-            )
+            _give_back(taken, now)
+            break
+    if short is not None:
+        name = short.label or f"product {short.product_id}"
+        raise InsufficientStock(
+            f"Not enough stock for {name}: {available} available, {short.quantity} requested.",
+            details={**short.ref, "requested": short.quantity, "available": available},
+        )
 
 
-@transaction.atomic
-def stock_release(lines: Iterable[StockLine]) -> None:
-    """Put units back on the shelf (a cancelled or returned order). The caller guarantees it happens once."""
-    lines = _in_lock_order(lines)
-    invalidate_products_on_commit({line.product_id for line in lines})
-    now = timezone.now()
+def _give_back(lines: Iterable[StockLine], now) -> None:
     for line in lines:
         model, pk = _target(line)
         model.objects.filter(pk=pk).update(stock_quantity=F("stock_quantity") + line.quantity, updated_at=now)
+
+
+def stock_release(lines: Iterable[StockLine]) -> None:
+    """Put units back on the shelf (a cancelled or returned order). The caller guarantees it happens once."""
+    lines = _in_lock_order(lines)
+    with transaction.atomic(savepoint=False):
+        invalidate_products_on_commit({line.product_id for line in lines})
+        _give_back(lines, timezone.now())
 
 
 def _locked(product_id: int, variation_id: int | None) -> Product | ProductVariation:

@@ -6,9 +6,9 @@ from django.core.management import CommandError, call_command
 
 from orders.services import OrderLine, order_create
 from orders.tests.factories import VALID_ADDRESS
-from payments.ledger import Line, ledger_audit, ledger_post
+from payments.ledger import Line, ledger_audit
 from payments.models import JournalEntry, LedgerAccount, Transaction
-from payments.services import sandbox_checkout_complete
+from payments.services import sandbox_checkout_complete, wallet_journal_post
 from tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, StorefrontFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,8 @@ def test_audit_ledger_fails_on_a_negative_platform_share(store):
                          items=[OrderLine(product_id=store["product"].pk, quantity=1)], shipping_address=dict(VALID_ADDRESS))
     order = Order.objects.select_related("entrepreneur", "supplier").get(pk=order.pk)
     # a payment journal as an uncapped commission would have booked it: balanced, but the platform pays
-    ledger_post(entry_type="payment", idempotency_key=f"payment:{order.order_id}", order=order, lines=[
+    # (the supplier's wallet moves with it, as payments would move it)
+    wallet_journal_post(entry_type="payment", idempotency_key=f"payment:{order.order_id}", order=order, lines=[
         Line(LedgerAccount.GATEWAY_CLEARING, -order.total_amount),
         Line(LedgerAccount.SUPPLIER_PAYABLE, order.total_amount + D("1.00"), order.supplier.user_id),
         Line(LedgerAccount.PLATFORM_REVENUE, D("-1.00")),

@@ -521,6 +521,14 @@ def test_wallet_figures_not_negative(field):
     assert getattr(Wallet.objects.get(pk=wallet.pk), field) == Decimal("0.00")
 
 
+def test_only_a_supplier_wallet_balance_may_be_negative():
+    """SPEC §10: a supplier's wallet may owe (cash on delivery it holds); every other figure stays ≥ 0."""
+    wallet = Wallet.objects.create(user=UserFactory(), kind=Wallet.Kind.SUPPLIER)
+    update(wallet, balance=Decimal("-0.01"))()
+    assert Wallet.objects.get(pk=wallet.pk).balance == Decimal("-0.01")
+    rejected(update(wallet, pending_balance=Decimal("-0.01")))
+
+
 @covers("one_default_payment_method")
 def test_one_default_payment_method_per_user():
     user = UserFactory()

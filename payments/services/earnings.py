@@ -19,7 +19,7 @@ from .. import ledger
 from ..ledger import Line
 from ..models import Earnings, JournalEntry, LedgerAccount, Transaction
 from .refunds import refund_schedule
-from .wallets import wallet_add, wallet_lock
+from .wallets import wallet_journal_post, wallet_lock
 
 logger = logging.getLogger(__name__)
 
@@ -28,11 +28,12 @@ EntryType = JournalEntry.EntryType
 
 def earnings_record_payment(*, order: Order, txn: Transaction) -> None:
     """The order's payment is confirmed: post the 'payment' journal, create its pending Earnings rows
-    (markup and commission, both even when zero, so an order's earnings always have the same shape) and
-    add the entrepreneur's share to ``pending_balance``. A second call for the same order does nothing."""
+    (markup and commission, both even when zero, so an order's earnings always have the same shape) and add
+    the entrepreneur's share to its ``pending_balance`` and the supplier's share to the supplier wallet's
+    (SPEC §6.8). A second call for the same order does nothing."""
     order = Order.objects.select_related("entrepreneur", "supplier").get(pk=order.pk)
     split = ledger.order_split(order)
-    journal = ledger.ledger_post(
+    journal = wallet_journal_post(
         entry_type=EntryType.PAYMENT, idempotency_key=ledger.payment_key(order),
         lines=ledger.payment_lines(order, split), order=order, txn=txn,
         description=f"Payment {txn.transaction_id} for {order.order_id}",
@@ -45,16 +46,14 @@ def earnings_record_payment(*, order: Order, txn: Transaction) -> None:
         Earnings(entrepreneur=order.entrepreneur, order=order, earning_type=Earnings.EarningType.COMMISSION,
                  amount=order.commission_amount, status=Earnings.Status.PENDING),
     ])
-    wallet = wallet_lock(user_id=order.entrepreneur.user_id)
-    if split.entrepreneur:
-        wallet_add(wallet, pending_balance=split.entrepreneur)
 
 
 def earnings_reverse_for_order(*, order: Order, reason: str) -> Transaction | None:
     """Cancel the order's earnings; if it was paid, reverse the payment journal and schedule the refund.
 
-    Pending earnings leave ``pending_balance``; already-released earnings are debited from the available
-    balance (only what is there — any shortfall is absorbed by platform revenue and logged).
+    Pending shares leave ``pending_balance``; already-released ones are debited from the available balance:
+    the entrepreneur's only by what is there (any shortfall is absorbed by platform revenue and logged), the
+    supplier's in full (a supplier wallet may go negative; its withdrawals wait until it is positive).
     Must run inside the transaction holding the order's row lock.
     """
     Earnings.objects.filter(order=order).exclude(status=Earnings.Status.CANCELLED).update(
@@ -63,19 +62,14 @@ def earnings_reverse_for_order(*, order: Order, reason: str) -> Transaction | No
         return None
     order = Order.objects.select_related("entrepreneur", "supplier").get(pk=order.pk)
     split = ledger.order_split(order)
-    entrepreneur_user = order.entrepreneur.user_id
-    wallet = wallet_lock(user_id=entrepreneur_user)
-    lines = [
-        Line(LedgerAccount.REFUNDS_DUE, split.total),  # owed back to the customer until the refund is done
-        Line(LedgerAccount.SUPPLIER_PAYABLE, -split.supplier, order.supplier.user_id),
-        Line(LedgerAccount.PLATFORM_REVENUE, -split.platform),
-    ]
+    entrepreneur_user, supplier_user = order.entrepreneur.user_id, order.supplier.user_id
+    lines = [Line(LedgerAccount.REFUNDS_DUE, split.total)]  # owed back to the customer until the refund is done
     if ledger.journal_exists(ledger.release_key(order)):
+        wallet = wallet_lock(user_id=entrepreneur_user)
         debit = min(split.entrepreneur, wallet.balance)
         shortfall = split.entrepreneur - debit
         lines += [Line(LedgerAccount.ENTREPRENEUR_AVAILABLE, -debit, entrepreneur_user),
                   Line(LedgerAccount.PLATFORM_REVENUE, -shortfall)]
-        wallet_add(wallet, balance=-debit, total_earned=-debit)
         EntrepreneurProfile.objects.filter(pk=order.entrepreneur_id).update(
             total_sales=F("total_sales") - order.total_amount, total_earnings=F("total_earnings") - split.entrepreneur)
         if shortfall:
@@ -83,22 +77,31 @@ def earnings_reverse_for_order(*, order: Order, reason: str) -> Transaction | No
                          order.order_id, reason, shortfall)
     else:
         lines.append(Line(LedgerAccount.ENTREPRENEUR_PENDING, -split.entrepreneur, entrepreneur_user))
-        wallet_add(wallet, pending_balance=-split.entrepreneur)
-    ledger.ledger_post(entry_type=EntryType.REVERSAL, idempotency_key=ledger.reversal_key(order), lines=lines,
-                       order=order, description=f"Order {order.order_id} {reason}: earnings reversed, refund due")
+    supplier_released = ledger.journal_exists(ledger.supplier_release_key(order))
+    lines += [Line(LedgerAccount.SUPPLIER_AVAILABLE if supplier_released else LedgerAccount.SUPPLIER_PAYABLE,
+                   -split.supplier, supplier_user),
+              Line(LedgerAccount.PLATFORM_REVENUE, -split.platform)]
+    wallet_journal_post(entry_type=EntryType.REVERSAL, idempotency_key=ledger.reversal_key(order), lines=lines,
+                        order=order, description=f"Order {order.order_id} {reason}: earnings reversed, refund due")
+    if supplier_released:
+        logger.warning("order %s %s after release: %s debited from supplier %s's available balance",
+                       order.order_id, reason, split.supplier, order.supplier_id)
     return refund_schedule(order=order, amount=split.total, reason=reason)
 
 
 def earnings_release_matured(*, now=None) -> int:
-    """Periodic: orders delivered more than EARNINGS_RELEASE_DAYS ago move their entrepreneur share
-    from pending to available. Returns how many orders were released."""
+    """Periodic: orders delivered more than EARNINGS_RELEASE_DAYS ago move their entrepreneur and supplier
+    shares from pending to available. Returns how many orders were released."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.EARNINGS_RELEASE_DAYS)
     journals = JournalEntry.objects.filter(order=OuterRef("pk"))
     candidates = (
         Order.objects.filter(status=OrderStatus.DELIVERED, delivered_at__lte=cutoff)
         .filter(Exists(journals.filter(entry_type=EntryType.PAYMENT)))
-        .exclude(Exists(journals.filter(entry_type__in=[EntryType.RELEASE, EntryType.REVERSAL])))
+        .exclude(Exists(journals.filter(entry_type=EntryType.REVERSAL)))
+        # Both shares released: done. (An order released before suppliers had wallets gets its supplier share.)
+        .exclude(Exists(journals.filter(entry_type=EntryType.RELEASE)),
+                 Exists(journals.filter(entry_type=EntryType.SUPPLIER_RELEASE)))
         .order_by("delivered_at", "pk").values_list("pk", flat=True)
     )
     released = 0
@@ -109,29 +112,41 @@ def earnings_release_matured(*, now=None) -> int:
 
 
 def earnings_release_order(*, order_pk: int, now=None) -> bool:
+    """Release one delivered order's shares once its return window is over: the entrepreneur's ('release'
+    journal; Earnings paid, profile totals) and the supplier's ('supplier_release'). Each at most once."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.EARNINGS_RELEASE_DAYS)
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("entrepreneur", "supplier").get(pk=order_pk)
         if order.status != OrderStatus.DELIVERED or order.delivered_at is None or order.delivered_at > cutoff:
             return False
-        if (not ledger.journal_exists(ledger.payment_key(order)) or ledger.journal_exists(ledger.release_key(order))
-                or ledger.journal_exists(ledger.reversal_key(order))):
+        if not ledger.journal_exists(ledger.payment_key(order)) or ledger.journal_exists(ledger.reversal_key(order)):
+            return False
+        entrepreneur_done = ledger.journal_exists(ledger.release_key(order))
+        supplier_done = ledger.journal_exists(ledger.supplier_release_key(order))
+        if entrepreneur_done and supplier_done:
             return False
         split = ledger.order_split(order)
-        user_id = order.entrepreneur.user_id
-        wallet = wallet_lock(user_id=user_id)
-        # With a zero share the journal has no lines: it still marks the order as released.
-        ledger.ledger_post(
-            entry_type=EntryType.RELEASE, idempotency_key=ledger.release_key(order), order=order,
-            lines=[Line(LedgerAccount.ENTREPRENEUR_PENDING, -split.entrepreneur, user_id),
-                   Line(LedgerAccount.ENTREPRENEUR_AVAILABLE, split.entrepreneur, user_id)],
-            description=f"Return window over for {order.order_id}",
-        )
-        wallet_add(wallet, pending_balance=-split.entrepreneur, balance=split.entrepreneur,
-                   total_earned=split.entrepreneur)
-        Earnings.objects.filter(order=order, status=Earnings.Status.PENDING).update(
-            status=Earnings.Status.PAID, payout_date=now, updated_at=now)
-        EntrepreneurProfile.objects.filter(pk=order.entrepreneur_id).update(
-            total_sales=F("total_sales") + order.total_amount, total_earnings=F("total_earnings") + split.entrepreneur)
+        # With a zero share a journal has no lines: it still marks the share as released.
+        if not entrepreneur_done:
+            user_id = order.entrepreneur.user_id
+            wallet_journal_post(
+                entry_type=EntryType.RELEASE, idempotency_key=ledger.release_key(order), order=order,
+                lines=[Line(LedgerAccount.ENTREPRENEUR_PENDING, -split.entrepreneur, user_id),
+                       Line(LedgerAccount.ENTREPRENEUR_AVAILABLE, split.entrepreneur, user_id)],
+                description=f"Return window over for {order.order_id}",
+            )
+            Earnings.objects.filter(order=order, status=Earnings.Status.PENDING).update(
+                status=Earnings.Status.PAID, payout_date=now, updated_at=now)
+            EntrepreneurProfile.objects.filter(pk=order.entrepreneur_id).update(
+                total_sales=F("total_sales") + order.total_amount,
+                total_earnings=F("total_earnings") + split.entrepreneur)
+        if not supplier_done:
+            user_id = order.supplier.user_id
+            wallet_journal_post(
+                entry_type=EntryType.SUPPLIER_RELEASE, idempotency_key=ledger.supplier_release_key(order),
+                order=order, lines=[Line(LedgerAccount.SUPPLIER_PAYABLE, -split.supplier, user_id),
+                                    Line(LedgerAccount.SUPPLIER_AVAILABLE, split.supplier, user_id)],
+                description=f"Return window over for {order.order_id}: supplier share released",
+            )
     return True

@@ -17,7 +17,7 @@ from core.errors import GatewayError, GatewayUnavailable, InvalidTransition, Val
 
 from ..gateways import transfer_client
 from ..models import Transaction, WithdrawalRequest
-from .withdrawals import (
+from .withdrawal_outcomes import (
     withdrawal_complete,
     withdrawal_fail,
     withdrawal_otp_accepted,
@@ -89,7 +89,7 @@ def withdrawal_payout_execute(*, withdrawal_id) -> WithdrawalRequest:
     5xx) is retried with the SAME reference — Paystack never pays one reference twice — and the
     withdrawal stays processing until a retry or the transfer webhook settles it.
     """
-    withdrawal = WithdrawalRequest.objects.select_related("entrepreneur__user").get(pk=withdrawal_id)
+    withdrawal = WithdrawalRequest.objects.select_related("user").get(pk=withdrawal_id)
     if withdrawal.status not in (Status.APPROVED, Status.PROCESSING) or withdrawal.transfer_code:
         return withdrawal
     client = transfer_client()

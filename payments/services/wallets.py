@@ -1,23 +1,83 @@
 """Wallets: cached figures of the ledger (``audit_ledger`` proves they agree).
 
 Every change is an ``F()`` update on a row the caller has locked with ``wallet_lock``, in the same
-transaction as the journal that justifies it.
+transaction as the journal that justifies it. ``wallet_journal_post`` does both from the journal's lines
+(``ledger.wallet_deltas``), so the cache cannot drift from what was posted.
+
+Lock order: wallets are locked in the order their users first appear in a journal's lines — entrepreneur
+lines first, then the supplier's; a checkout's payment posts its orders in pk (= supplier) order.
 """
 from decimal import Decimal
 
 from django.db.models import F
 from django.utils import timezone
 
-from ..models import Wallet
+from users.models import User
+
+from .. import ledger
+from ..ledger import Line
+from ..models import JournalEntry, LedgerAccount, Wallet
+
+SUPPLIER_ACCOUNTS = frozenset({LedgerAccount.SUPPLIER_PAYABLE, LedgerAccount.SUPPLIER_AVAILABLE})
+
+
+def wallet_kind_for(user_id: int) -> str:
+    user_type = User.objects.filter(pk=user_id).values_list("user_type", flat=True).first()
+    return Wallet.Kind.SUPPLIER if user_type == User.UserType.SUPPLIER else Wallet.Kind.ENTREPRENEUR
 
 
 def wallet_lock(*, user_id: int) -> Wallet:
-    """The user's wallet, created if missing, row-locked for the rest of the transaction."""
-    Wallet.objects.get_or_create(user_id=user_id)
-    return Wallet.objects.select_for_update().get(user_id=user_id)
+    """The user's wallet, created if missing (a supplier user's is a supplier wallet), row-locked for the rest
+    of the transaction."""
+    wallet = Wallet.objects.select_for_update().filter(user_id=user_id).first()
+    if wallet is None:
+        Wallet.objects.get_or_create(user_id=user_id, defaults={"kind": wallet_kind_for(user_id)})
+        wallet = Wallet.objects.select_for_update().get(user_id=user_id)
+    return wallet
 
 
 def wallet_add(wallet: Wallet, **deltas: Decimal) -> None:
     """Add each delta to its field (``balance=-amount`` …) without a read-modify-write."""
     Wallet.objects.filter(pk=wallet.pk).update(updated_at=timezone.now(),
                                                **{name: F(name) + delta for name, delta in deltas.items()})
+
+
+def wallet_journal_post(*, entry_type: str, idempotency_key: str, lines: list[Line], description: str = "",
+                        order=None, withdrawal=None, txn=None) -> JournalEntry | None:
+    """Post one balanced journal (``ledger.ledger_post``) and move the cached figures of every wallet its lines
+    touch by exactly what they post. Returns None, changing nothing, when the key was already posted.
+    Runs inside the caller's transaction (which holds the row lock of what is being moved)."""
+    deltas = ledger.wallet_deltas(entry_type, lines)
+    wallets = {user_id: wallet_lock(user_id=user_id) for user_id in dict.fromkeys(
+        line.user_id for line in lines if line.user_id is not None)}
+    journal = ledger.ledger_post(entry_type=entry_type, idempotency_key=idempotency_key, lines=lines,
+                                 description=description, order=order, withdrawal=withdrawal, txn=txn)
+    if journal is not None:
+        for user_id, changes in deltas.items():
+            if changes:
+                wallet_add(wallets[user_id], **changes)
+    return journal
+
+
+def supplier_wallet_post(*, supplier_user_id: int, entry_type: str, idempotency_key: str, lines: list[Line],
+                         description: str = "", order=None, txn=None) -> JournalEntry | None:
+    """The one entry point for money movements in a supplier's wallet outside the paid-order flow (e.g. pay on
+    delivery, SPEC §10: the cash the supplier holds, and what it owes out of it).
+
+    ``lines`` is one balanced journal (``payments.ledger.Line``); the supplier's lines go on
+    ``LedgerAccount.SUPPLIER_PAYABLE`` (its pending share) or ``SUPPLIER_AVAILABLE`` (its balance, which may go
+    negative — its withdrawals then wait until it is positive), with ``user_id=supplier_user_id``; the same
+    journal may move the order's entrepreneur (``ENTREPRENEUR_PENDING``) and platform accounts. The supplier's
+    wallet (kind ``supplier``) is created if missing and every touched wallet's cached figures move with the
+    lines, so ``audit_ledger`` stays clean. ``idempotency_key`` makes a retry a no-op (returns None).
+    Call it inside ``transaction.atomic()`` holding the order's row lock."""
+    if not any(line.user_id == supplier_user_id and line.account in SUPPLIER_ACCOUNTS for line in lines):
+        raise ValueError("supplier_wallet_post: no line moves the supplier's wallet")
+    if any(line.account in SUPPLIER_ACCOUNTS and line.user_id != supplier_user_id for line in lines):
+        raise ValueError("supplier_wallet_post: supplier lines must belong to supplier_user_id")
+    kind = (Wallet.objects.filter(user_id=supplier_user_id).values_list("kind", flat=True).first()
+            or wallet_kind_for(supplier_user_id))  # checked before any lock: the lock order stays the lines' order
+    if kind != Wallet.Kind.SUPPLIER:
+        raise ValueError(f"supplier_wallet_post: user {supplier_user_id} has a {kind} wallet, not a supplier's")
+    return wallet_journal_post(entry_type=entry_type, idempotency_key=idempotency_key, lines=lines,
+                               description=description, order=order, txn=txn)

@@ -50,13 +50,16 @@ def place_order(*, customer=None, entrepreneur=None, quantity=2, base_price=Deci
 
 
 def fund_wallet(user, amount: Decimal) -> Wallet:
-    """Give ``user`` an available balance the ledger agrees with (a release journal against clearing)."""
+    """Give ``user`` an available balance the ledger agrees with (a release journal against clearing); a
+    supplier user's wallet is a supplier wallet, funded on its supplier_available account."""
+    supplier = user.user_type == "supplier"
+    kind = Wallet.Kind.SUPPLIER if supplier else Wallet.Kind.ENTREPRENEUR
+    account = LedgerAccount.SUPPLIER_AVAILABLE if supplier else LedgerAccount.ENTREPRENEUR_AVAILABLE
     with transaction.atomic():
-        wallet, _ = Wallet.objects.get_or_create(user=user)
-        ledger_post(entry_type=JournalEntry.EntryType.RELEASE,
+        wallet, _ = Wallet.objects.get_or_create(user=user, defaults={"kind": kind})
+        ledger_post(entry_type=JournalEntry.EntryType.SUPPLIER_RELEASE if supplier else JournalEntry.EntryType.RELEASE,
                     idempotency_key=f"test-funding:{user.pk}:{Wallet.objects.get(pk=wallet.pk).total_earned}",
-                    lines=[Line(LedgerAccount.GATEWAY_CLEARING, -amount),
-                           Line(LedgerAccount.ENTREPRENEUR_AVAILABLE, amount, user.pk)])
+                    lines=[Line(LedgerAccount.GATEWAY_CLEARING, -amount), Line(account, amount, user.pk)])
         Wallet.objects.filter(pk=wallet.pk).update(balance=wallet.balance + amount,
                                                    total_earned=wallet.total_earned + amount)
     return Wallet.objects.get(pk=wallet.pk)

@@ -9,7 +9,7 @@ from django.db import connection
 from orders.models import Order
 from payments.ledger import ledger_audit
 from payments.models import JournalEntry, Transaction, Wallet, WithdrawalRequest
-from tests.factories import EntrepreneurFactory
+from tests.factories import EntrepreneurFactory, SupplierFactory
 
 from .factories import PAYSTACK, BankMethodFactory, fund_wallet, paystack_charge_success, paystack_sign, paystack_verify_body
 
@@ -81,6 +81,25 @@ def test_ten_concurrent_withdrawals_never_overdraw(auth_client):
     wallet = Wallet.objects.get(user=entrepreneur.user)
     assert wallet.balance == Decimal("0.00")
     assert WithdrawalRequest.objects.count() == 5
+    assert ledger_audit() == []
+
+
+def test_concurrent_supplier_withdrawals_never_overdraw(auth_client):
+    """A supplier with ₦1,500 available asks for ₦1,000 twice at the same instant: one is taken, one is a 400."""
+    supplier = SupplierFactory()
+    fund_wallet(supplier.user, Decimal("1500.00"))
+    bank = BankMethodFactory(user=supplier.user)
+
+    def withdraw():
+        return auth_client(supplier.user).post("/api/payments/withdrawals/",
+                                               {"amount": "1000.00", "payment_method": bank.pk},
+                                               format="json").status_code
+
+    results = run_concurrently([withdraw] * 2)
+    assert sorted(results) == [201, 400], results
+    wallet = Wallet.objects.get(user=supplier.user)
+    assert (wallet.kind, wallet.balance) == ("supplier", Decimal("500.00"))
+    assert WithdrawalRequest.objects.filter(user=supplier.user).count() == 1
     assert ledger_audit() == []
 
 

@@ -246,25 +246,46 @@ def test_my_orders_lists_only_own_orders_with_items_in_fixed_queries(auth_client
     assert response.json()["count"] == 0
 
 
+def _paid(order):
+    """Confirm ``order``'s payment the way payments does (the 'payment' journal, both wallets' pending)."""
+    from django.db import transaction
+
+    from payments.models import Transaction
+    from payments.services import earnings_record_payment
+
+    txn = Transaction.objects.create(transaction_id=f"PJ-{order.order_id}", order=order, user=order.customer,
+                                     amount=order.total_amount, provider="sandbox", status="completed")
+    with transaction.atomic():
+        earnings_record_payment(order=order, txn=txn)
+    return order
+
+
 def test_dashboard_figures_and_query_budget(auth_client, django_assert_max_num_queries):
-    me = SupplierFactory(performance_rating=Decimal("4.50"))
+    from django.db import transaction
+
+    from payments.services import earnings_reverse_for_order
+
+    me = SupplierFactory(performance_rating=Decimal("4.50"))  # commission_rate 10 %
     phone = ProductFactory(supplier=me, name="Phone", base_price=Decimal("1000.00"))
     case = ProductFactory(supplier=me, name="Case", base_price=Decimal("100.00"))
     ProductFactory(supplier=me, is_active=False)
     other = SupplierFactory()
-    make_order(supplier=other, items=[(ProductFactory(supplier=other), 9, Decimal("5000.00"))],
-               status="delivered", payment_status="paid")
+    _paid(make_order(supplier=other, items=[(ProductFactory(supplier=other), 9, Decimal("5000.00"))],
+                     status="delivered", payment_status="paid"))
 
-    # paid & delivered: 3 phones at 1200 → total 3600 + 500
-    make_order(supplier=me, items=[(phone, 3, Decimal("1200.00"))], status="delivered", payment_status="paid")
-    # paid & processing: 5 cases at 150 → 750 + 500
-    make_order(supplier=me, items=[(case, 5, Decimal("150.00"))], status="processing", payment_status="paid")
-    # pending (unpaid) and cancelled-refunded: not revenue
+    # paid & delivered: 3 phones at 1200 (total 4100) → my share 3000 − 10 % = 2700
+    _paid(make_order(supplier=me, items=[(phone, 3, Decimal("1200.00"))], status="delivered", payment_status="paid"))
+    # paid & processing: 5 cases at 150 (total 1250) → my share 500 − 10 % = 450
+    _paid(make_order(supplier=me, items=[(case, 5, Decimal("150.00"))], status="processing", payment_status="paid"))
+    # pending (unpaid), and paid then cancelled (the reversal takes its share back): not revenue
     make_order(supplier=me, items=[(phone, 1, Decimal("1200.00"))], status="pending", payment_status="pending")
-    make_order(supplier=me, items=[(phone, 7, Decimal("1200.00"))], status="cancelled", payment_status="refunded")
+    cancelled = _paid(make_order(supplier=me, items=[(phone, 7, Decimal("1200.00"))], status="cancelled",
+                                 payment_status="refunded"))
+    with transaction.atomic():
+        earnings_reverse_for_order(order=cancelled, reason="cancelled")
 
     client = auth_client(me.user)
-    with django_assert_max_num_queries(7):  # user + profile + 5 aggregate queries
+    with django_assert_max_num_queries(9):  # user + profile + 5 aggregate queries + ledger revenue + wallet
         response = client.get(f"{LIST}dashboard/")
 
     assert response.status_code == 200, response.data
@@ -272,7 +293,8 @@ def test_dashboard_figures_and_query_budget(auth_client, django_assert_max_num_q
     assert body["total_products"] == 3
     assert body["active_products"] == 2
     assert body["total_orders"] == 4
-    assert body["total_revenue"] == "5350.00"  # 4100 + 1250
+    assert body["total_revenue"] == "3150.00"  # its share: 2700 + 450 (not the 5350 the customers paid)
+    assert (body["pending_balance"], body["available_balance"], body["total_withdrawn"]) == ("3150.00", "0.00", "0.00")
     assert body["pending_orders"] == 1
     assert body["completed_orders"] == 1
     assert body["orders_by_status"] == {"pending": 1, "paid": 0, "processing": 1, "shipped": 0, "delivered": 1,

@@ -1,0 +1,73 @@
+"""Query budgets of the write paths (issue 17 item 2): placing an order or a checkout costs a fixed number of
+queries plus one conditional stock UPDATE per line — nothing else grows with the cart.
+
+Order create, one line (16, through the API): the JWT's user; the store; its listings (with products and
+suppliers); the transaction (a savepoint here, inside the test's transaction: 2); the customer's row lock and
+one count of the unpaid reservations it holds (the units it holds are only added up when it holds any); the
+stock UPDATE; the order (in a savepoint of its own, for the retry on a duplicate number: 3); its items (one
+bulk INSERT); its history row; then the response's read of the order with its items and history (3).
+"""
+from decimal import Decimal as D
+
+import pytest
+
+from orders.models import Order
+from tests.factories import CustomerFactory
+
+from .factories import VALID_ADDRESS, make_store
+
+pytestmark = pytest.mark.django_db
+
+
+def _store(n_products, n_suppliers=1):
+    """A store selling ``n_products`` products of ``n_suppliers`` suppliers (round robin)."""
+    first = make_store(base_price=D("1000.00"), selling_price=D("1200.00"), stock_quantity=50)
+    suppliers = [first.supplier]
+    products = [first.product]
+    for i in range(1, n_products):
+        supplier = suppliers[i % n_suppliers] if i % n_suppliers < len(suppliers) else None
+        store = make_store(entrepreneur=first.entrepreneur, base_price=D("500.00"), selling_price=D("650.00"),
+                           stock_quantity=50, **({"supplier": supplier} if supplier else {}))
+        if supplier is None:
+            suppliers.append(store.supplier)
+        products.append(store.product)
+    return first, products
+
+
+def _body(store, products, quantity=1):
+    return {"entrepreneur_custom_url": store.custom_url, "shipping_address": dict(VALID_ADDRESS),
+            "items": [{"product_id": p.pk, "quantity": quantity} for p in products]}
+
+
+@pytest.mark.parametrize("lines", [1, 5])
+def test_order_create_costs_a_fixed_budget_plus_one_stock_update_per_line(auth_client, django_assert_num_queries,
+                                                                           lines):
+    store, products = _store(lines)
+    client = auth_client(CustomerFactory())
+    with django_assert_num_queries(16 + (lines - 1)):
+        response = client.post("/api/orders/orders/", _body(store, products), format="json")
+    assert response.status_code == 201, response.content
+    assert len(response.json()["items"]) == lines
+
+
+def test_a_customer_holding_reservations_costs_one_more_query(auth_client, django_assert_num_queries):
+    store, products = _store(1)
+    customer = CustomerFactory()
+    client = auth_client(customer)
+    assert client.post("/api/orders/orders/", _body(store, products), format="json").status_code == 201
+    with django_assert_num_queries(17):  # + the units its unpaid orders hold, per product
+        response = client.post("/api/orders/orders/", _body(store, products), format="json")
+    assert response.status_code == 201, response.content
+    assert Order.objects.filter(customer=customer).count() == 2
+
+
+@pytest.mark.parametrize("lines", [2, 6])
+def test_checkout_of_two_suppliers_costs_a_fixed_budget_per_parcel(auth_client, django_assert_num_queries, lines):
+    store, products = _store(lines, n_suppliers=2)
+    client = auth_client(CustomerFactory())
+    # The order-create budget, plus the checkout row (in its savepoint: 3) and the second parcel's order,
+    # items and history (5); the response reads the checkout, its orders, items and histories (4 instead of 3).
+    with django_assert_num_queries(16 + 3 + 5 + 1 + (lines - 1)):
+        response = client.post("/api/orders/checkouts/", _body(store, products), format="json")
+    assert response.status_code == 201, response.content
+    assert [len(o["items"]) for o in response.json()["orders"]] == [lines // 2, lines // 2]

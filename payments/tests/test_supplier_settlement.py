@@ -1,0 +1,261 @@
+"""Supplier settlement (SPEC §6.8): the supplier's share of a paid order goes to its wallet as pending,
+becomes available on the entrepreneur's release clock, is reversed on cancel/return, and is withdrawn
+through the same endpoints, rules and payout as an entrepreneur's earnings.
+
+With ``place_order``'s defaults (qty 2, base ₦1,000, price ₦1,200, supplier commission 10 %): total 2900;
+entrepreneur 520, supplier 1800, platform 580.
+"""
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
+
+from orders.models import Order
+from orders.services import order_transition
+from payments import ledger
+from payments.ledger import Line, ledger_audit
+from payments.models import JournalEntry, LedgerAccount, LedgerEntry, Wallet, WithdrawalRequest
+from payments.services import supplier_wallet_post, wallet_journal_post
+from payments.tasks import release_matured_earnings
+from tests.factories import CustomerFactory, EntrepreneurFactory, SupplierFactory
+
+from .factories import BankMethodFactory, fund_wallet
+from .test_earnings import deliver, pay
+
+pytestmark = pytest.mark.django_db
+WITHDRAWALS = "/api/payments/withdrawals/"
+
+
+def figures(user):
+    wallet = Wallet.objects.get(user=user)
+    return wallet.kind, wallet.pending_balance, wallet.balance, wallet.total_earned, wallet.total_withdrawn
+
+
+def supplier_user(order):
+    return order.supplier.user
+
+
+def test_payment_puts_the_supplier_share_in_its_pending_balance(order):
+    pay(order)
+    assert figures(supplier_user(order)) == ("supplier", Decimal("1800.00"), Decimal("0.00"), Decimal("0.00"),
+                                             Decimal("0.00"))
+    assert figures(order.entrepreneur.user)[:3] == ("entrepreneur", Decimal("520.00"), Decimal("0.00"))
+    assert ledger_audit() == []
+
+
+def test_release_moves_the_supplier_share_to_available_on_the_same_clock(order):
+    pay(order)
+    deliver(order, days_ago=6)
+    assert release_matured_earnings.delay().get() == 0
+    assert figures(supplier_user(order))[1:3] == (Decimal("1800.00"), Decimal("0.00"))
+
+    Order.objects.filter(pk=order.pk).update(delivered_at=order.delivered_at - timedelta(days=2))
+    assert release_matured_earnings.delay().get() == 1
+    assert release_matured_earnings.delay().get() == 0  # each share once
+    assert figures(supplier_user(order)) == ("supplier", Decimal("0.00"), Decimal("1800.00"), Decimal("1800.00"),
+                                             Decimal("0.00"))
+    assert figures(order.entrepreneur.user)[1:4] == (Decimal("0.00"), Decimal("520.00"), Decimal("520.00"))
+    keys = set(JournalEntry.objects.filter(order=order).values_list("idempotency_key", flat=True))
+    assert keys == {f"payment:{order.order_id}", f"release:{order.order_id}", f"supplier_release:{order.order_id}"}
+    assert ledger_audit() == []
+
+
+def test_release_days_zero_releases_the_supplier_share_on_delivery(order, settings, django_capture_on_commit_callbacks):
+    settings.EARNINGS_RELEASE_DAYS = 0
+    pay(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(order)
+    assert figures(supplier_user(order))[1:3] == (Decimal("0.00"), Decimal("1800.00"))
+    assert ledger_audit() == []
+
+
+def test_cancel_before_release_takes_the_pending_share_back(order, admin_user):
+    pay(order)
+    order_transition(order_id=order.pk, to_status="cancelled", actor=admin_user)
+    assert figures(supplier_user(order))[1:4] == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+    assert ledger_audit() == []
+
+
+def test_return_after_release_debits_the_supplier_in_full_even_below_zero(order, admin_user):
+    pay(order)
+    deliver(order, days_ago=8)
+    assert release_matured_earnings.delay().get() == 1
+    user = supplier_user(order)
+    bank = BankMethodFactory(user=user)
+    from payments.services import withdrawal_create
+
+    withdrawal_create(user=user, amount=Decimal("1000.00"), payment_method_id=bank.pk)  # 800 left
+    order_transition(order_id=order.pk, to_status="returned", actor=admin_user)
+    # The whole 1800 is taken back: the supplier owes 1000 (its withdrawal is still held in flight).
+    assert figures(user)[1:4] == (Decimal("0.00"), Decimal("-1000.00"), Decimal("0.00"))
+    assert ledger_audit() == []
+
+
+def test_an_order_released_before_supplier_wallets_gets_its_supplier_share_released(order):
+    """Orders released before suppliers were settled have a 'release' journal only: the next run releases
+    the supplier's share, once."""
+    pay(order)
+    deliver(order, days_ago=8)
+    with transaction.atomic():
+        wallet_journal_post(entry_type=JournalEntry.EntryType.RELEASE, idempotency_key=ledger.release_key(order),
+                            order=order,
+                            lines=[Line(LedgerAccount.ENTREPRENEUR_PENDING, Decimal("-520.00"), order.entrepreneur.user_id),
+                                   Line(LedgerAccount.ENTREPRENEUR_AVAILABLE, Decimal("520.00"),
+                                        order.entrepreneur.user_id)])
+    assert release_matured_earnings.delay().get() == 1
+    assert release_matured_earnings.delay().get() == 0
+    assert figures(supplier_user(order))[1:3] == (Decimal("0.00"), Decimal("1800.00"))
+    assert figures(order.entrepreneur.user)[2] == Decimal("520.00")  # not released twice
+    assert ledger_audit() == []
+
+
+# --- withdrawals by suppliers: the same endpoints and rules -----------------------------------------
+
+def test_supplier_withdraws_through_the_same_endpoints(order, auth_client, admin_user, settings,
+                                                       django_capture_on_commit_callbacks):
+    settings.PAYSTACK_SECRET_KEY = ""  # the sandbox pays out (SPEC §6.10)
+    pay(order)
+    deliver(order, days_ago=8)
+    release_matured_earnings.delay().get()
+    client = auth_client(supplier_user(order))
+    wallet = client.get("/api/payments/wallet/").json()
+    assert (wallet["balance"], wallet["available_balance"], wallet["pending_balance"], wallet["total_earned"]) == (
+        "1800.00", "1800.00", "0.00", "1800.00")
+
+    response = client.post("/api/payments/payment-methods/", {
+        "method_type": "bank_transfer", "details": {"account_number": "0123456789", "bank_code": "058",
+                                                    "account_name": "Ada Obi"}}, format="json")
+    assert response.status_code == 201, response.content
+    method = response.json()["id"]
+    assert client.post(WITHDRAWALS, {"amount": "999.99", "payment_method": method}, format="json").status_code == 400
+    response = client.post(WITHDRAWALS, {"amount": "1800.01", "payment_method": method}, format="json")
+    assert response.json() == {"error": "Insufficient balance.",
+                               "details": {"amount": ["Your available balance is ₦1800.00."]}}
+    response = client.post(WITHDRAWALS, {"amount": "1500.00", "payment_method": method}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["amount"], body["processing_fee"], body["net_amount"], body["status"]) == (
+        "1500.00", "50.00", "1450.00", "pending")
+    withdrawal = WithdrawalRequest.objects.get(pk=body["id"])
+    assert (withdrawal.user_id, withdrawal.entrepreneur_id) == (supplier_user(order).pk, None)
+    assert [row["id"] for row in client.get(WITHDRAWALS).json()["results"]] == [withdrawal.pk]
+    assert auth_client(order.entrepreneur.user).get(WITHDRAWALS).json()["count"] == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client(admin_user).post(f"{WITHDRAWALS}{withdrawal.pk}/approve/")
+    assert response.status_code == 200, response.content
+    assert client.get(f"{WITHDRAWALS}{withdrawal.pk}/").json()["status"] == "completed"
+    assert figures(supplier_user(order))[2:] == (Decimal("300.00"), Decimal("1800.00"), Decimal("1500.00"))
+    assert ledger_audit() == []
+
+
+def test_rejected_supplier_withdrawal_returns_the_funds(auth_client, admin_user):
+    supplier = SupplierFactory()
+    fund_wallet(supplier.user, Decimal("2000.00"))
+    bank = BankMethodFactory(user=supplier.user)
+    body = auth_client(supplier.user).post(WITHDRAWALS, {"amount": "2000.00", "payment_method": bank.pk},
+                                           format="json").json()
+    assert figures(supplier.user)[2] == Decimal("0.00")
+    assert auth_client(admin_user).post(f"{WITHDRAWALS}{body['id']}/reject/").status_code == 200
+    assert figures(supplier.user)[2] == Decimal("2000.00")
+    assert ledger_audit() == []
+
+
+def test_a_negative_supplier_wallet_cannot_withdraw(auth_client):
+    supplier = SupplierFactory()
+    bank = BankMethodFactory(user=supplier.user)
+    owe = [Line(LedgerAccount.SUPPLIER_AVAILABLE, Decimal("-500.00"), supplier.user_id),
+           Line(LedgerAccount.PLATFORM_REVENUE, Decimal("500.00"))]
+    with transaction.atomic():
+        # e.g. pay on delivery: what the supplier owes out of the cash it holds (not a reversal of earnings)
+        supplier_wallet_post(supplier_user_id=supplier.user_id, entry_type=JournalEntry.EntryType.PAYMENT,
+                             idempotency_key="test-owe:1", lines=owe, description="owes")
+    assert figures(supplier.user)[2] == Decimal("-500.00")
+    response = auth_client(supplier.user).post(WITHDRAWALS, {"amount": "1000.00", "payment_method": bank.pk},
+                                               format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "Your balance is negative (₦-500.00): withdrawals wait until it is positive again.",
+        "details": {"amount": ["Your available balance is ₦-500.00."]}}
+    assert WithdrawalRequest.objects.count() == 0
+    assert ledger_audit() == []
+
+
+def test_only_a_supplier_wallet_may_go_negative():
+    supplier, entrepreneur = SupplierFactory(), EntrepreneurFactory()
+    Wallet.objects.create(user=supplier.user, kind=Wallet.Kind.SUPPLIER, balance=Decimal("-1.00"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Wallet.objects.create(user=entrepreneur.user, kind=Wallet.Kind.ENTREPRENEUR, balance=Decimal("-1.00"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Wallet.objects.filter(user=supplier.user).update(pending_balance=Decimal("-1.00"))
+
+
+def test_customers_still_cannot_withdraw_or_see_a_wallet(auth_client):
+    client = auth_client(CustomerFactory())
+    assert client.get("/api/payments/wallet/").status_code == 403
+    assert client.post(WITHDRAWALS, {"amount": "1000", "payment_method": 1}, format="json").status_code == 403
+
+
+# --- supplier_wallet_post: the seam for pay on delivery ----------------------------------------------
+
+def test_supplier_wallet_post_moves_the_wallet_once_and_refuses_foreign_lines():
+    supplier, other = SupplierFactory(), SupplierFactory()
+    lines = [Line(LedgerAccount.GATEWAY_CLEARING, Decimal("-700.00")),
+             Line(LedgerAccount.SUPPLIER_AVAILABLE, Decimal("700.00"), supplier.user_id)]
+    with transaction.atomic():
+        first = supplier_wallet_post(supplier_user_id=supplier.user_id, entry_type=JournalEntry.EntryType.PAYMENT,
+                                     idempotency_key="test-cod:1", lines=lines)
+        again = supplier_wallet_post(supplier_user_id=supplier.user_id, entry_type=JournalEntry.EntryType.PAYMENT,
+                                     idempotency_key="test-cod:1", lines=lines)
+    assert first is not None and again is None
+    assert figures(supplier.user)[1:3] == (Decimal("0.00"), Decimal("700.00"))
+    with pytest.raises(ValueError, match="must belong"), transaction.atomic():
+        supplier_wallet_post(supplier_user_id=supplier.user_id, entry_type=JournalEntry.EntryType.PAYMENT,
+                             idempotency_key="test-cod:2",
+                             lines=[*lines, Line(LedgerAccount.SUPPLIER_AVAILABLE, Decimal("1.00"), other.user_id),
+                                    Line(LedgerAccount.GATEWAY_CLEARING, Decimal("-1.00"))])
+    with pytest.raises(ValueError, match="supplier wallet|not a supplier"), transaction.atomic():
+        entrepreneur = EntrepreneurFactory()
+        supplier_wallet_post(supplier_user_id=entrepreneur.user_id, entry_type=JournalEntry.EntryType.PAYMENT,
+                             idempotency_key="test-cod:3",
+                             lines=[Line(LedgerAccount.GATEWAY_CLEARING, Decimal("-1.00")),
+                                    Line(LedgerAccount.SUPPLIER_AVAILABLE, Decimal("1.00"), entrepreneur.user_id)])
+    assert ledger_audit() == []
+
+
+# --- audit_ledger covers supplier wallets and the shares -----------------------------------------------
+
+def test_audit_fails_when_a_supplier_wallet_drifts(order):
+    pay(order)
+    out = StringIO()
+    call_command("audit_ledger", stdout=out)
+    assert "(1 of suppliers)" in out.getvalue()
+    assert "Σ shares = Σ paid order totals = 2900.00 over 1 order(s)" in out.getvalue()
+
+    Wallet.objects.filter(user=supplier_user(order)).update(pending_balance=Decimal("1799.99"))
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("audit_ledger", stdout=StringIO(), stderr=err)
+    assert (f"wallet of user {order.supplier.user_id}: pending_balance is 1799.99, ledger says 1800.00"
+            in err.getvalue())
+
+
+def test_audit_fails_when_shares_do_not_sum_to_the_order_total(order):
+    pay(order)
+    Order.objects.filter(pk=order.pk).update(total_amount=Decimal("2901.00"))
+    assert ledger_audit() == [f"order {order.order_id}: shares sum to 2900.00, its total is 2901.00"]
+
+
+def test_audit_fails_when_a_supplier_line_lands_in_an_entrepreneur_wallet(order):
+    pay(order)
+    user_id = order.entrepreneur.user_id
+    with transaction.atomic():
+        ledger.ledger_post(entry_type=JournalEntry.EntryType.RELEASE, idempotency_key="test-wrong-kind",
+                           lines=[Line(LedgerAccount.GATEWAY_CLEARING, Decimal("-1.00")),
+                                  Line(LedgerAccount.SUPPLIER_AVAILABLE, Decimal("1.00"), user_id)])
+    problems = ledger_audit()
+    assert f"entrepreneur wallet of user {user_id} has lines on supplier_available" in problems
+    assert LedgerEntry.objects.filter(user_id=user_id, account="supplier_available").count() == 1
