@@ -1,4 +1,8 @@
-"""The domain error family. Services raise these; ``core.exceptions`` maps them to the SPEC's JSON."""
+"""The domain error family. Services raise these; ``core.exceptions`` maps them to the SPEC's JSON.
+
+``code`` is the machine-readable ``code`` of the error body; a raise may pass a more specific one
+(``Conflict(..., code="already_paid")``). Codes are part of the API: rename one only with a changelog entry.
+"""
 from typing import Any
 
 
@@ -7,7 +11,7 @@ class ApplicationError(Exception):
 
     status_code = 400
     default_message = "Invalid request."
-    code = "invalid"
+    code = "bad_request"
 
     def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None, code: str | None = None):
         self.message = message or self.default_message
@@ -20,13 +24,13 @@ class ApplicationError(Exception):
 class ValidationFailed(ApplicationError):
     status_code = 400
     default_message = "Invalid input."
-    code = "invalid"
+    code = "validation_failed"
 
 
 class NotAuthenticated(ApplicationError):
     status_code = 401
     default_message = "Authentication credentials were not provided or are invalid."
-    code = "not_authenticated"
+    code = "authentication_failed"
 
 
 class PermissionDenied(ApplicationError):

@@ -1,4 +1,9 @@
-"""One DRF exception handler producing ``{"error": "<message>", "details": {...}}`` for every error."""
+"""One DRF exception handler producing ``{"error": "<message>", "code": "<machine code>", "details": {...}}``.
+
+``error`` is for people, ``code`` is for programs: a stable snake_case name a frontend can switch on
+(``price_changed``, ``insufficient_stock``, ``not_found`` …; the README lists them all). Domain errors carry
+their own code (``core.errors``); DRF's and Django's exceptions are mapped here by class.
+"""
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -30,16 +35,44 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
-def error_response(message: str, status_code: int, details=None, headers=None) -> Response:
-    body = {"error": message}
+# DRF's exception classes → our codes. Looked up along the MRO, so SimpleJWT's InvalidToken (an
+# AuthenticationFailed) is ``authentication_failed`` too.
+DRF_ERROR_CODES: dict[type, str] = {
+    exceptions.ValidationError: "validation_failed",
+    exceptions.ParseError: "parse_error",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+
+def drf_error_code(exc: exceptions.APIException) -> str:
+    for klass in type(exc).__mro__:
+        if klass in DRF_ERROR_CODES:
+            return DRF_ERROR_CODES[klass]
+    return str(getattr(exc, "default_code", "error"))
+
+
+def error_body(message: str, code: str, details=None) -> dict:
+    """The SPEC §4 error shape, for the few responses built outside the exception handler."""
+    body = {"error": message, "code": code}
     if details:
         body["details"] = details
-    return Response(body, status=status_code, headers=headers)
+    return body
+
+
+def error_response(message: str, status_code: int, details=None, headers=None, *, code: str = "error") -> Response:
+    return Response(error_body(message, code, details), status=status_code, headers=headers)
 
 
 def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return error_response(exc.message, exc.status_code, exc.details)
+        return error_response(exc.message, exc.status_code, exc.details, code=exc.code)
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(details)
@@ -59,11 +92,11 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         message = _first_message(details) or "Invalid input."
-        body = {"error": message, "details": details}
+        body = error_body(message, drf_error_code(exc), details)
     else:
         detail = getattr(exc, "detail", None)
         message = _first_message(detail) if detail is not None else "Error."
-        body = {"error": message}
+        body = error_body(message, drf_error_code(exc))
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             body["details"] = {"retry_after": headers["Retry-After"]}
     response.data = body

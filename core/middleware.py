@@ -6,6 +6,8 @@ NUL in text ("A string literal cannot contain NUL"), which surfaces as a 500. Bo
 """
 from django.http import JsonResponse
 
+from .exceptions import error_body
+
 NUL = "\x00"
 
 
@@ -15,8 +17,8 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if NUL in request.path_info or NUL in request.path or self._query_has_nul(request):
-            return JsonResponse({"error": "The request contains a NUL character.",
-                                 "details": {"url": ["NUL characters are not allowed."]}}, status=400)
+            return JsonResponse(error_body("The request contains a NUL character.", "nul_character",
+                                           {"url": ["NUL characters are not allowed."]}), status=400)
         return self.get_response(request)
 
     @staticmethod

@@ -6,6 +6,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .exceptions import error_body
+
 logger = logging.getLogger(__name__)
 
 
@@ -33,8 +35,8 @@ def health(request):
 
 
 def not_found(request, exception=None):
-    return JsonResponse({"error": "Not found."}, status=404)
+    return JsonResponse(error_body("Not found.", "not_found"), status=404)
 
 
 def server_error(request):
-    return JsonResponse({"error": "Internal server error."}, status=500)
+    return JsonResponse(error_body("Internal server error.", "server_error"), status=500)

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFound, PermissionDenied
+from core.openapi import paginated
 from core.permissions import has_role, is_admin
 from core.throttling import AnonRateThrottle
 
@@ -142,7 +143,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = selectors.order_queryset().get(pk=order.pk)
         return Response({"message": f"Order status updated to {order.status}", "order": self._out(order)})
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: OrderListSerializer(many=True)})
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: paginated(OrderListSerializer)})
     @action(detail=False, methods=["get"])
     def entrepreneur_orders(self, request):
         """Orders placed in the authenticated entrepreneur's store."""
@@ -150,7 +151,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise PermissionDenied("Only entrepreneur accounts can list their store's orders.")
         return self._paginated(selectors.orders_for_entrepreneur(request.user))
 
-    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: SupplierOrderListSerializer(many=True)})
+    @swagger_auto_schema(manual_parameters=_LIST_PARAMS, responses={200: paginated(SupplierOrderListSerializer)})
     @action(detail=False, methods=["get"])
     def supplier_orders(self, request):
         """Orders of the authenticated supplier's products, as the supplier sees them (base prices, no markup
@@ -186,7 +187,7 @@ class CheckoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def _out(self, obj, **kwargs):
         return checkout_serializer_for(self.request.user)(obj, **kwargs).data
 
-    @swagger_auto_schema(responses={200: CheckoutSerializer(many=True)},
+    @swagger_auto_schema(responses={200: paginated(CheckoutSerializer)},
                          operation_description="Customers: their own checkouts; admins: all (`AdminCheckout`).")
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())

@@ -36,6 +36,13 @@ class InitializePaymentResponseSerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
+class WebhookAckSerializer(serializers.Serializer):
+    """What a webhook delivery is answered with (200 for every event we accept, handled or not)."""
+
+    status = serializers.CharField(help_text='Always "ok"')
+    result = serializers.CharField(help_text="processed | duplicate | ignored | unknown_reference | error …")
+
+
 class TransactionSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="transaction_id", read_only=True)
     order_id = serializers.CharField(source="order.order_id", read_only=True, default=None)

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from core.cache import cached_api_read
 from core.errors import NotFound, ValidationFailed
+from core.exceptions import error_response
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.permissions import IsAdmin, is_admin
 
@@ -188,8 +189,8 @@ class ProductImagesBulkView(APIView):
             "failed_uploads": failed,
         }
         if not created:
-            return Response({"error": "No image was stored.", "details": {"failed_uploads": failed}},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return error_response("No image was stored.", status.HTTP_400_BAD_REQUEST,
+                                  {"failed_uploads": failed}, code="no_image_stored")
         return Response(body, status=status.HTTP_201_CREATED)
 
 

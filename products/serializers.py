@@ -283,7 +283,7 @@ class CategoryNodeSerializer(serializers.Serializer):
     description = serializers.CharField()
     parent = serializers.IntegerField(allow_null=True)
     is_active = serializers.BooleanField()
-    children = serializers.ListField(child=serializers.DictField())
+    children = serializers.ListField(child=serializers.JSONField())
 
 class CategoryWriteSerializer(serializers.ModelSerializer):
     slug = serializers.SlugField(max_length=120, required=False, allow_blank=True)

@@ -4,9 +4,9 @@ from urllib.parse import urlencode
 
 import segno
 from django.http import HttpResponse, JsonResponse
-from django.views.decorators.http import require_safe
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from analytics.buffer import view_event_record
 from core.errors import NotFound, ValidationFailed
+from core.exceptions import error_body
 from core.links import product_url, storefront_url
 from core.pagination import StandardPagination
 from core.throttling import AnonRateThrottle
@@ -30,7 +31,7 @@ from social.serializers import PublicProductCardSerializer
 
 from .caching import StorePage, page_key, serve_store_page
 from .negotiation import is_preview_bot
-from .serializers import ProductPageSerializer, StorefrontPageSerializer
+from .serializers import ProductPageSerializer, ShareLinksResponseSerializer, StorefrontPageSerializer
 
 
 def _source(request) -> str:
@@ -60,6 +61,15 @@ def _record(request, **kwargs) -> None:
 def _event_targets(page: StorePage) -> dict:
     """The event's foreign keys from a (possibly cached) page, without loading the rows."""
     return {"entrepreneur_id": page.entrepreneur_id, "product_id": page.product_id}
+
+
+# The storefront and product URLs answer HTML to browsers and JSON to API clients (public.negotiation):
+# the schema documents the JSON; ``Accept: application/json`` or ``?format=json`` asks for it.
+NEGOTIATED_TYPES = ["application/json", "text/html"]
+FORMAT_PARAMETER = openapi.Parameter("format", openapi.IN_QUERY, type=openapi.TYPE_STRING, enum=["json", "html"],
+                                     description="json = this JSON; otherwise chosen by the Accept header")
+SRC_PARAMETER = openapi.Parameter("src", openapi.IN_QUERY, type=openapi.TYPE_STRING, enum=list(ShareChannel.values),
+                                  description="the share channel the visitor came from")
 
 
 class StorefrontPagination(StandardPagination):
@@ -106,13 +116,14 @@ class PublicStorefrontView(PublicView):
     """A published storefront: the entrepreneur, featured products, every product (paginated), SEO."""
 
     @swagger_auto_schema(
-        tags=["public"], security=[],
+        security=[], produces=NEGOTIATED_TYPES,
         manual_parameters=[
+            FORMAT_PARAMETER,
             openapi.Parameter("page", openapi.IN_QUERY, type=openapi.TYPE_INTEGER),
             openapi.Parameter("page_size", openapi.IN_QUERY, type=openapi.TYPE_INTEGER),
-            openapi.Parameter("src", openapi.IN_QUERY, type=openapi.TYPE_STRING, enum=list(ShareChannel.values)),
+            SRC_PARAMETER,
         ],
-        responses={200: "entrepreneur, storefront, featured_products, all_products, seo"},
+        responses={200: StorefrontPageSerializer},
     )
     def get(self, request, custom_url: str):
         paginator = StorefrontPagination()
@@ -139,8 +150,8 @@ class PublicStorefrontView(PublicView):
 class PublicProductView(PublicView):
     """One product of this store, at the entrepreneur's price, with purchase and share data."""
 
-    @swagger_auto_schema(tags=["public"], security=[],
-                         responses={200: "product, entrepreneur, purchase_link, share_data, pricing"})
+    @swagger_auto_schema(security=[], produces=NEGOTIATED_TYPES, manual_parameters=[FORMAT_PARAMETER, SRC_PARAMETER],
+                         responses={200: ProductPageSerializer})
     def get(self, request, custom_url: str, product_slug: str):
         key = page_key(request, "product", custom_url, product_slug, _source(request))
         return serve_store_page(
@@ -160,9 +171,9 @@ class PublicShareLinksView(PublicView):
     """Share links for the store, or for one of its products with ``?product_id=``."""
 
     @swagger_auto_schema(
-        tags=["public"], security=[],
+        security=[],
         manual_parameters=[openapi.Parameter("product_id", openapi.IN_QUERY, type=openapi.TYPE_INTEGER)],
-        responses={200: "whatsapp, instagram, facebook, twitter, copy_link, qr_code"},
+        responses={200: ShareLinksResponseSerializer},
     )
     def get(self, request, custom_url: str):
         raw_product_id = request.query_params.get("product_id")
@@ -200,9 +211,29 @@ class PublicShareLinksView(PublicView):
         return links, product.id if product else None
 
 
-@require_safe
-def public_qr_code(request, custom_url: str):
+class FirstRendererNegotiation(DefaultContentNegotiation):
+    """The QR code is an SVG whatever the client accepts (an ``<img>`` asks for ``image/*``); errors are JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class PublicQrCodeView(PublicView):
     """An SVG QR code of the store (or ``?product=<slug>``) URL tagged ``src=qr``, made locally with segno."""
+
+    content_negotiation_class = FirstRendererNegotiation
+
+    @swagger_auto_schema(
+        security=[], produces=["image/svg+xml", "application/json"],
+        manual_parameters=[openapi.Parameter("product", openapi.IN_QUERY, type=openapi.TYPE_STRING,
+                                             description="a product slug of this store")],
+        responses={200: openapi.Response("The QR code (SVG image)", openapi.Schema(type=openapi.TYPE_FILE))},
+    )
+    def get(self, request, custom_url: str):
+        return public_qr_code(request, custom_url)
+
+
+def public_qr_code(request, custom_url: str):
     try:
         storefront = public_storefront_get(custom_url=custom_url)
         product_slug = (request.GET.get("product") or "").strip()
@@ -213,7 +244,7 @@ def public_qr_code(request, custom_url: str):
         else:
             target = storefront_url(custom)
     except NotFound as exc:
-        return JsonResponse({"error": exc.message}, status=404)
+        return JsonResponse(error_body(exc.message, exc.code), status=404)
     buffer = io.BytesIO()
     segno.make(with_source(target, ShareChannel.QR), error="m").save(
         buffer, kind="svg", scale=8, border=2, xmldecl=True, title=f"QR code for {target}",

@@ -76,4 +76,8 @@ def negotiated(json_view: Callable, html_view: Callable) -> Callable:
         return response
 
     view.__name__ = getattr(html_view, "__name__", "negotiated")
+    # The schema generator (drf-yasg) documents the JSON representation: it looks for the DRF view class here.
+    for attribute in ("cls", "initkwargs", "view_class", "view_initkwargs"):
+        if hasattr(json_view, attribute):
+            setattr(view, attribute, getattr(json_view, attribute))
     return view

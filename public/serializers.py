@@ -196,3 +196,25 @@ class ProductPageSerializer(serializers.Serializer):
             "selling_price": str(shopper_unit_price(selling_price=store_product.selling_price)),
             "variations": [{"id": v["id"], "name": v["name"], "price": v["price"]} for v in _variations(store_product)],
         }
+
+
+# --- share links (documentation of ``social.links.share_links``; the view returns that dict) ------------------
+
+class InstagramShareSerializer(serializers.Serializer):
+    link = serializers.CharField()
+    caption = serializers.CharField()
+    handle = serializers.CharField(allow_blank=True)
+    instructions = serializers.CharField()
+
+
+class ShareLinksResponseSerializer(serializers.Serializer):
+    """``GET /<custom_url>/share/?product_id=``: a link per channel, each tagged with its ``src``."""
+
+    whatsapp = serializers.CharField()
+    facebook = serializers.CharField()
+    twitter = serializers.CharField()
+    instagram = InstagramShareSerializer()
+    copy_link = serializers.CharField()
+    qr_code = serializers.CharField()
+    url = serializers.CharField()
+    text = serializers.CharField()

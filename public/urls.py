@@ -17,5 +17,5 @@ urlpatterns = [
     path("<slug:custom_url>/checkout/", checkout_pages.checkout_page, name="public-checkout"),
     path("<slug:custom_url>/orders/<str:token>/", checkout_pages.order_page, name="public-order"),
     path("<slug:custom_url>/share/", api.PublicShareLinksView.as_view(), name="public-share-links"),
-    path("<slug:custom_url>/qr.svg", api.public_qr_code, name="public-qr-code"),
+    path("<slug:custom_url>/qr.svg", api.PublicQrCodeView.as_view(), name="public-qr-code"),
 ]

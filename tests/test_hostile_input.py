@@ -341,7 +341,7 @@ def test_deeply_nested_json_is_a_400_in_the_error_shape_on_an_anonymous_endpoint
     response = _json(APIClient(), "post", "/api/users/register/", raw)
     assert response.status_code == 400
     body = response.json()
-    assert set(body) <= {"error", "details"} and "nested deeper than 32" in body["error"]
+    assert set(body) <= {"error", "code", "details"} and "nested deeper than 32" in body["error"]
 
 
 def test_json_nested_within_the_limit_still_reaches_the_serializer():
@@ -420,7 +420,7 @@ def test_nul_in_a_csv_upload_is_a_400(world):
 def test_nul_in_the_url_is_a_400(url, world):
     response = client_for("customer", world).get(url)
     assert response.status_code == 400
-    assert response.json() == {"error": "The request contains a NUL character.",
+    assert response.json() == {"code": "nul_character", "error": "The request contains a NUL character.",
                                "details": {"url": ["NUL characters are not allowed."]}}
 
 

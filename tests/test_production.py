@@ -243,7 +243,7 @@ def test_login_is_throttled_with_429_in_the_error_shape(api_client, monkeypatch)
     retry_after = response["Retry-After"]
     assert 1 <= int(retry_after) <= 60
     body = response.json()
-    assert set(body) == {"error", "details"}
+    assert set(body) == {"error", "code", "details"}
     assert body["error"].startswith("Request was throttled.")
     assert body["details"] == {"retry_after": retry_after}
 

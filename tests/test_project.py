@@ -46,7 +46,7 @@ def test_400_shape(api_client):
     response = api_client.post("/api/users/register/", {"username": "x"}, format="json")
     assert response.status_code == 400
     body = response.json()
-    assert set(body) == {"error", "details"}
+    assert set(body) == {"error", "code", "details"}
     assert isinstance(body["error"], str)
     assert isinstance(body["details"], dict)
     assert body["details"]["email"] == ["This field is required."]
@@ -56,7 +56,7 @@ def test_400_shape(api_client):
 def test_401_shape(api_client):
     response = api_client.get("/api/users/profile/")
     assert response.status_code == 401
-    assert response.json() == {"error": "Authentication credentials were not provided."}
+    assert response.json() == {"code": "not_authenticated", "error": "Authentication credentials were not provided."}
     assert response["Content-Type"].startswith("application/json")
 
 
@@ -68,14 +68,14 @@ def test_404_shape_for_unknown_paths(client, path, accept):
     response = client.get(path, HTTP_ACCEPT=accept)
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
-    assert response.json() == {"error": "Not found."}
+    assert response.json() == {"code": "not_found", "error": "Not found."}
 
 
 @pytest.mark.django_db
 def test_405_shape(api_client):
     response = api_client.get("/api/users/register/")
     assert response.status_code == 405
-    assert response.json() == {"error": 'Method "GET" not allowed.'}
+    assert response.json() == {"code": "method_not_allowed", "error": 'Method "GET" not allowed.'}
 
 
 @pytest.mark.django_db

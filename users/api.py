@@ -16,6 +16,7 @@ from .serializers import (
     PasswordChangeSerializer,
     RegisterSerializer,
     TokenPairResponseSerializer,
+    TokenRefreshResponseSerializer,
     TokenRefreshSerializer,
     UserSerializer,
 )
@@ -73,6 +74,10 @@ class RefreshView(AuthThrottleMixin, TokenRefreshView):
 
     serializer_class = TokenRefreshSerializer
     throttle_scope = "token_refresh"
+
+    @swagger_auto_schema(responses={200: TokenRefreshResponseSerializer}, security=[])
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(APIView):

@@ -122,6 +122,11 @@ class PasswordChangeSerializer(serializers.Serializer):
                                          help_text="Checked by Django's password validators.")
 
 
+class TokenRefreshResponseSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField(help_text="the rotated refresh token (the one sent is now blacklisted)")
+
+
 class TokenRefreshSerializer(simplejwt_serializers.TokenRefreshSerializer):
     """SimpleJWT's refresh (rotation, blacklisting after rotation) for a refresh token that is still valid:
     its user exists and is active, and the password has not changed since it was issued

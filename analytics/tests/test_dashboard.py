@@ -171,14 +171,14 @@ def test_entrepreneur_analytics_roles(api_client, auth_client):
     assert api_client.get(ENTREPRENEUR_URL).status_code == 401
     customer = auth_client(CustomerFactory()).get(ENTREPRENEUR_URL)
     assert customer.status_code == 403
-    assert customer.data == {"error": "Only entrepreneur accounts can do this."}
+    assert customer.data == {"code": "permission_denied", "error": "Only entrepreneur accounts can do this."}
     assert auth_client(SupplierFactory().user).get(ENTREPRENEUR_URL).status_code == 403
     # An entrepreneur account that has not created its profile yet.
     from tests.factories import EntrepreneurUserFactory
 
     no_profile = auth_client(EntrepreneurUserFactory()).get(ENTREPRENEUR_URL)
     assert no_profile.status_code == 404
-    assert no_profile.data == {"error": "Entrepreneur profile not found."}
+    assert no_profile.data == {"code": "not_found", "error": "Entrepreneur profile not found."}
 
 
 def test_supplier_analytics_exact_figures(auth_client, dataset):

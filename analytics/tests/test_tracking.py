@@ -90,7 +90,7 @@ def test_track_rejects_bad_input(api_client, shop, body, field):
     response = post(api_client, TRACK, body)
 
     assert response.status_code == 400
-    assert set(response.data) == {"error", "details"}
+    assert set(response.data) == {"error", "code", "details"}
     assert field in response.data["details"]
     assert AnalyticsEvent.objects.count() == 0
 

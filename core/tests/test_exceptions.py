@@ -37,7 +37,7 @@ def call(exc):
 def assert_shape(response):
     body = response.data
     assert isinstance(body, dict)
-    assert set(body) <= {"error", "details"}
+    assert set(body) <= {"error", "code", "details"}
     assert isinstance(body["error"], str) and body["error"]
     if "details" in body:
         assert isinstance(body["details"], dict)
@@ -64,14 +64,15 @@ def assert_shape(response):
 def test_application_errors_map_to_status_and_shape(error_class, status):
     response = call(error_class())
     assert response.status_code == status
-    assert response.data == {"error": error_class.default_message}
+    assert response.data == {"error": error_class.default_message, "code": error_class.code}
 
 
 def test_application_error_message_and_details():
     exc = errors.InsufficientStock("Only 2 left of Ankara Dress.", details={"product_id": 7, "available": 2})
     response = call(exc)
     assert response.status_code == 409
-    assert response.data == {"error": "Only 2 left of Ankara Dress.", "details": {"product_id": 7, "available": 2}}
+    assert response.data == {"code": "insufficient_stock",
+                             "error": "Only 2 left of Ankara Dress.", "details": {"product_id": 7, "available": 2}}
 
 
 def test_application_error_code_override():
@@ -86,7 +87,7 @@ def test_drf_validation_error_dict_is_400_with_details():
     response = call(exceptions.ValidationError({"quantity": ["Ensure this value is greater than or equal to 1."]}))
     assert response.status_code == 400
     assert response.data == {
-        "error": "quantity: Ensure this value is greater than or equal to 1.",
+        "code": "validation_failed", "error": "quantity: Ensure this value is greater than or equal to 1.",
         "details": {"quantity": ["Ensure this value is greater than or equal to 1."]},
     }
 
@@ -94,7 +95,8 @@ def test_drf_validation_error_dict_is_400_with_details():
 def test_drf_validation_error_list_goes_to_non_field_errors():
     response = call(exceptions.ValidationError(["Mixed cart."]))
     assert response.status_code == 400
-    assert response.data == {"error": "Mixed cart.", "details": {"non_field_errors": ["Mixed cart."]}}
+    assert response.data == {"code": "validation_failed",
+                             "error": "Mixed cart.", "details": {"non_field_errors": ["Mixed cart."]}}
 
 
 def test_drf_validation_error_nested():
@@ -128,39 +130,40 @@ def test_serializer_errors_through_a_view():
 def test_django_validation_error_is_400():
     response = call(DjangoValidationError({"custom_url": ["This name is reserved."]}))
     assert response.status_code == 400
-    assert response.data == {"error": "custom_url: This name is reserved.",
+    assert response.data == {"code": "validation_failed", "error": "custom_url: This name is reserved.",
                              "details": {"custom_url": ["This name is reserved."]}}
 
     response = call(DjangoValidationError("Bad thing."))
     assert response.status_code == 400
-    assert response.data == {"error": "Bad thing.", "details": {"non_field_errors": ["Bad thing."]}}
+    assert response.data == {"code": "validation_failed", "error": "Bad thing.", "details": {"non_field_errors": ["Bad thing."]}}
 
 
 def test_http404_and_drf_not_found_are_404():
     for exc in (Http404("no such order"), exceptions.NotFound()):
         response = call(exc)
         assert response.status_code == 404
-        assert response.data == {"error": "Not found."}
+        assert response.data == {"code": "not_found", "error": "Not found."}
 
 
 def test_permission_denied_is_403():
     for exc in (DjangoPermissionDenied(), exceptions.PermissionDenied()):
         response = call(exc)
         assert response.status_code == 403
-        assert assert_shape(response) == {"error": "You do not have permission to perform this action."}
+        assert assert_shape(response) == {"code": "permission_denied",
+                                          "error": "You do not have permission to perform this action."}
 
 
 def test_not_authenticated_is_401_with_www_authenticate():
     response = call(exceptions.NotAuthenticated())
     assert response.status_code == 401
-    assert response.data == {"error": "Authentication credentials were not provided."}
+    assert response.data == {"code": "not_authenticated", "error": "Authentication credentials were not provided."}
     assert response["WWW-Authenticate"]
 
 
 def test_method_not_allowed_and_parse_error():
     response = call(exceptions.MethodNotAllowed("DELETE"))
     assert response.status_code == 405
-    assert response.data == {"error": 'Method "DELETE" not allowed.'}
+    assert response.data == {"code": "method_not_allowed", "error": 'Method "DELETE" not allowed.'}
     response = call(exceptions.ParseError())
     assert response.status_code == 400
     assert_shape(response)
@@ -185,7 +188,7 @@ def test_throttled_is_429_with_retry_after(wait, retry_after):
 def test_throttled_without_wait():
     response = call(exceptions.Throttled())
     assert response.status_code == 429
-    assert response.data == {"error": "Request was throttled."}
+    assert response.data == {"code": "throttled", "error": "Request was throttled."}
 
 
 def test_real_throttle_through_a_view():
@@ -215,3 +218,31 @@ def test_real_throttle_through_a_view():
 def test_unexpected_error_is_not_swallowed():
     # The handler returns None for unknown exceptions: DRF re-raises, Django answers 500 and logs it.
     assert api_exception_handler(RuntimeError("bug"), {}) is None
+
+
+@pytest.mark.parametrize(
+    "exc,code",
+    [
+        (exceptions.ValidationError({"a": ["b"]}), "validation_failed"),
+        (exceptions.ParseError(), "parse_error"),
+        (exceptions.AuthenticationFailed(), "authentication_failed"),
+        (exceptions.NotAuthenticated(), "not_authenticated"),
+        (exceptions.PermissionDenied(), "permission_denied"),
+        (exceptions.NotFound(), "not_found"),
+        (Http404(), "not_found"),
+        (DjangoPermissionDenied(), "permission_denied"),
+        (DjangoValidationError("x"), "validation_failed"),
+        (exceptions.MethodNotAllowed("DELETE"), "method_not_allowed"),
+        (exceptions.UnsupportedMediaType("text/csv"), "unsupported_media_type"),
+        (exceptions.Throttled(wait=3), "throttled"),
+        (errors.Conflict("Already paid.", code="already_paid"), "already_paid"),
+    ],
+)
+def test_every_error_carries_a_machine_code(exc, code):
+    assert call(exc).data["code"] == code
+
+
+def test_simplejwt_invalid_token_is_authentication_failed():
+    from rest_framework_simplejwt.exceptions import InvalidToken
+
+    assert call(InvalidToken()).data["code"] == "authentication_failed"

@@ -58,7 +58,8 @@ def test_seed_demo_creates_the_demo_world():
     storefront = entrepreneur.storefront
     assert storefront.is_published
     listings = StoreProduct.objects.filter(storefront=storefront).select_related("product")
-    assert listings.count() == 10
+    assert listings.count() == 12  # 10 of Lagos Trade Hub, 2 of Kano Naturals
+    assert listings.values("product__supplier").distinct().count() == 2
     assert listings.filter(is_featured=True).count() == 3
     for listing in listings:
         assert listing.is_active
@@ -131,7 +132,7 @@ def test_demo_storefront_is_served(client):
     all_products = body["all_products"]
     if isinstance(all_products, dict):  # paginated
         all_products = all_products["results"]
-    assert len(all_products) == 10
+    assert len(all_products) == 12
     assert len(body["featured_products"]) == 3
     dress = next(item for item in all_products if item["name"] == "Ankara Wrap Dress")
     assert dress.get("selling_price", dress.get("price")) == "16300.00"  # the entrepreneur's price, not base

@@ -114,7 +114,7 @@ def test_get_profile(auth_client):
 def test_get_without_profile_is_404(auth_client):
     response = auth_client(EntrepreneurUserFactory()).get(URL)
     assert response.status_code == 404
-    assert response.json() == {"error": "You have no entrepreneur profile yet."}
+    assert response.json() == {"code": "not_found", "error": "You have no entrepreneur profile yet."}
 
 
 def test_patch_profile(auth_client):

@@ -151,7 +151,7 @@ def test_product_not_in_store_is_400(client, cart):
 def test_bad_input_is_400(client, cart, bad):
     response = client.post(URL, body(cart, **bad), format="json")
     assert response.status_code == 400
-    assert set(response.json()) <= {"error", "details"}
+    assert set(response.json()) <= {"error", "code", "details"}
     assert not Checkout.objects.exists()
 
 

@@ -187,7 +187,8 @@ def test_order_id_collision_is_retried(client, store, monkeypatch):
 def test_only_customers_may_buy(auth_client, store, make_user):
     response = post(auth_client(make_user()), payload(store))
     assert response.status_code == 403
-    assert response.data == {"error": "Only customer accounts can place orders. Please use a customer account to buy."}
+    assert response.data == {"code": "permission_denied",
+                             "error": "Only customer accounts can place orders. Please use a customer account to buy."}
     assert Order.objects.count() == 0
 
 
@@ -220,7 +221,7 @@ def test_product_not_in_this_store_is_400(client, store):
     response = post(client, payload(store, [{"product_id": other.pk, "quantity": 1}]))
     assert response.status_code == 400
     assert response.data == {
-        "error": f"Product {other.pk} is not available in this store.",
+        "code": "validation_failed", "error": f"Product {other.pk} is not available in this store.",
         "details": {"items": [{"product_id": other.pk, "variation_id": None,
                                "error": "This product is not available in this store."}]},
     }
@@ -300,7 +301,7 @@ def test_more_than_stock_is_409(client, store):
     response = post(client, payload(store, [{"product_id": store.product.pk, "quantity": 11}]))
     assert response.status_code == 409
     assert response.data == {
-        "error": f"Not enough stock for {store.product.name}: 10 available, 11 requested.",
+        "code": "insufficient_stock", "error": f"Not enough stock for {store.product.name}: 10 available, 11 requested.",
         "details": {"product_id": store.product.pk, "variation_id": None, "requested": 11, "available": 10},
     }
 
@@ -368,7 +369,7 @@ def test_client_price_that_differs_is_409_with_the_current_price(client, store):
     response = post(client, payload(store, [{"product_id": store.product.pk, "quantity": 1, "unit_price": "1000.00"}]))
     assert response.status_code == 409
     assert response.data == {
-        "error": f"The price of {store.product.name} has changed to ₦1200.00.",
+        "code": "price_changed", "error": f"The price of {store.product.name} has changed to ₦1200.00.",
         "details": {"product_id": store.product.pk, "variation_id": None, "current_price": "1200.00"},
     }
     store.product.refresh_from_db()
@@ -413,7 +414,8 @@ def test_bad_phone_is_400(client, store, phone):
 def test_unknown_state_is_400(client, store):
     response = post(client, payload(store, shipping_address={**VALID_ADDRESS, "state": "Texas"}))
     assert response.status_code == 400
-    assert response.data == {"error": "shipping_address.state: Enter one of the 36 Nigerian states or FCT.",
+    assert response.data == {"code": "validation_failed",
+                             "error": "shipping_address.state: Enter one of the 36 Nigerian states or FCT.",
                              "details": {"shipping_address": {"state": ["Enter one of the 36 Nigerian states or FCT."]}}}
 
 

@@ -86,7 +86,7 @@ def test_detail_is_scoped_and_foreign_is_404(auth_client, world, who, visible, h
     assert response.data["order_id"] == world[visible].order_id
     response = client.get(detail(world[hidden]))
     assert response.status_code == 404
-    assert response.data == {"error": "Order not found."}
+    assert response.data == {"code": "not_found", "error": "Order not found."}
 
 
 def test_unknown_and_non_numeric_ids_are_404(auth_client, world):
@@ -113,14 +113,14 @@ def test_anonymous_is_401(api_client, world):
 def test_entrepreneur_orders_is_for_entrepreneurs(auth_client, make_user):
     response = auth_client(make_user()).get(LIST + "entrepreneur_orders/")
     assert response.status_code == 403
-    assert response.data == {"error": "Only entrepreneur accounts can list their store's orders."}
+    assert response.data == {"code": "permission_denied", "error": "Only entrepreneur accounts can list their store's orders."}
 
 
 @pytest.mark.parametrize("make_user", [CustomerFactory, lambda: EntrepreneurFactory().user, AdminFactory])
 def test_supplier_orders_is_for_suppliers(auth_client, make_user):
     response = auth_client(make_user()).get(LIST + "supplier_orders/")
     assert response.status_code == 403
-    assert response.data == {"error": "Only supplier accounts can list their orders."}
+    assert response.data == {"code": "permission_denied", "error": "Only supplier accounts can list their orders."}
 
 
 # --- filters -------------------------------------------------------------------------------------------

@@ -99,7 +99,8 @@ def test_nobody_asks_for_paid(auth_client, store, from_status):
     for user in (AdminFactory(), order.customer):
         response = move(auth_client(user), order, "paid")
         assert response.status_code == 403
-        assert response.data == {"error": "An order becomes paid only through a confirmed payment."}
+        assert response.data == {"code": "paid_by_payment_only",
+                                 "error": "An order becomes paid only through a confirmed payment."}
     order.refresh_from_db()
     assert order.status == from_status
 
@@ -155,7 +156,8 @@ def test_customer_may_do_nothing_else(auth_client, store, from_status, to_status
     order = create_order(store=store, status=from_status)
     response = move(auth_client(order.customer), order, to_status, tracking_number="T")
     assert response.status_code == 403
-    assert response.data == {"error": "Customers can only cancel their own orders while they are pending (unpaid)."}
+    assert response.data == {"code": "permission_denied",
+                             "error": "Customers can only cancel their own orders while they are pending (unpaid)."}
 
 
 def test_other_customer_gets_404(auth_client, store):
@@ -175,7 +177,7 @@ def test_supplier_moves_paid_to_processing_shipped_delivered(auth_client, store,
     assert move(client, order, "processing").status_code == 200
     response = move(client, order, "shipped")
     assert response.status_code == 400
-    assert response.data == {"error": "A tracking number is required to mark an order as shipped.",
+    assert response.data == {"code": "validation_failed", "error": "A tracking number is required to mark an order as shipped.",
                              "details": {"tracking_number": ["This field is required when the status is shipped."]}}
     assert move(client, order, "shipped", tracking_number="  ").status_code == 400
     response = move(client, order, "shipped", tracking_number="GIG-123456")
@@ -198,7 +200,8 @@ def test_supplier_may_not_cancel_or_return(auth_client, store, from_status, to_s
     order = create_order(store=store, status=from_status)
     response = move(auth_client(store.supplier.user), order, to_status)
     assert response.status_code == 403
-    assert response.data == {"error": "Suppliers can only move their paid orders to processing, shipped and delivered."}
+    assert response.data == {"code": "permission_denied",
+                             "error": "Suppliers can only move their paid orders to processing, shipped and delivered."}
 
 
 def test_other_supplier_gets_404(auth_client, store):
@@ -214,7 +217,7 @@ def test_entrepreneur_cannot_change_status(auth_client, store, from_status, to_s
     order = create_order(store=store, status=from_status)
     response = move(auth_client(store.entrepreneur.user), order, to_status)
     assert response.status_code == 403
-    assert response.data == {"error": "You are not allowed to change the status of this order."}
+    assert response.data == {"code": "permission_denied", "error": "You are not allowed to change the status of this order."}
 
 
 # --- admin -------------------------------------------------------------------------------------------------

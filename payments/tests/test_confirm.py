@@ -82,7 +82,7 @@ def test_paystack_webhook_bad_or_missing_signature_is_401_and_changes_nothing(or
     txn = _txn(order)
     response = _post_paystack(api_client, paystack_charge_success(txn.transaction_id, Decimal("2900.00")), signature)
     assert response.status_code == 401
-    assert response.json() == {"error": "Invalid or missing webhook signature."}
+    assert response.json() == {"code": "authentication_failed", "error": "Invalid or missing webhook signature."}
     assert len(rsps.calls) == 0
     assert not WebhookEvent.objects.exists()
     txn.refresh_from_db()

@@ -86,7 +86,7 @@ def test_other_customers_order_is_404(order, auth_client):
     response = auth_client(CustomerFactory()).post(URL, {"order_id": order.order_id, "provider": "sandbox"},
                                                    format="json")
     assert response.status_code == 404
-    assert response.json() == {"error": "Order not found."}
+    assert response.json() == {"code": "not_found", "error": "Order not found."}
 
 
 def test_paid_order_is_409(order, auth_client):
@@ -95,7 +95,7 @@ def test_paid_order_is_409(order, auth_client):
     order_mark_paid(order_id=order.pk)
     response = auth_client(order.customer).post(URL, {"order_id": order.order_id, "provider": "sandbox"}, format="json")
     assert response.status_code == 409
-    assert response.json() == {"error": "This order has already been paid."}
+    assert response.json() == {"code": "already_paid", "error": "This order has already been paid."}
 
 
 def test_unknown_provider_is_400(order, auth_client):
@@ -108,7 +108,7 @@ def test_gateway_timeout_is_503_and_attempt_marked_failed(order, auth_client, rs
     rsps.post(f"{PAYSTACK}/transaction/initialize", body=requests.Timeout("read timed out"))
     response = auth_client(order.customer).post(URL, {"order_id": order.order_id, "provider": "paystack"}, format="json")
     assert response.status_code == 503
-    assert response.json() == {"error": "Paystack is unavailable. Please try again."}
+    assert response.json() == {"code": "gateway_unavailable", "error": "Paystack is unavailable. Please try again."}
     assert Transaction.objects.get(order=order).status == "failed"
 
 

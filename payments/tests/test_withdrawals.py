@@ -69,7 +69,7 @@ def test_create_withdrawal_debits_balance_and_holds_in_ledger(entrepreneur, bank
 def test_minimum_is_1000(entrepreneur, bank, auth_client):
     response = request_withdrawal(auth_client, entrepreneur, bank, "999.99")
     assert response.status_code == 400
-    assert response.json() == {"error": "Minimum withdrawal amount is ₦1,000.",
+    assert response.json() == {"code": "validation_failed", "error": "Minimum withdrawal amount is ₦1,000.",
                                "details": {"amount": ["Minimum withdrawal amount is ₦1,000."]}}
     assert balance(entrepreneur.user) == Decimal("5000.00")
 
@@ -77,7 +77,7 @@ def test_minimum_is_1000(entrepreneur, bank, auth_client):
 def test_over_balance_is_400(entrepreneur, bank, auth_client):
     response = request_withdrawal(auth_client, entrepreneur, bank, "5000.01")
     assert response.status_code == 400
-    assert response.json() == {"error": "Insufficient balance.",
+    assert response.json() == {"code": "validation_failed", "error": "Insufficient balance.",
                                "details": {"amount": ["Your available balance is ₦5000.00."]}}
     assert request_withdrawal(auth_client, entrepreneur, bank, "5000.00").status_code == 201
     assert balance(entrepreneur.user) == Decimal("0.00")

@@ -81,7 +81,7 @@ def test_fake_image_is_400_and_nothing_is_stored(client, product):
     response = client.post(images_url(product), {"image": fake_jpeg_upload()}, format="multipart")
 
     assert response.status_code == 400
-    assert response.json() == {"error": "The file is not a valid image.",
+    assert response.json() == {"code": "validation_failed", "error": "The file is not a valid image.",
                                "details": {"image": ["The file is not a valid image."]}}
     assert not ProductImage.objects.exists()
 
@@ -103,7 +103,7 @@ def test_file_over_the_default_10_mb_limit_is_413(client, product):
     upload = SimpleUploadedFile("huge.jpg", b"\xff\xd8\xff" + b"\0" * (10 * 1024 * 1024), content_type="image/jpeg")
     response = client.post(images_url(product), {"image": upload}, format="multipart")
     assert response.status_code == 413
-    assert response.json() == {"error": "The image is larger than 10 MB.",
+    assert response.json() == {"code": "too_large", "error": "The image is larger than 10 MB.",
                                "details": {"image": [f"At most {10 * 1024 * 1024} bytes."]}}
 
 

@@ -149,7 +149,7 @@ def test_inactive_supplier_is_403(auth_client):
 def test_other_roles_are_403(auth_client, factory):
     response = auth_client(factory()).post(LIST, new_product(), format="json")
     assert response.status_code == 403
-    assert response.json() == {"error": "Only verified supplier accounts can do this."}
+    assert response.json() == {"code": "permission_denied", "error": "Only verified supplier accounts can do this."}
 
 
 def test_list_shows_only_own_products_with_fixed_queries(client, supplier, django_assert_max_num_queries):

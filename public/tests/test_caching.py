@@ -109,7 +109,7 @@ def test_unknown_store_is_a_404_every_time(api_client):
     for _ in range(2):
         response = api_client.get("/nobody-here/")
         assert response.status_code == 404
-        assert response.json() == {"error": "Storefront not found."}
+        assert response.json() == {"code": "not_found", "error": "Storefront not found."}
     assert AnalyticsEvent.objects.count() == 0
 
 

@@ -168,7 +168,8 @@ def test_friendly_404_pages(store, browser):
         assert response.status_code == 404
         assert response["Content-Type"] == "text/html; charset=utf-8"
         assert "Sorry, this page is not here" in response.content.decode()
-    assert Client(HTTP_ACCEPT="application/json").get("/nobody-here/").json() == {"error": "Storefront not found."}
+    assert Client(HTTP_ACCEPT="application/json").get("/nobody-here/").json() == {"code": "not_found",
+                                                                                  "error": "Storefront not found."}
 
 
 def test_landing_page(browser):

@@ -88,7 +88,7 @@ def test_product_not_in_this_store_is_404(api_client, store, item):
     lone = ProductFactory()
     response = api_client.get(f"/ada-gadgets/product/{lone.slug}/")
     assert response.status_code == 404
-    assert response.json() == {"error": "Product not found in this store."}
+    assert response.json() == {"code": "not_found", "error": "Product not found in this store."}
     assert not AnalyticsEvent.objects.exists()
 
 
@@ -211,7 +211,7 @@ def test_product_qr(api_client, item):
 def test_qr_not_found(api_client, store):
     response = api_client.get("/ada-gadgets/qr.svg?product=nope")
     assert response.status_code == 404
-    assert response.json() == {"error": "Product not found in this store."}
+    assert response.json() == {"code": "not_found", "error": "Product not found in this store."}
     assert api_client.get("/nobody/qr.svg").status_code == 404
     store.is_published = False
     store.save()

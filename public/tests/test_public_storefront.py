@@ -96,7 +96,7 @@ def test_unpublished_store_is_404(api_client):
     StorefrontFactory(entrepreneur=EntrepreneurFactory(custom_url="hidden-shop"), is_published=False)
     response = api_client.get("/hidden-shop/")
     assert response.status_code == 404
-    assert response.json() == {"error": "Storefront not found."}
+    assert response.json() == {"code": "not_found", "error": "Storefront not found."}
 
 
 def test_inactive_entrepreneur_is_404(api_client):

@@ -21,7 +21,7 @@ def user():
 def assert_401(response):
     assert response.status_code == 401, response.content
     body = response.json()
-    assert set(body) <= {"error", "details"}
+    assert set(body) <= {"error", "code", "details"}
     assert isinstance(body["error"], str) and body["error"]
     return body
 
@@ -51,12 +51,12 @@ def test_login_access_token_authenticates(api_client, user):
 @pytest.mark.parametrize("identifier", ["tunde", "tunde@example.com"])
 def test_login_wrong_password_is_401(api_client, user, identifier):
     body = assert_401(login(api_client, identifier, "wrong-password-1"))
-    assert body == {"error": "Invalid username/email or password."}
+    assert body == {"code": "authentication_failed", "error": "Invalid username/email or password."}
 
 
 def test_login_unknown_user_is_401(api_client, user):
     body = assert_401(login(api_client, "nobody@example.com"))
-    assert body == {"error": "Invalid username/email or password."}
+    assert body == {"code": "authentication_failed", "error": "Invalid username/email or password."}
 
 
 def test_login_inactive_user_is_401(api_client):

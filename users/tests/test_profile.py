@@ -11,7 +11,7 @@ URL = "/api/users/profile/"
 def test_profile_requires_auth(api_client):
     response = api_client.get(URL)
     assert response.status_code == 401
-    assert set(response.json()) == {"error"}
+    assert set(response.json()) == {"error", "code"}
 
 
 def test_profile_get(auth_client):
@@ -119,4 +119,4 @@ def test_profile_put_and_delete_not_allowed(auth_client):
     assert client.put(URL, {"first_name": "x"}, format="json").status_code == 405
     response = client.delete(URL)
     assert response.status_code == 405
-    assert set(response.json()) == {"error"}
+    assert set(response.json()) == {"error", "code"}

@@ -29,7 +29,7 @@ def assert_error(response, status, field=None):
     assert response.status_code == status, response.content
     body = response.json()
     assert isinstance(body["error"], str) and body["error"]
-    assert set(body) <= {"error", "details"}
+    assert set(body) <= {"error", "code", "details"}
     if field is not None:
         assert field in body["details"], body
         assert isinstance(body["details"][field], list) and body["details"][field]

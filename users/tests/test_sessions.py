@@ -89,7 +89,7 @@ def test_wrong_old_password_is_400_and_changes_nothing(user):
         CHANGE, {"old_password": "not-my-password", "new_password": NEW_PASSWORD}, format="json"
     )
     assert response.status_code == 400
-    assert response.json() == {"error": "old_password: The current password is wrong.",
+    assert response.json() == {"code": "validation_failed", "error": "old_password: The current password is wrong.",
                                "details": {"old_password": ["The current password is wrong."]}}
     user.refresh_from_db()
     assert user.check_password(DEFAULT_PASSWORD)

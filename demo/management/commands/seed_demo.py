@@ -45,6 +45,9 @@ class DemoUser:
 ADMIN = DemoUser("admin", "admin@payjaro.ng", None, User.UserType.ADMIN, "Payjaro", "Admin", ADMIN_PASSWORD)
 SUPPLIER = DemoUser("lagostrade", "sales@lagostradehub.ng", "+2348030000101", User.UserType.SUPPLIER, "Emeka", "Nwosu")
 ENTREPRENEUR = DemoUser("ada", "ada@adastyles.ng", "+2348030000102", User.UserType.ENTREPRENEUR, "Ada", "Okafor")
+# A second, smaller supplier: a cart from both is one checkout with two parcels (README walkthrough).
+SECOND_SUPPLIER = DemoUser("kanonaturals", "orders@kanonaturals.ng", "+2348030000104", User.UserType.SUPPLIER,
+                           "Aisha", "Bello")
 CUSTOMER = DemoUser("chidi", "chidi@example.ng", "+2348030000103", User.UserType.CUSTOMER, "Chidi", "Eze")
 
 # slug → (name, parent slug)
@@ -133,6 +136,13 @@ PRODUCTS = (
                 "Chebe powder infused oil for length retention, 100 ml.", "35.00", "0.15"),
 )
 
+SECOND_SUPPLIER_PRODUCTS = (
+    DemoProduct("KNN-BTY-001", "Kano Henna Powder 200g", "beauty", "2500.00", 50,
+                "Pure lalle (henna) leaf powder from Kano, sifted for smooth paste.", "40.00", "0.25"),
+    DemoProduct("KNN-BTY-002", "Kano Kohl Eyeliner (Tozali)", "beauty", "1800.00", 70,
+                "Traditional tozali kohl in a carved wooden case.", "50.00", "0.05"),
+)
+
 # sku → (featured, position); the entrepreneur's selling price is base × (1 + markup/100), rounded up to ₦100.
 STORE_SELECTION = {
     "LTH-CLO-001": (True, 1),
@@ -145,6 +155,8 @@ STORE_SELECTION = {
     "LTH-ACC-001": (False, 8),
     "LTH-BTY-001": (False, 9),
     "LTH-BTY-002": (False, 10),
+    "KNN-BTY-001": (False, 11),
+    "KNN-BTY-002": (False, 12),
 }
 
 
@@ -237,6 +249,9 @@ class Command(BaseCommand):
         products = {}
         for demo in PRODUCTS:
             products[demo.sku] = self.upsert_product(demo, supplier, categories[demo.category])
+        second_supplier = self.upsert_second_supplier()
+        for demo in SECOND_SUPPLIER_PRODUCTS:
+            products[demo.sku] = self.upsert_product(demo, second_supplier, categories[demo.category])
 
         entrepreneur, _ = EntrepreneurProfile.objects.get_or_create(
             user=entrepreneur_user,
@@ -276,6 +291,27 @@ class Command(BaseCommand):
             )
         if self.with_pictures:
             self.add_pictures(products, entrepreneur_user, entrepreneur)
+
+    def upsert_second_supplier(self) -> SupplierProfile:
+        user = self.upsert_user(SECOND_SUPPLIER)
+        supplier, _ = SupplierProfile.objects.get_or_create(
+            user=user,
+            defaults={
+                "company_name": "Kano Naturals Ltd", "business_registration": "RC2290117",
+                "tax_id": "TIN-31188420-0001", "address": "7 Bompai Road, Nassarawa, Kano",
+                "contact_person": "Aisha Bello", "phone_number": SECOND_SUPPLIER.phone,
+                "email": SECOND_SUPPLIER.email,
+                "bank_details": {"bank_name": "Access Bank", "bank_code": "044", "account_number": "0987654321",
+                                 "account_name": "Kano Naturals Ltd"},
+                "commission_rate": Decimal("10.00"), "business_hours": {"mon-sat": "08:00-17:00"},
+                "performance_rating": Decimal("4.40"),
+            },
+        )
+        if supplier.verification_status != SupplierProfile.VerificationStatus.VERIFIED or not supplier.is_active:
+            supplier.verification_status = SupplierProfile.VerificationStatus.VERIFIED
+            supplier.is_active = True
+            supplier.save(update_fields=["verification_status", "is_active", "updated_at"])
+        return supplier
 
     def upsert_product(self, demo: DemoProduct, supplier: SupplierProfile, category: Category) -> Product:
         product = Product.objects.filter(sku=demo.sku).first()
@@ -337,6 +373,7 @@ class Command(BaseCommand):
         line("Logins (username / password):")
         line(f"  admin        {ADMIN.username} / {ADMIN.password}   ({base}/admin/)")
         line(f"  supplier     {SUPPLIER.username} / {SUPPLIER.password}   (verified: Lagos Trade Hub Ltd)")
+        line(f"  supplier     {SECOND_SUPPLIER.username} / {SECOND_SUPPLIER.password}   (verified: Kano Naturals Ltd)")
         line(f"  entrepreneur {ENTREPRENEUR.username} / {ENTREPRENEUR.password}   (Ada Styles)")
         line(f"  customer     {CUSTOMER.username} / {CUSTOMER.password}")
         line("")
