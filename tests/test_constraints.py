@@ -605,6 +605,17 @@ def test_daily_metrics_unique():
                                                  entity_id=1, value=99))
 
 
+
+@covers("analytics_event_buffer_key_unique")
+def test_analytics_event_buffer_key_unique():
+    from analytics.models import AnalyticsEvent
+
+    AnalyticsEvent.objects.create(event_type="storefront_view")  # direct events have no key: any number of them
+    AnalyticsEvent.objects.create(event_type="storefront_view")
+    AnalyticsEvent.objects.create(event_type="storefront_view", buffer_key="a" * 32)
+    rejected(lambda: AnalyticsEvent.objects.create(event_type="product_view", buffer_key="a" * 32))
+
+
 # --- coverage ---------------------------------------------------------------------------------------------
 
 def declared_constraints() -> set[str]:
