@@ -4,6 +4,7 @@ Tags come from the URL (one table below, not a decorator per view), so a new end
 group in Swagger UI. Every operation lists the error responses with the ``Error`` definition; the walk in
 ``tests/test_schema.py`` fails when an operation has no documented 2xx body or lacks them.
 """
+from django.core.exceptions import FieldDoesNotExist
 from drf_yasg import openapi
 from drf_yasg.inspectors import FieldInspector, SwaggerAutoSchema
 from rest_framework import serializers
@@ -91,6 +92,13 @@ class TruthfulFieldInspector(FieldInspector):
             del result["minLength"]
         if isinstance(obj, serializers.JSONField) and result.get("type") == openapi.TYPE_OBJECT:
             default = result.get("default")
+            model = getattr(getattr(getattr(obj, "parent", None), "Meta", None), "model", None)
+            if default is None and model is not None:
+                try:
+                    default = model._meta.get_field(obj.source).default
+                except FieldDoesNotExist:  # a serializer-only field: nothing to learn from the model
+                    default = None
+                default = default() if default is list else default
             if isinstance(default, list):
                 result["type"] = openapi.TYPE_ARRAY
                 result["items"] = openapi.Schema(type=openapi.TYPE_STRING)

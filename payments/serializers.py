@@ -113,6 +113,8 @@ class PaymentMethodSerializer(serializers.ModelSerializer):
 
 class WalletSerializer(serializers.ModelSerializer):
     available_balance = serializers.DecimalField(source="balance", max_digits=14, decimal_places=2, read_only=True)
+    # null for a wallet that has never moved (not stored yet): found by schemathesis as the demo supplier
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Wallet

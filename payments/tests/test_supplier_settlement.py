@@ -132,7 +132,7 @@ def test_supplier_withdraws_through_the_same_endpoints(order, auth_client, admin
     method = response.json()["id"]
     assert client.post(WITHDRAWALS, {"amount": "999.99", "payment_method": method}, format="json").status_code == 400
     response = client.post(WITHDRAWALS, {"amount": "1800.01", "payment_method": method}, format="json")
-    assert response.json() == {"error": "Insufficient balance.",
+    assert response.json() == {"code": "validation_failed", "error": "Insufficient balance.",
                                "details": {"amount": ["Your available balance is ₦1800.00."]}}
     response = client.post(WITHDRAWALS, {"amount": "1500.00", "payment_method": method}, format="json")
     assert response.status_code == 201, response.content
@@ -178,7 +178,7 @@ def test_a_negative_supplier_wallet_cannot_withdraw(auth_client):
                                                format="json")
     assert response.status_code == 400
     assert response.json() == {
-        "error": "Your balance is negative (₦-500.00): withdrawals wait until it is positive again.",
+        "code": "validation_failed", "error": "Your balance is negative (₦-500.00): withdrawals wait until it is positive again.",
         "details": {"amount": ["Your available balance is ₦-500.00."]}}
     assert WithdrawalRequest.objects.count() == 0
     assert ledger_audit() == []
