@@ -15,6 +15,7 @@ from . import selectors
 from .serializers import (
     CheckoutCreateSerializer,
     CheckoutSerializer,
+    CodCodeSentSerializer,
     CodSendCodeSerializer,
     CustomerOrderSerializer,
     OrderCreateSerializer,
@@ -222,7 +223,7 @@ class CodSendCodeView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
-    @swagger_auto_schema(request_body=CodSendCodeSerializer, responses={202: "Code sent", 400: "Not a Nigerian phone",
+    @swagger_auto_schema(request_body=CodSendCodeSerializer, responses={202: CodCodeSentSerializer, 400: "Not a Nigerian phone",
                                                                         429: "Too many codes"})
     def post(self, request):
         serializer = CodSendCodeSerializer(data=request.data)

@@ -85,6 +85,14 @@ class CodSendCodeSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, help_text="The shipping phone, e.g. 08012345678.")
 
 
+class CodCodeSentSerializer(serializers.Serializer):
+    """The 202 of ``POST /api/orders/cod/send-code/``: never the code, only where it went and until when."""
+
+    message = serializers.CharField(help_text="Code sent.")
+    phone = serializers.CharField(help_text="The last four digits of the phone, e.g. `…4567`.")
+    expires_at = serializers.DateTimeField(help_text="The code works until then (10 minutes, 5 tries).")
+
+
 class OrderListFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.values, required=False)
     date_from = serializers.DateField(required=False, help_text="YYYY-MM-DD (Lagos time, inclusive)")

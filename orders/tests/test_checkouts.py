@@ -359,6 +359,6 @@ def test_a_checkout_whose_parcels_fit_but_whose_sum_does_not_is_a_400_before_any
     response = client.post(URL, {"entrepreneur_custom_url": a.custom_url, "items": items,
                                  "shipping_address": dict(VALID_ADDRESS)}, format="json")
     assert response.status_code == 400, response.content
-    assert set(response.json()) == {"error", "details"} and "total_amount" in response.json()["details"]
+    assert set(response.json()) == {"error", "code", "details"} and "total_amount" in response.json()["details"]
     assert not Checkout.objects.exists() and not Order.objects.exists()
     assert stock(a.product, b.product) == [200, 200]

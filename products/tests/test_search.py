@@ -34,7 +34,7 @@ def test_search_beyond_the_caps_is_a_400_in_the_spec_shape(url, query, code, aut
     response = auth_client(supplier.user).get(url, {"search": query})
     assert response.status_code == 400, response.content
     body = response.json()
-    assert set(body) == {"error", "details"}
+    assert set(body) == {"error", "code", "details"} and body["code"] == code
     assert list(body["details"]) == ["search"]
 
 

@@ -1,4 +1,6 @@
 """The project's 404 and 500 answers: a friendly page for people, the SPEC's JSON error shape for API clients."""
+import json
+
 import pytest
 from django.test import RequestFactory
 from django.urls import get_resolver
@@ -36,7 +38,7 @@ def test_api_clients_get_the_json_error_shape(client, path, headers):
     response = client.get(path, **headers)
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"error": "Not found."}
+    assert response.json() == {"error": "Not found.", "code": "not_found"}
 
 
 def test_unknown_store_is_the_friendly_page_too(client):
@@ -54,7 +56,7 @@ def test_server_error_page(path, accept, json_body):
     assert response.status_code == 500
     if json_body:
         assert response["Content-Type"] == "application/json"
-        assert response.content == b'{"error": "Internal server error."}'
+        assert json.loads(response.content) == {"error": "Internal server error.", "code": "server_error"}
     else:
         assert response["Content-Type"].startswith("text/html")
         assert "Sorry, something went wrong" in response.content.decode()

@@ -338,7 +338,7 @@ class Command(BaseCommand):
 
     def add_pictures(self, products: dict, entrepreneur_user: User, entrepreneur: EntrepreneurProfile) -> None:
         """A picture for each demo product that has none, and a banner for the store if it has none."""
-        category_of = {demo.sku: demo.category for demo in PRODUCTS}
+        category_of = {demo.sku: demo.category for demo in (*PRODUCTS, *SECOND_SUPPLIER_PRODUCTS)}
         with_images = set(ProductImage.objects.filter(product__in=products.values())
                           .values_list("product_id", flat=True))
         for sku, product in products.items():
