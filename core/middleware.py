@@ -24,3 +24,22 @@ class RejectNulMiddleware:
     @staticmethod
     def _query_has_nul(request) -> bool:
         return any(NUL in key or any(NUL in value for value in values) for key, values in request.GET.lists())
+
+
+class EmptyApiAnswerContentTypeMiddleware:
+    """A ``204 No Content`` from the API says ``Content-Type: application/json`` like every other API answer.
+
+    DRF drops the header when a response has no body. The OpenAPI 2 schema can only declare the media types
+    an operation produces for all its responses at once (``application/json``), so a client or a contract
+    checker (schemathesis' ``content_type_conformance`` in CI) that reads the header of a 204 would find
+    none. The body stays empty; only the header is restored, and only on ``/api/`` paths.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 204 and request.path.startswith("/api/") and not response.has_header("Content-Type"):
+            response["Content-Type"] = "application/json"
+        return response
