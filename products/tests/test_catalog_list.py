@@ -60,7 +60,7 @@ def test_the_compact_view_is_id_name_price_thumbnail(api_client):
 def test_an_unknown_view_is_a_400(api_client):
     response = api_client.get(LIST, {"view": "tiny"})
     assert response.status_code == 400
-    assert set(response.json()) == {"error", "details"} and "view" in response.json()["details"]
+    assert set(response.json()) == {"error", "code", "details"} and "view" in response.json()["details"]
 
 
 def test_a_product_not_loaded_through_the_selector_serializes_the_same(rf):

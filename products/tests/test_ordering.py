@@ -50,6 +50,6 @@ def test_ordering_by_an_unknown_field_is_a_400(url, auth_client):
     for bad in ("no_such_field", "-password", "name,bogus", "supplier__user__password"):
         response = client.get(url, {"ordering": bad})
         assert response.status_code == 400, (url, bad, response.content)
-        assert set(response.json()) == {"error", "details"} and "ordering" in response.json()["details"]
+        assert set(response.json()) == {"error", "code", "details"} and "ordering" in response.json()["details"]
     assert client.get(url, {"ordering": "-created_at"}).status_code == 200
     assert client.get(url, {"ordering": ""}).status_code == 200
