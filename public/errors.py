@@ -14,8 +14,13 @@ from .negotiation import wants_json
 from .pages import not_found_page
 
 
+# The storefront's machine endpoints (share links JSON, QR code): their 404 is the JSON error shape too, also
+# when the store part of the path is not even a valid slug (so no route matched and this handler answers).
+_MACHINE_SUFFIXES = ("/share/", "/qr.svg")
+
+
 def _api_client(request) -> bool:
-    return request.path.startswith("/api/") or wants_json(request)
+    return request.path.startswith("/api/") or request.path.endswith(_MACHINE_SUFFIXES) or wants_json(request)
 
 
 def page_not_found(request, exception=None):

@@ -33,6 +33,8 @@ def test_unknown_page_for_a_browser_is_a_friendly_html_404(client, path):
     ("/api/users/nope/", {}),
     ("/no/such/page/", {"HTTP_ACCEPT": "application/json"}),
     ("/no/such/page/?format=json", {"HTTP_ACCEPT": BROWSER_ACCEPT}),
+    ("/not%20a%20slug/share/", {}),  # the storefront's JSON endpoints, even when no route matched
+    ("/not%20a%20slug/qr.svg", {"HTTP_ACCEPT": BROWSER_ACCEPT}),
 ])
 def test_api_clients_get_the_json_error_shape(client, path, headers):
     response = client.get(path, **headers)
