@@ -13,7 +13,6 @@ from core.views import server_error as json_server_error
 from .negotiation import wants_json
 from .pages import not_found_page
 
-
 # The storefront's machine endpoints (share links JSON, QR code): their 404 is the JSON error shape too, also
 # when the store part of the path is not even a valid slug (so no route matched and this handler answers).
 _MACHINE_SUFFIXES = ("/share/", "/qr.svg")
