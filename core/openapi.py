@@ -82,6 +82,10 @@ class TruthfulFieldInspector(FieldInspector):
     is a list is an array, not an object."""
 
     def process_result(self, result, method_name, obj, **kwargs):
+        if isinstance(result, openapi.SchemaRef) and isinstance(obj, serializers.BaseSerializer) and obj.allow_null:
+            # A nested object that may be null (a product without a category): OpenAPI 2 ignores siblings of a
+            # $ref, so the reference is wrapped to carry x-nullable.
+            return openapi.Schema(type=openapi.TYPE_OBJECT, all_of=[result], x_nullable=True)
         if not isinstance(result, openapi.Schema):
             return result
         if (isinstance(obj, serializers.ChoiceField) and getattr(obj, "allow_blank", False)

@@ -95,7 +95,7 @@ class _RelatedList(serializers.ListSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     """A product as the catalog shows it: supplier, category, primary image, images, variations."""
 
-    category_detail = CategoryBriefSerializer(source="category", read_only=True)
+    category_detail = CategoryBriefSerializer(source="category", read_only=True, allow_null=True)
     supplier = serializers.SerializerMethodField()
     suggested_price = serializers.SerializerMethodField()
     in_stock = serializers.SerializerMethodField()
