@@ -109,7 +109,8 @@ def delete_derivatives(name: str) -> None:
 
 # --- A preview card for a store without pictures --------------------------------------------------
 
-def _font(size: int):
+def bold_font(size: int):
+    """A bold sans-serif at ``size`` px (DejaVu or Liberation where installed, else Pillow's default)."""
     for candidate in ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
                       "LiberationSans-Bold.ttf"):
         try:
@@ -147,7 +148,7 @@ def make_card(title: str, subtitle: str = "", colour: str = "#0b6e4f") -> str:
     except ValueError:
         background = Image.new("RGB", PREVIEW_SIZE, "#0b6e4f")
     draw = ImageDraw.Draw(background)
-    big, small = _font(84), _font(40)
+    big, small = bold_font(84), bold_font(40)
     lines = _wrap(draw, title or "Payjaro", big, PREVIEW_SIZE[0] - 160)
     y = 170 if len(lines) < 3 else 110
     for line in lines:

@@ -8,7 +8,9 @@ pipeline as a real upload (``core.images.process_image``), so they get thumbnail
 import hashlib
 import io
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from core.thumbnails import bold_font
 
 PRODUCT_PICTURE_SIZE = (800, 800)
 BANNER_SIZE = (1200, 400)
@@ -23,16 +25,6 @@ PALETTES = {
     "beauty": ((246, 226, 236), (232, 196, 214), (140, 40, 90)),
 }
 _DEFAULT_PALETTE = ((235, 235, 235), (210, 210, 210), (60, 60, 60))
-
-
-def _font(size: int):
-    for candidate in ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-                      "LiberationSans-Bold.ttf"):
-        try:
-            return ImageFont.truetype(candidate, size)
-        except OSError:
-            continue
-    return ImageFont.load_default(size=size)
 
 
 def _gradient(size: tuple[int, int], top: tuple, bottom: tuple) -> Image.Image:
@@ -86,7 +78,7 @@ def product_picture(*, name: str, category: str) -> bytes:
     draw = ImageDraw.Draw(image)
     draw.ellipse([(170, 560), (630, 620)], fill=tuple(max(0, c - 30) for c in bottom))  # shadow
     _silhouette(draw, category, colour, top)
-    font = _font(44)
+    font = bold_font(44)
     words, lines = name.split(), [""]
     for word in words:
         candidate = f"{lines[-1]} {word}".strip()
@@ -111,8 +103,8 @@ def banner_picture(*, title: str, tagline: str) -> bytes:
     stripes = [(244, 162, 97), (233, 196, 106), (231, 111, 81), (42, 157, 143)]
     for index, x in enumerate(range(760, 1300, 70)):
         draw.polygon([(x, 0), (x + 40, 0), (x - 160, 400), (x - 200, 400)], fill=stripes[index % len(stripes)])
-    draw.text((60, 120), title, font=_font(88), fill=(255, 255, 255))
-    draw.text((64, 240), tagline, font=_font(34), fill=(230, 245, 238))
+    draw.text((60, 120), title, font=bold_font(88), fill=(255, 255, 255))
+    draw.text((64, 240), tagline, font=bold_font(34), fill=(230, 245, 238))
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
