@@ -365,8 +365,8 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-        except Exception:  # noqa: BLE001 — best-effort cleanup
-            pass
+        except Exception as exc:  # noqa: BLE001 — best-effort cleanup at exit; the databases are dropped next
+            log(f"could not close the database connections: {exc}")
         if not args.keep_db:
             payjaro_bench.drop_database(args)
             payjaro_bench.drop_database(argparse.Namespace(admin_db_url=args.admin_db_url, db_name=args.oscar_db))
