@@ -76,11 +76,11 @@ def test_a_product_not_loaded_through_the_selector_serializes_the_same(rf):
 
 class _CountingCache:
     def __init__(self, cache):
-        self.cache, self.gets = cache, 0
+        self.cache, self.hits = cache, 0
 
-    def get(self, *args, **kwargs):
-        self.gets += 1
-        return self.cache.get(*args, **kwargs)
+    def incr(self, *args, **kwargs):  # one counter hit per throttle evaluation (core.throttling.window_hit)
+        self.hits += 1
+        return self.cache.incr(*args, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self.cache, name)
@@ -92,4 +92,4 @@ def test_one_throttle_evaluation_per_request(api_client, auth_client, monkeypatc
     monkeypatch.setattr(throttling.SimpleRateThrottle, "cache", counting)
     client = auth_client(CustomerFactory()) if signed_in else api_client
     assert client.get(LIST).status_code == 200
-    assert counting.gets == 1
+    assert counting.hits == 1
