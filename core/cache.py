@@ -127,6 +127,23 @@ def bump(*scopes: str) -> None:
         transaction.on_commit(lambda: _set_new_tokens(scopes_list), robust=True)
 
 
+def cached_value(*, name: str, scopes: Iterable[str], parts: Iterable[Any], compute: Callable[[], Any]) -> Any:
+    """``compute()`` cached under ``name`` + ``parts`` until one of ``scopes`` changes (a pickleable value
+    that is never ``None``). A hit is one cache round trip; a cache that is down computes every time."""
+    if not caching_enabled():
+        return compute()
+    scopes = tuple(scopes)
+    key = key_for(name, *parts)
+    value, fetched = lookup(key, also=scopes)
+    if value is not None:
+        return value
+    tokens = safe_tokens(scopes, known=fetched)
+    value = compute()
+    if tokens is not None:
+        store(key, value, tags=tokens)
+    return value
+
+
 # --- Caching a DRF read ----------------------------------------------------------------------------
 
 def cached_api_read(*, name: str, scopes: Iterable[str], skip: Callable | None = None):

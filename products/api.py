@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from core.cache import cached_api_read
 from core.errors import NotFound, ValidationFailed
 from core.exceptions import error_response
+from core.pagination import CachedCountPagination
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.permissions import IsAdmin, is_admin
 
@@ -32,6 +33,15 @@ from .serializers import (
 CATALOG_VIEWS = ("full", "compact")
 
 
+class CatalogPagination(CachedCountPagination):
+    """The catalog's total is one ``COUNT(*)`` over every visible product: counted once per catalog version
+    and filter, not on every page."""
+
+    count_name = "catalog-count"
+    count_scopes = (CATALOG,)
+    count_params = (*(name for name in CatalogFilter.base_filters if name != "ordering"), ProductSearchFilter.search_param)
+
+
 class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
     """The public catalog: active products of verified, active suppliers.
 
@@ -44,6 +54,7 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = ProductSerializer
     permission_classes = [permissions.AllowAny]
+    pagination_class = CatalogPagination
     filter_backends = [DjangoFilterBackend, ProductSearchFilter]
     filterset_class = CatalogFilter
 

@@ -93,3 +93,26 @@ def test_one_throttle_evaluation_per_request(api_client, auth_client, monkeypatc
     client = auth_client(CustomerFactory()) if signed_in else api_client
     assert client.get(LIST).status_code == 200
     assert counting.hits == 1
+
+
+def test_the_total_is_counted_once_per_catalog_version_and_filter(api_client):
+    """Other pages, sizes, orderings and views of the same list reuse the count; a new filter counts."""
+    _catalog(5)
+    assert _queries(api_client, {"page_size": 2}) == 4          # count, products, variations, images
+    assert _queries(api_client, {"page_size": 2, "page": 2}) == 3
+    assert _queries(api_client, {"page_size": 3, "ordering": "-price"}) == 3
+    assert _queries(api_client, {"view": "compact", "page_size": 2, "page": 3}) == 2
+    assert _queries(api_client, {"page_size": 2, "in_stock": "true"}) == 4
+    body = api_client.get(LIST, {"page_size": 2, "page": 3, "_": "x"}).json()
+    assert body["count"] == 5 and body["next"] is None and len(body["results"]) == 1
+
+
+def test_a_catalog_change_is_counted_at_once(api_client):
+    products = _catalog(3)
+    assert api_client.get(LIST, {"page_size": 2}).json()["count"] == 3
+    _catalog(1, start=3)
+    assert api_client.get(LIST, {"page_size": 2, "page": 2}).json()["count"] == 4
+    products[0].is_active = False
+    products[0].save()
+    body = api_client.get(LIST, {"page_size": 2, "page": 2, "_": "y"}).json()
+    assert body["count"] == 3 and len(body["results"]) == 1
