@@ -141,14 +141,13 @@ def webhook_process(*, provider: str, raw_body: bytes, headers) -> str:
 
     identity = data.get("id") or data.get("reference") or data.get("tx_ref") or hashlib.sha256(raw_body).hexdigest()
     reference = str(data.get("reference") or data.get("tx_ref") or "")[:128]
-    try:
+    event_key = f"{event}:{identity}"[:200]
+    try:  # INSERT first: a new delivery (the usual case) costs no read; a redelivery hits the unique key
         with transaction.atomic():
-            record, _created = WebhookEvent.objects.get_or_create(
-                provider=provider, event_key=f"{event}:{identity}"[:200],
-                defaults={"event_type": event[:100], "reference": reference, "payload": payload},
-            )
-    except IntegrityError:  # a concurrent delivery inserted it first
-        record = WebhookEvent.objects.get(provider=provider, event_key=f"{event}:{identity}"[:200])
+            record = WebhookEvent.objects.create(provider=provider, event_key=event_key, event_type=event[:100],
+                                                 reference=reference, payload=payload)
+    except IntegrityError:  # delivered before (or by a concurrent delivery)
+        record = WebhookEvent.objects.get(provider=provider, event_key=event_key)
     if record.processed_at is not None:
         return "duplicate"
     try:

@@ -41,9 +41,11 @@ MAX_TRACKING_NUMBER_LENGTH = 100
 
 
 def _lock_order(order_id) -> Order:
-    """Services take the numeric pk; the public ``PAY…`` order_id (or an Order) is accepted too."""
+    """Services take the numeric pk; the public ``PAY…`` order_id (or an Order) is accepted too. Its supplier and
+    entrepreneur come in the same query (the money split of a paid order needs both)."""
     try:
-        return Order.objects.select_for_update(of=("self",)).select_related("supplier").get(order_ref_filter(order_id))
+        return (Order.objects.select_for_update(of=("self",)).select_related("supplier", "entrepreneur")
+                .get(order_ref_filter(order_id)))
     except Order.DoesNotExist:
         raise NotFound("Order not found.") from None
 

@@ -31,7 +31,8 @@ def earnings_record_payment(*, order: Order, txn: Transaction) -> None:
     (markup and commission, both even when zero, so an order's earnings always have the same shape) and add
     the entrepreneur's share to its ``pending_balance`` and the supplier's share to the supplier wallet's
     (SPEC §6.8). A second call for the same order does nothing."""
-    order = Order.objects.select_related("entrepreneur", "supplier").get(pk=order.pk)
+    if not (Order.entrepreneur.is_cached(order) and Order.supplier.is_cached(order)):
+        order = Order.objects.select_related("entrepreneur", "supplier").get(pk=order.pk)
     split = ledger.order_split(order)
     journal = wallet_journal_post(
         entry_type=EntryType.PAYMENT, idempotency_key=ledger.payment_key(order),

@@ -1,0 +1,51 @@
+"""Query budget of a payment confirmation by webhook (issue 17 item 2): no avoidable read.
+
+A new ``charge.success`` for an order whose wallets exist (23, inside the test's transaction, so every
+``atomic`` is a savepoint: 2 statements each):
+- the delivery's record, INSERTed first (no SELECT; a redelivery hits its unique key): 3;
+- the payment read before the gateway is asked (no lock is held during the HTTP call): 1;
+- then, in one transaction (2): the payment locked; its order locked; the payment UPDATE; ``order_mark_paid``
+  in its savepoint (2), locking the order with its supplier and entrepreneur (the split needs both, so the
+  earnings do not read the order again), its UPDATE and its history row; the two wallets locked; the
+  journal's idempotency check, the journal, its lines (one INSERT); the two wallets' F() updates; the two
+  earnings rows (one INSERT);
+- the delivery marked processed: 1.
+"""
+from decimal import Decimal
+
+import pytest
+
+from payments.models import Transaction, Wallet
+
+from .factories import PAYSTACK, paystack_charge_success, paystack_sign, paystack_verify_body
+
+pytestmark = pytest.mark.django_db
+HOOK = "/api/payments/webhooks/paystack/"
+
+
+def _post(client, body):
+    return client.post(HOOK, data=body, content_type="application/json", HTTP_X_PAYSTACK_SIGNATURE=paystack_sign(body))
+
+
+def test_a_payment_webhook_costs_a_fixed_budget_and_a_redelivery_five(order, api_client, rsps,
+                                                                      django_assert_num_queries):
+    Wallet.objects.create(user=order.entrepreneur.user, kind=Wallet.Kind.ENTREPRENEUR)
+    Wallet.objects.create(user=order.supplier.user, kind=Wallet.Kind.SUPPLIER)
+    txn = Transaction.objects.create(transaction_id=f"PJ-{order.order_id}-0001", order=order, user=order.customer,
+                                     amount=order.total_amount, provider="paystack")
+    rsps.get(f"{PAYSTACK}/transaction/verify/{txn.transaction_id}",
+             json=paystack_verify_body(txn.transaction_id, Decimal("2900.00")))
+    body = paystack_charge_success(txn.transaction_id, Decimal("2900.00"))
+    with django_assert_num_queries(23):
+        response = _post(api_client, body)
+        assert response.status_code == 200, response.content
+    assert response.json()["result"] == "payment_completed"
+    # The same delivery again: the INSERT meets the unique key (savepoint, insert, rollback to
+    # and release of the savepoint), one read of it.
+    with django_assert_num_queries(5):
+        response = _post(api_client, body)
+    assert response.json()["result"] == "duplicate"
+    order.refresh_from_db()
+    assert order.payment_status == "paid"
+    assert Wallet.objects.get(user=order.entrepreneur.user).pending_balance == Decimal("520.00")
+    assert Wallet.objects.get(user=order.supplier.user).pending_balance == Decimal("1800.00")
