@@ -2,6 +2,7 @@
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 
 from core.errors import ValidationFailed
@@ -48,3 +49,16 @@ class StrictOrderingFilter(filters.OrderingFilter):
             message = f"Cannot order by {', '.join(invalid)}; use one of: {', '.join(allowed) or 'none'}."
             raise ValidationFailed(f"{self.ordering_param}: {message}", details={self.ordering_param: [message]})
         return valid
+
+
+class FilterBackend(DjangoFilterBackend):
+    """``DjangoFilterBackend`` that builds no FilterSet (nor its form) for a request naming none of its filters:
+    the unfiltered page — most requests of any list — costs no filter work, and an absent filter cannot
+    filter anything. A request that names one is validated and filtered exactly as before."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(name in request.query_params
+                                                   for name in filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

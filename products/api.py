@@ -1,5 +1,4 @@
 """Catalog (public), categories (public tree, admin writes) and product images (owning supplier)."""
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -9,6 +8,7 @@ from rest_framework.views import APIView
 from core.cache import cached_api_read
 from core.errors import NotFound, ValidationFailed
 from core.exceptions import error_response
+from core.filters import FilterBackend
 from core.pagination import CachedCountPagination
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.permissions import IsAdmin, is_admin
@@ -55,7 +55,7 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProductSerializer
     permission_classes = [permissions.AllowAny]
     pagination_class = CatalogPagination
-    filter_backends = [DjangoFilterBackend, ProductSearchFilter]
+    filter_backends = [FilterBackend, ProductSearchFilter]
     filterset_class = CatalogFilter
 
     def _compact(self) -> bool:

@@ -92,6 +92,67 @@ class _RelatedList(serializers.ListSerializer):
         return self.loader(instance)
 
 
+# Formatting of the catalog list's values, exactly as ``ProductSerializer``'s fields format them (one instance
+# each, used only for ``to_representation``).
+_PRICE = serializers.DecimalField(max_digits=12, decimal_places=2)
+_MARKUP = serializers.DecimalField(max_digits=6, decimal_places=2)
+_WEIGHT = serializers.DecimalField(max_digits=8, decimal_places=3)
+_WHEN = serializers.DateTimeField()
+
+
+def _image_representation(image: ProductImage, request) -> dict:
+    return {"id": image.id, "url": absolute_media_url(request, image.image), "alt_text": image.alt_text,
+            "is_primary": image.is_primary, "position": image.position,
+            "created_at": _WHEN.to_representation(image.created_at)}
+
+
+def _variation_representation(variation: ProductVariation) -> dict:
+    return {"id": variation.id, "name": variation.name, "attributes": variation.attributes, "sku": variation.sku,
+            "price_modifier": _PRICE.to_representation(variation.price_modifier),
+            "stock_quantity": variation.stock_quantity, "is_active": variation.is_active}
+
+
+def suggested_price(product: Product) -> str:
+    return str(quantize(product.base_price * (1 + product.suggested_markup / Decimal("100"))))
+
+
+def _product_representation(product: Product, request) -> dict:
+    """``ProductSerializer(product).data`` without DRF's per-field machinery (the catalog list's hot path;
+    ``products/tests/test_catalog_list.py`` proves the two equal, field by field)."""
+    category = product.category
+    images = _images(product)
+    primary = primary_image(product)
+    return {
+        "id": product.id, "name": product.name, "slug": product.slug, "description": product.description,
+        "sku": product.sku, "category": product.category_id,
+        "category_detail": None if category is None else {"id": category.id, "name": category.name,
+                                                          "slug": category.slug},
+        "supplier": {"id": product.supplier_id, "company_name": product.supplier.company_name},
+        "base_price": _PRICE.to_representation(product.base_price),
+        "suggested_markup": _MARKUP.to_representation(product.suggested_markup),
+        "suggested_price": suggested_price(product),
+        "stock_quantity": product.stock_quantity, "in_stock": product.stock_quantity > 0,
+        "weight": None if product.weight is None else _WEIGHT.to_representation(product.weight),
+        "primary_image": absolute_media_url(request, primary.image) if primary else None,
+        "images": [_image_representation(image, request) for image in images],
+        "variations": [_variation_representation(variation) for variation in _variations(product)],
+        "created_at": _WHEN.to_representation(product.created_at),
+        "updated_at": _WHEN.to_representation(product.updated_at),
+    }
+
+
+class _ProductList(serializers.ListSerializer):
+    """``ProductSerializer(many=True)``: each product through ``_product_representation`` (a subclass that adds
+    fields goes through DRF's own path)."""
+
+    def to_representation(self, data):
+        if type(self.child) is not ProductSerializer:
+            return super().to_representation(data)
+        products = data.all() if hasattr(data, "all") else data
+        request = self.context.get("request")
+        return [_product_representation(product, request) for product in products]
+
+
 class ProductSerializer(serializers.ModelSerializer):
     """A product as the catalog shows it: supplier, category, primary image, images, variations."""
 
@@ -111,12 +172,13 @@ class ProductSerializer(serializers.ModelSerializer):
             "images", "variations", "created_at", "updated_at",
         ]
         read_only_fields = fields
+        list_serializer_class = _ProductList
 
     def get_supplier(self, obj) -> dict:
         return {"id": obj.supplier_id, "company_name": obj.supplier.company_name}
 
     def get_suggested_price(self, obj) -> str:
-        return str(quantize(obj.base_price * (1 + obj.suggested_markup / Decimal("100"))))
+        return suggested_price(obj)
 
     def get_in_stock(self, obj) -> bool:
         return obj.stock_quantity > 0
@@ -124,6 +186,22 @@ class ProductSerializer(serializers.ModelSerializer):
     def get_primary_image(self, obj) -> str | None:
         image = primary_image(obj)
         return absolute_media_url(self.context.get("request"), image.image) if image else None
+
+
+def _compact_representation(product: Product, request) -> dict:
+    image = primary_image(product)
+    return {"id": product.id, "name": product.name, "price": _PRICE.to_representation(product.base_price),
+            "thumbnail": absolute_media_url(request, image.image) if image else None}
+
+
+class _CompactProductList(serializers.ListSerializer):
+    """``CompactProductSerializer(many=True)`` through ``_compact_representation`` (same dicts, proved equal)."""
+
+    def to_representation(self, data):
+        if type(self.child) is not CompactProductSerializer:
+            return super().to_representation(data)
+        request = self.context.get("request")
+        return [_compact_representation(product, request) for product in (data.all() if hasattr(data, "all") else data)]
 
 
 class CompactProductSerializer(serializers.ModelSerializer):
@@ -137,6 +215,7 @@ class CompactProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = ["id", "name", "price", "thumbnail"]
         read_only_fields = fields
+        list_serializer_class = _CompactProductList
 
     def get_thumbnail(self, obj) -> str | None:
         image = primary_image(obj)

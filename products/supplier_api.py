@@ -3,7 +3,6 @@
 Mounted under `/api/suppliers/` by the project's URLconf (SPEC §4 paths); the suppliers app knows
 nothing about products.
 """
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework import status, viewsets
@@ -12,7 +11,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from core.errors import ValidationFailed
-from core.filters import StrictOrderingFilter
+from core.filters import FilterBackend, StrictOrderingFilter
 from core.parsers import FormParser, JSONParser, MultiPartParser
 from core.permissions import IsSupplier
 from suppliers.selectors import supplier_for_user
@@ -43,7 +42,7 @@ class SupplierProductViewSet(viewsets.ModelViewSet):
     serializer_class = SupplierProductSerializer
     permission_classes = [IsVerifiedSupplier]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    filter_backends = [DjangoFilterBackend, ProductSearchFilter, StrictOrderingFilter]
+    filter_backends = [FilterBackend, ProductSearchFilter, StrictOrderingFilter]
     filterset_class = SupplierProductFilter
     ordering_fields = ["base_price", "created_at", "name", "stock_quantity"]
 

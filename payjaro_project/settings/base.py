@@ -191,7 +191,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.filters.FilterBackend",  # django-filter, skipped when no filter is asked for
         "rest_framework.filters.SearchFilter",
         "core.filters.StrictOrderingFilter",  # an unknown ?ordering= field is a 400
     ],

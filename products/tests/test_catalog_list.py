@@ -1,13 +1,15 @@
 """The catalog list's cost (issue 17): fixed queries, nested serializers declared once, the compact view,
 one throttle evaluation per request."""
+from decimal import Decimal as D
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework import throttling
 
 from products.models import Product
-from products.selectors import catalog_product_list
-from products.serializers import ProductSerializer
+from products.selectors import catalog_compact_list, catalog_product_list
+from products.serializers import CompactProductSerializer, ProductSerializer
 from tests.factories import CustomerFactory, ProductFactory, VariationFactory
 
 from .factories import ProductImageFactory
@@ -116,3 +118,48 @@ def test_a_catalog_change_is_counted_at_once(api_client):
     products[0].save()
     body = api_client.get(LIST, {"page_size": 2, "page": 2, "_": "y"}).json()
     assert body["count"] == 3 and len(body["results"]) == 1
+
+
+def test_the_list_representation_equals_the_serializer_field_by_field(api_client, rf):
+    """The list's hand-built dicts (``products.serializers._product_representation``) are exactly what
+    ``ProductSerializer`` makes of one product: with and without category, images, variations and weight,
+    prices that need rounding out to two places, an inactive variation left out."""
+    full = _catalog(1)[0]
+    full.weight, full.base_price, full.suggested_markup = D("1.5"), D("1999.9"), D("12.5")
+    full.save()
+    VariationFactory(product=full, is_active=False, price_modifier=D("-50"), attributes={"size": "XL", "n": [1, 2]})
+    bare = ProductFactory(category=None, weight=None, description="<b>bold</b> & \u20a6")
+    listed = api_client.get(LIST, {"page_size": 100}).json()["results"]
+    assert [item["id"] for item in listed] == [bare.pk, full.pk]
+    for item in listed:
+        assert item == api_client.get(f"{LIST}{item['id']}/").json()
+    request = rf.get("/")
+    products = list(catalog_product_list())
+    assert list(ProductSerializer(products, many=True, context={"request": request}).data) == [
+        ProductSerializer(product, context={"request": request}).data for product in products]
+    assert listed[1]["weight"] == "1.500" and listed[1]["base_price"] == "1999.90"
+    assert listed[0]["category"] is None and listed[0]["category_detail"] is None and listed[0]["images"] == []
+    assert len(listed[1]["variations"]) == 1
+    compact = list(catalog_compact_list())
+    assert list(CompactProductSerializer(compact, many=True, context={"request": request}).data) == [
+        CompactProductSerializer(product, context={"request": request}).data for product in compact]
+
+
+def test_no_filter_is_built_for_a_page_that_asks_for_none(api_client, monkeypatch):
+    from products.filters import CatalogFilter
+
+    built = []
+    original = CatalogFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(CatalogFilter, "__init__", counting)
+    _catalog(2)
+    assert api_client.get(LIST, {"page": 1, "view": "compact", "_": "1"}).json()["count"] == 2
+    assert built == []
+    assert api_client.get(LIST, {"in_stock": "true"}).json()["count"] == 2
+    assert api_client.get(LIST, {"in_stock": "maybe"}).status_code == 400
+    assert api_client.get(LIST, {"ordering": "-price"}).status_code == 200
+    assert len(built) == 3
