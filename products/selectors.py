@@ -21,23 +21,32 @@ def catalog_products() -> QuerySet[Product]:
     return Product.objects.filter(catalog_visible_q())
 
 
-def _with_relations(queryset: QuerySet[Product], *, active_variations_only: bool) -> QuerySet[Product]:
+def _with_relations(queryset: QuerySet[Product], *, active_variations_only: bool,
+                    join: bool = True) -> QuerySet[Product]:
+    """Supplier and category joined (``join``) or prefetched, then variations and images prefetched.
+
+    The catalog prefetches them: with the join, PostgreSQL must join and sort every visible product before it
+    can skip to a deep page (≈ 22 ms at OFFSET 18,000 of 20,000); without it the page is read straight off the
+    ordering index and its 20 suppliers and categories cost two small IN queries."""
     variations = ProductVariation.objects.order_by("id")
     if active_variations_only:
         variations = variations.filter(is_active=True)
-    return queryset.select_related("supplier", "category").prefetch_related(
+    queryset = queryset.select_related("supplier", "category") if join else queryset.prefetch_related(
+        "supplier", "category")
+    return queryset.prefetch_related(
         Prefetch("variations", queryset=variations, to_attr="prefetched_variations"),
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="prefetched_images"),
     )
 
 
 def catalog_product_list() -> QuerySet[Product]:
-    """The public catalog: three queries per page (products, variations, images) plus the count.
+    """The public catalog: five queries per page (products, suppliers, categories, variations, images) plus the
+    count (cached per catalog version: ``products.api.CatalogPagination``).
 
     Filtered on the stored rule (``Product.catalog_visible``, ``products/visibility.py``): the page and its
     count read the partial index ``product_catalog_visible_page`` without joining suppliers."""
-    return _with_relations(Product.objects.filter(catalog_visible=True), active_variations_only=True).order_by(
-        "-created_at", "-id")
+    return _with_relations(Product.objects.filter(catalog_visible=True), active_variations_only=True,
+                           join=False).order_by("-created_at", "-id")
 
 
 def catalog_compact_list() -> QuerySet[Product]:
