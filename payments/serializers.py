@@ -45,10 +45,10 @@ class WebhookAckSerializer(serializers.Serializer):
 
 class TransactionSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="transaction_id", read_only=True)
-    order_id = serializers.CharField(source="order.order_id", read_only=True, default=None)
-    order_status = serializers.CharField(source="order.status", read_only=True, default=None)
-    payment_status = serializers.CharField(source="order.payment_status", read_only=True, default=None)
-    checkout_id = serializers.CharField(source="checkout.checkout_id", read_only=True, default=None)
+    order_id = serializers.CharField(source="order.order_id", read_only=True, default=None, allow_null=True)
+    order_status = serializers.CharField(source="order.status", read_only=True, default=None, allow_null=True)
+    payment_status = serializers.CharField(source="order.payment_status", read_only=True, default=None, allow_null=True)
+    checkout_id = serializers.CharField(source="checkout.checkout_id", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Transaction

@@ -119,7 +119,7 @@ ADMIN_ONLY_FIELDS = ("commission_rate", "performance_rating", "is_active", "busi
 class SupplierProfileSerializer(SupplierJSONFieldsMixin, serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     user_email = serializers.EmailField(source="user.email", read_only=True)
-    user_phone = serializers.CharField(source="user.phone_number", read_only=True)
+    user_phone = serializers.CharField(source="user.phone_number", read_only=True, allow_null=True)  # a user may have none
 
     class Meta:
         model = SupplierProfile
@@ -173,7 +173,7 @@ class SupplierVerifySerializer(serializers.Serializer):
 
 
 class SupplierVerificationLogSerializer(serializers.ModelSerializer):
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = SupplierVerificationLog

@@ -42,6 +42,16 @@ def test_admin_lists_all_profiles(auth_client):
     assert {row["id"] for row in response.json()["results"]} == {s.pk for s in suppliers}
 
 
+def test_a_supplier_user_without_a_phone_shows_null_as_the_schema_documents(auth_client, client):
+    """Found by schemathesis as the supplier: ``user_phone`` was null while the schema said string."""
+    me = SupplierFactory()
+    me.user.phone_number = None
+    me.user.save()
+    assert auth_client(me.user).get(LIST).json()["results"][0]["user_phone"] is None
+    field = client.get("/api/schema.json").json()["definitions"]["SupplierProfile"]["properties"]["user_phone"]
+    assert field.get("x-nullable") is True
+
+
 @pytest.mark.parametrize("factory", [CustomerFactory, EntrepreneurUserFactory])
 def test_other_roles_get_403(auth_client, factory):
     response = auth_client(factory()).get(LIST)
