@@ -35,6 +35,10 @@ def primary_image(product: Product) -> ProductImage | None:
             return image
     return images[0] if images else None
 
+def primary_image_url(product: Product, request) -> str | None:
+    image = primary_image(product)
+    return absolute_media_url(request, image.image) if image else None
+
 class ProductImageSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
@@ -120,8 +124,6 @@ def _product_representation(product: Product, request) -> dict:
     """``ProductSerializer(product).data`` without DRF's per-field machinery (the catalog list's hot path;
     ``products/tests/test_catalog_list.py`` proves the two equal, field by field)."""
     category = product.category
-    images = _images(product)
-    primary = primary_image(product)
     return {
         "id": product.id, "name": product.name, "slug": product.slug, "description": product.description,
         "sku": product.sku, "category": product.category_id,
@@ -133,24 +135,25 @@ def _product_representation(product: Product, request) -> dict:
         "suggested_price": suggested_price(product),
         "stock_quantity": product.stock_quantity, "in_stock": product.stock_quantity > 0,
         "weight": None if product.weight is None else _WEIGHT.to_representation(product.weight),
-        "primary_image": absolute_media_url(request, primary.image) if primary else None,
-        "images": [_image_representation(image, request) for image in images],
+        "primary_image": primary_image_url(product, request),
+        "images": [_image_representation(image, request) for image in _images(product)],
         "variations": [_variation_representation(variation) for variation in _variations(product)],
         "created_at": _WHEN.to_representation(product.created_at),
         "updated_at": _WHEN.to_representation(product.updated_at),
     }
 
 
-class _ProductList(serializers.ListSerializer):
-    """``ProductSerializer(many=True)``: each product through ``_product_representation`` (a subclass that adds
-    fields goes through DRF's own path)."""
+class _HandBuiltList(serializers.ListSerializer):
+    """``many=True`` of a serializer that declares ``row_representation(instance, request)`` itself: each row built
+    by it, without DRF's per-field machinery. A subclass that adds fields does not inherit the declaration (it is
+    looked up on the exact class) and goes through DRF's own path."""
 
     def to_representation(self, data):
-        if type(self.child) is not ProductSerializer:
+        represent = vars(type(self.child)).get("row_representation")
+        if represent is None:
             return super().to_representation(data)
-        products = data.all() if hasattr(data, "all") else data
         request = self.context.get("request")
-        return [_product_representation(product, request) for product in products]
+        return [represent(row, request) for row in (data.all() if hasattr(data, "all") else data)]
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -172,7 +175,9 @@ class ProductSerializer(serializers.ModelSerializer):
             "images", "variations", "created_at", "updated_at",
         ]
         read_only_fields = fields
-        list_serializer_class = _ProductList
+        list_serializer_class = _HandBuiltList
+
+    row_representation = staticmethod(_product_representation)
 
     def get_supplier(self, obj) -> dict:
         return {"id": obj.supplier_id, "company_name": obj.supplier.company_name}
@@ -184,24 +189,12 @@ class ProductSerializer(serializers.ModelSerializer):
         return obj.stock_quantity > 0
 
     def get_primary_image(self, obj) -> str | None:
-        image = primary_image(obj)
-        return absolute_media_url(self.context.get("request"), image.image) if image else None
+        return primary_image_url(obj, self.context.get("request"))
 
 
 def _compact_representation(product: Product, request) -> dict:
-    image = primary_image(product)
     return {"id": product.id, "name": product.name, "price": _PRICE.to_representation(product.base_price),
-            "thumbnail": absolute_media_url(request, image.image) if image else None}
-
-
-class _CompactProductList(serializers.ListSerializer):
-    """``CompactProductSerializer(many=True)`` through ``_compact_representation`` (same dicts, proved equal)."""
-
-    def to_representation(self, data):
-        if type(self.child) is not CompactProductSerializer:
-            return super().to_representation(data)
-        request = self.context.get("request")
-        return [_compact_representation(product, request) for product in (data.all() if hasattr(data, "all") else data)]
+            "thumbnail": primary_image_url(product, request)}
 
 
 class CompactProductSerializer(serializers.ModelSerializer):
@@ -215,11 +208,12 @@ class CompactProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = ["id", "name", "price", "thumbnail"]
         read_only_fields = fields
-        list_serializer_class = _CompactProductList
+        list_serializer_class = _HandBuiltList
+
+    row_representation = staticmethod(_compact_representation)
 
     def get_thumbnail(self, obj) -> str | None:
-        image = primary_image(obj)
-        return absolute_media_url(self.context.get("request"), image.image) if image else None
+        return primary_image_url(obj, self.context.get("request"))
 
 
 class SupplierProductSerializer(ProductSerializer):
