@@ -35,12 +35,14 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import README, update_readme  # noqa: E402  (bench/run.py owns bench/README.md's sections)
+
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 NODE_DIR = HERE / "lighthouse"
 LIGHTHOUSE = NODE_DIR / "node_modules" / "lighthouse" / "cli" / "index.js"
 VERSION = "12.2.3"
-README = HERE / "README.md"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 TARGET_SCORE = 95
 TARGET_WEIGHT = 50 * 1024
@@ -123,16 +125,6 @@ def run_lighthouse(url: str, out: Path) -> dict:
             "benchmark_index": report.get("environment", {}).get("benchmarkIndex")}
 
 
-def update_readme(text: str) -> None:
-    start, end = "<!-- lighthouse-results:start -->", "<!-- lighthouse-results:end -->"
-    content = README.read_text()
-    if start in content and end in content:
-        before, rest = content.split(start, 1)
-        _, after = rest.split(end, 1)
-        README.write_text(f"{before}{start}\n{text}\n{end}{after}")
-        log(f"results written to {README}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--update-readme", action="store_true", help="write the results table into bench/README.md")
@@ -213,7 +205,8 @@ def main() -> int:
             for loss in result["losses"]:
                 print(f"  - {loss}")
     if args.update_readme:
-        update_readme(text)
+        written = update_readme(text, "lighthouse-results")
+        log(f"results written to {README}" if written else f"no lighthouse-results markers in {README}")
     return 0 if ok else 1
 
 

@@ -55,7 +55,6 @@ import run as payjaro_bench  # noqa: E402  (bench/run.py: the seed, wrk driver, 
 
 OSCAR_DIR = BENCH / "oscar"
 HOST = payjaro_bench.HOST
-START, END = "<!-- oscar-ab:start -->", "<!-- oscar-ab:end -->"
 
 
 def log(message: str) -> None:
@@ -359,12 +358,9 @@ def main() -> int:
         print()
         print(text)
         if args.update_readme:
-            readme = BENCH / "README.md"
-            content = readme.read_text()
-            before, rest = content.split(START, 1)
-            _, after = rest.split(END, 1)
-            readme.write_text(f"{before}{START}\n{text}\n{END}{after}")
-            log(f"results written to {readme}")
+            written = payjaro_bench.update_readme(text, "oscar-ab")
+            log(f"results written to {payjaro_bench.README}" if written
+                else f"no oscar-ab markers in {payjaro_bench.README}")
         return 0
     finally:
         stop(payjaro)

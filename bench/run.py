@@ -673,14 +673,17 @@ def verdict(results: list[dict]) -> list[str]:
     return lines
 
 
-def update_readme(text: str) -> None:
-    start, end = "<!-- bench-results:start -->", "<!-- bench-results:end -->"
+def update_readme(text: str, section: str = "bench-results") -> bool:
+    """Put ``text`` between ``<!-- {section}:start -->`` and ``<!-- {section}:end -->`` in bench/README.md (the
+    bench scripts each own one section). False, writing nothing, when the markers are not there."""
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
     content = README.read_text()
-    if start in content and end in content:
-        before, rest = content.split(start, 1)
-        _, after = rest.split(end, 1)
-        README.write_text(f"{before}{start}\n{text}\n{end}{after}")
-        log(f"results written to {README}")
+    if start not in content or end not in content:
+        return False
+    before, rest = content.split(start, 1)
+    _, after = rest.split(end, 1)
+    README.write_text(f"{before}{start}\n{text}\n{end}{after}")
+    return True
 
 
 # --------------------------------------------------------------------------------------------------
@@ -789,7 +792,7 @@ def main() -> int:
         print()
         print(text)
         if args.update_readme:
-            update_readme(text)
+            log(f"results written to {README}" if update_readme(text) else f"no bench-results markers in {README}")
         return 0
     finally:
         if gunicorn is not None and gunicorn.poll() is None:
