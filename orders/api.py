@@ -123,8 +123,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         ORDER_MAX_UNPAID_ORDERS (3) unpaid orders, ORDER_MAX_UNPAID_UNITS_PER_PRODUCT (20) units of one
         product and ORDER_MAX_UNPAID_UNITS (100) units in them (else 409 `reservation_limit`); placing
         orders is throttled per user (THROTTLE_ORDERS, 429)."""
+        # The created order comes back with its items and history attached: no re-read for the response.
         order = order_create(**_cart_arguments(request, OrderCreateSerializer))
-        order = selectors.order_queryset().get(pk=order.pk)
         return Response(self._out(order), status=status.HTTP_201_CREATED)
 
     @swagger_auto_schema(request_body=OrderStatusUpdateSerializer, responses={200: OrderStatusUpdateResponseSerializer})

@@ -172,6 +172,19 @@ def _reserve(cart: Cart, lines: list[CartLine], *, new_reservations: int = 1):
     return timezone.now() + timedelta(minutes=settings.ORDER_RESERVATION_MINUTES)
 
 
+def _attach_written_rows(order: Order, *, items: list[OrderItem], history: list[OrderStatusHistory]) -> None:
+    """``order.items.all()`` / ``order.status_history.all()`` answer the rows just written, as a prefetch would
+    (the same querysets, their results filled in); any other query on them (``.last()``, ``.filter()``) still
+    goes to the database."""
+    cache = getattr(order, "_prefetched_objects_cache", None) or {}
+    for name, rows, ordering in (("items", items, ("id",)), ("status_history", history, ("created_at", "id"))):
+        queryset = getattr(order, name).order_by(*ordering)
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    order._prefetched_objects_cache = cache
+
+
 def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, reserved_until) -> Order:
     """The rows of one order (stock already reserved by the caller, inside its transaction). Earnings are
     not created here: payments records them when the payment is confirmed (SPEC §6.3)."""
@@ -196,7 +209,7 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
         cod_phone=cart.address["phone"] if cart.is_cod else "",
     )
     save_with_unique_order_id(order)
-    OrderItem.objects.bulk_create([
+    items = OrderItem.objects.bulk_create([
         OrderItem(
             order=order,
             product=line.product,
@@ -212,10 +225,13 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
         )
         for line, priced in zip(parcel.lines, pricing.lines, strict=True)
     ])
-    OrderStatusHistory.objects.create(
+    history = OrderStatusHistory.objects.create(
         order=order, status=OrderStatus.PENDING, created_by=cart.customer,
         notes=f"Order placed (checkout {checkout.checkout_id})" if checkout else "Order placed",
     )
+    # The order carries the rows just written, as ``selectors.order_queryset`` would prefetch them, so the
+    # response is built without reading the order back (orders/tests/test_create_response.py).
+    _attach_written_rows(order, items=items, history=[history])
     notify("cod_order_placed" if cart.is_cod else "order_placed", order_id=order.pk)
     return order
 
