@@ -23,15 +23,21 @@ def order_ref_filter(ref) -> Q:
     raise NotFound("Order not found.")
 
 
+# The order in which an order's items and its history are read (here, and by ``orders.services`` when it hands
+# back an order it has just written with those rows attached).
+ITEM_ORDERING = ("id",)
+HISTORY_ORDERING = ("created_at", "id")
+
+
 def order_queryset() -> QuerySet[Order]:
     """Orders with everything the API serializer reads: 1 query + 1 for items + 1 for history."""
     return (
         Order.objects.select_related("customer", "entrepreneur", "supplier", "checkout")
         .prefetch_related(
-            Prefetch("items", queryset=OrderItem.objects.order_by("id")),
+            Prefetch("items", queryset=OrderItem.objects.order_by(*ITEM_ORDERING)),
             Prefetch(
                 "status_history",
-                queryset=OrderStatusHistory.objects.select_related("created_by").order_by("created_at", "id"),
+                queryset=OrderStatusHistory.objects.select_related("created_by").order_by(*HISTORY_ORDERING),
             ),
         )
         .order_by("-created_at", "-id")

@@ -32,6 +32,7 @@ from ..limits import check_unpaid_reservation_limits
 from ..models import COD, Checkout, CodPhoneCode, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
 from ..pricing import OrderPricing, price_order_lines
 from ..rules import RuleItem, parcel_rule_violations, raise_rule_violations
+from ..selectors import HISTORY_ORDERING, ITEM_ORDERING
 from ..shipping import clean_shipping_address
 from .cod import cod_check_before_placement, cod_consume_code
 from .lines import CartLine, OrderLine, attach_catalog, check_prices, merge_lines
@@ -173,16 +174,16 @@ def _reserve(cart: Cart, lines: list[CartLine], *, new_reservations: int = 1):
 
 
 def _attach_written_rows(order: Order, *, items: list[OrderItem], history: list[OrderStatusHistory]) -> None:
-    """``order.items.all()`` / ``order.status_history.all()`` answer the rows just written, as a prefetch would
-    (the same querysets, their results filled in); any other query on them (``.last()``, ``.filter()``) still
-    goes to the database."""
-    cache = getattr(order, "_prefetched_objects_cache", None) or {}
-    for name, rows, ordering in (("items", items, ("id",)), ("status_history", history, ("created_at", "id"))):
+    """``order.items.all()`` / ``order.status_history.all()`` answer the rows just written, as
+    ``selectors.order_queryset``'s prefetch would (the same ordered querysets, their results filled in), so the
+    response needs no read-back; any other query on them (``.last()``, ``.filter()``) still goes to the
+    database."""
+    order._prefetched_objects_cache = {}
+    for name, rows, ordering in (("items", items, ITEM_ORDERING), ("status_history", history, HISTORY_ORDERING)):
         queryset = getattr(order, name).order_by(*ordering)
         queryset._result_cache = list(rows)
         queryset._prefetch_done = True
-        cache[name] = queryset
-    order._prefetched_objects_cache = cache
+        order._prefetched_objects_cache[name] = queryset
 
 
 def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, reserved_until) -> Order:
@@ -229,8 +230,7 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
         order=order, status=OrderStatus.PENDING, created_by=cart.customer,
         notes=f"Order placed (checkout {checkout.checkout_id})" if checkout else "Order placed",
     )
-    # The order carries the rows just written, as ``selectors.order_queryset`` would prefetch them, so the
-    # response is built without reading the order back (orders/tests/test_create_response.py).
+    # The 201 body equals the detail route's fresh read: orders/tests/test_write_queries.py.
     _attach_written_rows(order, items=items, history=[history])
     notify("cod_order_placed" if cart.is_cod else "order_placed", order_id=order.pk)
     return order
