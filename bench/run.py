@@ -311,6 +311,9 @@ class PaystackStub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The app keeps its gateway connection alive (payments.gateways.base.gateway_session): without
+            # TCP_NODELAY the header and body writes of one answer meet the client's delayed ACK (~40 ms each).
+            disable_nagle_algorithm = True
 
             def do_GET(self):  # noqa: N802 — http.server's naming
                 stub.calls += 1

@@ -1,0 +1,80 @@
+"""The gateway clients keep their connection alive between calls (one TCP/TLS handshake, not one per call),
+per thread, and never send back a cookie a gateway set. Measured against a real HTTP/1.1 server on loopback,
+since ``responses`` mocks below the connection pool and could not tell."""
+import json
+import threading
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from payments.gateways import SUCCESS, PaystackClient
+from payments.gateways.base import gateway_session
+
+
+class _Gateway:
+    """Answers Paystack's verify shape; records which client connection each request came on."""
+
+    def __init__(self):
+        self.connections: list[tuple] = []
+        self.cookies: list[str | None] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real gateways speak
+            disable_nagle_algorithm = True
+
+            def do_GET(self):  # noqa: N802 — http.server's naming
+                gateway.connections.append(self.client_address)
+                gateway.cookies.append(self.headers.get("Cookie"))
+                reference = self.path.rsplit("/", 1)[-1]
+                raw = json.dumps({"status": True, "message": "Verification successful", "data": {
+                    "id": 1000 + len(gateway.connections), "status": "success", "reference": reference,
+                    "amount": 150000, "currency": "NGN"}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.send_header("Set-Cookie", "__cf_bm=tracking; Path=/")
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def gateway(settings):
+    server = _Gateway()
+    settings.PAYSTACK_BASE_URL = server.url
+    yield server
+    server.close()
+
+
+def test_consecutive_calls_share_one_connection_and_send_no_cookie(gateway):
+    client = PaystackClient()
+    results = [client.verify(f"PAY-{n}") for n in range(3)]
+    assert [r.status for r in results] == [SUCCESS] * 3
+    assert [r.amount for r in results] == [Decimal("1500.00")] * 3
+    assert len(gateway.connections) == 3
+    assert len(set(gateway.connections)) == 1  # one handshake for three calls
+    assert gateway.cookies == [None, None, None]  # the gateway's Set-Cookie is not sent back
+
+
+def test_each_thread_has_its_own_session(gateway):
+    here = gateway_session()
+    assert gateway_session() is here
+    there: list = []
+    worker = threading.Thread(target=lambda: there.append(gateway_session()))
+    worker.start()
+    worker.join(timeout=5)
+    assert there and there[0] is not here
