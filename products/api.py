@@ -19,7 +19,13 @@ from .filters import CatalogFilter
 from .models import Category, Product
 from .permissions import IsVerifiedSupplier
 from .search import ProductSearchFilter
-from .selectors import catalog_compact_list, catalog_product_list, category_subtree, category_tree
+from .selectors import (
+    catalog_compact_list,
+    catalog_page_parts,
+    catalog_product_list,
+    category_subtree,
+    category_tree,
+)
 from .serializers import (
     CategoryNodeSerializer,
     CategoryWriteSerializer,
@@ -28,6 +34,7 @@ from .serializers import (
     ProductImageUpdateSerializer,
     ProductImageUploadSerializer,
     ProductSerializer,
+    catalog_rows,
 )
 
 CATALOG_VIEWS = ("full", "compact")
@@ -82,7 +89,12 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
         description="compact: only id, name, price (base price) and thumbnail per product.")])
     @cached_api_read(name="catalog-products", scopes=[CATALOG])  # same for everyone; stale on any catalog change
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        if self._compact():
+            return super().list(request, *args, **kwargs)
+        # The page of products, then its suppliers, categories, images and variations as rows (one IN query
+        # each, the same four the detail's prefetch runs), shaped as ProductSerializer shapes them.
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).prefetch_related(None))
+        return self.get_paginated_response(catalog_rows(page, catalog_page_parts(page), request))
 
     @cached_api_read(name="catalog-product", scopes=[CATALOG])
     def retrieve(self, request, *args, **kwargs):

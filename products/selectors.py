@@ -1,4 +1,11 @@
 """Reads for the catalog and suppliers' product lists, with their queries planned."""
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from core.errors import NotFound
@@ -58,6 +65,66 @@ def catalog_compact_list() -> QuerySet[Product]:
         .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"),
                                    to_attr="prefetched_images"))
         .order_by("-created_at", "-id")
+    )
+
+
+class ImageRow(NamedTuple):
+    """A product image's columns (``ProductImage``), read without building a model instance."""
+
+    product_id: int
+    id: int
+    name: str  # the file's name in its storage ("" when there is no file)
+    alt_text: str
+    is_primary: bool
+    position: int
+    created_at: datetime
+
+
+class VariationRow(NamedTuple):
+    """A product variation's columns (``ProductVariation``), read without building a model instance."""
+
+    product_id: int
+    id: int
+    name: str
+    attributes: Any
+    sku: str
+    price_modifier: Decimal
+    stock_quantity: int
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class CatalogPageParts:
+    """What a catalog page shows besides the products' own columns, keyed by id."""
+
+    supplier_names: dict[int, str]
+    categories: dict[int, tuple[int, str, str]]  # id → (id, name, slug)
+    images: dict[int, list[ImageRow]]  # product id → its images in display order
+    variations: dict[int, list[VariationRow]]  # product id → its active variations in id order
+
+
+def catalog_page_parts(products: Sequence[Product]) -> CatalogPageParts:
+    """The suppliers' names, categories, images and active variations of one page of the catalog: the same
+    four IN queries as ``catalog_product_list``'s prefetches, read as rows (the list builds no model instance
+    for them and no prefetch machinery; ``products.serializers.catalog_rows`` shapes them)."""
+    ids = [product.pk for product in products]
+    supplier_ids = {product.supplier_id for product in products}
+    category_ids = {product.category_id for product in products if product.category_id is not None}
+    images: dict[int, list[ImageRow]] = defaultdict(list)
+    variations: dict[int, list[VariationRow]] = defaultdict(list)
+    if ids:
+        for row in (ProductImage.objects.filter(product_id__in=ids).order_by("position", "id")
+                    .values_list(*ImageRow._fields[:2], "image", *ImageRow._fields[3:])):
+            images[row[0]].append(ImageRow(*row))
+        for row in (ProductVariation.objects.filter(product_id__in=ids, is_active=True).order_by("id")
+                    .values_list(*VariationRow._fields)):
+            variations[row[0]].append(VariationRow(*row))
+    return CatalogPageParts(
+        supplier_names=dict(SupplierProfile.objects.filter(pk__in=supplier_ids).values_list("id", "company_name"))
+        if supplier_ids else {},
+        categories={row[0]: row for row in Category.objects.filter(pk__in=category_ids).values_list(
+            "id", "name", "slug")} if category_ids else {},
+        images=images, variations=variations,
     )
 
 

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from core.money import quantize
 
 from .models import Category, Product, ProductImage, ProductVariation
+from .selectors import CatalogPageParts, ImageRow, VariationRow
 
 MAX_VARIATIONS = 100
 
@@ -15,7 +16,15 @@ def absolute_media_url(request, file_field) -> str | None:
     """The file's URL, absolute (local ``/media/…`` gets the request's host; S3 URLs are already absolute)."""
     if not file_field:
         return None
-    url = file_field.url
+    return absolute_storage_url(request, file_field.storage, file_field.name)
+
+
+def absolute_storage_url(request, storage, name: str) -> str | None:
+    """``absolute_media_url`` from a storage and a file name (what ``FieldFile.url`` reads), for rows read
+    without a model instance."""
+    if not name:
+        return None
+    url = storage.url(name)
     if request is not None and url.startswith("/"):
         return request.build_absolute_uri(url)
     return url
@@ -104,13 +113,23 @@ _WEIGHT = serializers.DecimalField(max_digits=8, decimal_places=3)
 _WHEN = serializers.DateTimeField()
 
 
-def _image_representation(image: ProductImage, request) -> dict:
-    return {"id": image.id, "url": absolute_media_url(request, image.image), "alt_text": image.alt_text,
+_IMAGE_STORAGE = ProductImage._meta.get_field("image").storage
+
+
+def _image_url(request, name: str, urls: dict) -> str | None:
+    """One image's absolute URL, built once per page (the primary image is also in the images list)."""
+    if name not in urls:
+        urls[name] = absolute_storage_url(request, _IMAGE_STORAGE, name)
+    return urls[name]
+
+
+def _image_representation(image: ImageRow, request, urls: dict) -> dict:
+    return {"id": image.id, "url": _image_url(request, image.name, urls), "alt_text": image.alt_text,
             "is_primary": image.is_primary, "position": image.position,
             "created_at": _WHEN.to_representation(image.created_at)}
 
 
-def _variation_representation(variation: ProductVariation) -> dict:
+def _variation_representation(variation: VariationRow) -> dict:
     return {"id": variation.id, "name": variation.name, "attributes": variation.attributes, "sku": variation.sku,
             "price_modifier": _PRICE.to_representation(variation.price_modifier),
             "stock_quantity": variation.stock_quantity, "is_active": variation.is_active}
@@ -120,27 +139,54 @@ def suggested_price(product: Product) -> str:
     return str(quantize(product.base_price * (1 + product.suggested_markup / Decimal("100"))))
 
 
-def _product_representation(product: Product, request) -> dict:
+def _product_row(product: Product, request, *, supplier_name: str, category: tuple | None,
+                 images: list[ImageRow], variations: list[VariationRow], urls: dict) -> dict:
     """``ProductSerializer(product).data`` without DRF's per-field machinery (the catalog list's hot path;
     ``products/tests/test_catalog_list.py`` proves the two equal, field by field)."""
-    category = product.category
+    primary = next((image for image in images if image.is_primary), images[0] if images else None)
     return {
         "id": product.id, "name": product.name, "slug": product.slug, "description": product.description,
         "sku": product.sku, "category": product.category_id,
-        "category_detail": None if category is None else {"id": category.id, "name": category.name,
-                                                          "slug": category.slug},
-        "supplier": {"id": product.supplier_id, "company_name": product.supplier.company_name},
+        "category_detail": None if category is None else {"id": category[0], "name": category[1],
+                                                          "slug": category[2]},
+        "supplier": {"id": product.supplier_id, "company_name": supplier_name},
         "base_price": _PRICE.to_representation(product.base_price),
         "suggested_markup": _MARKUP.to_representation(product.suggested_markup),
         "suggested_price": suggested_price(product),
         "stock_quantity": product.stock_quantity, "in_stock": product.stock_quantity > 0,
         "weight": None if product.weight is None else _WEIGHT.to_representation(product.weight),
-        "primary_image": primary_image_url(product, request),
-        "images": [_image_representation(image, request) for image in _images(product)],
-        "variations": [_variation_representation(variation) for variation in _variations(product)],
+        "primary_image": None if primary is None else _image_url(request, primary.name, urls),
+        "images": [_image_representation(image, request, urls) for image in images],
+        "variations": [_variation_representation(variation) for variation in variations],
         "created_at": _WHEN.to_representation(product.created_at),
         "updated_at": _WHEN.to_representation(product.updated_at),
     }
+
+
+def _product_representation(product: Product, request) -> dict:
+    """The hand-built row of a product instance (its relations from the selector's prefetch, or read)."""
+    category = product.category
+    return _product_row(
+        product, request, supplier_name=product.supplier.company_name,
+        category=None if category is None else (category.id, category.name, category.slug),
+        images=[ImageRow(i.product_id, i.id, i.image.name or "", i.alt_text, i.is_primary, i.position, i.created_at)
+                for i in _images(product)],
+        variations=[VariationRow(v.product_id, v.id, v.name, v.attributes, v.sku, v.price_modifier, v.stock_quantity,
+                                 v.is_active) for v in _variations(product)],
+        urls={},
+    )
+
+
+def catalog_rows(products: list[Product], parts: CatalogPageParts, request) -> list[dict]:
+    """A catalog page from the products' own columns and ``selectors.catalog_page_parts`` (no model instance
+    for suppliers, categories, images or variations)."""
+    urls: dict = {}
+    return [
+        _product_row(product, request, supplier_name=parts.supplier_names[product.supplier_id],
+                     category=parts.categories.get(product.category_id), images=parts.images.get(product.pk, []),
+                     variations=parts.variations.get(product.pk, []), urls=urls)
+        for product in products
+    ]
 
 
 class _HandBuiltList(serializers.ListSerializer):
