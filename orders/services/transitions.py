@@ -172,15 +172,23 @@ def order_transition(*, order_id, to_status: str, actor, notes: str = "", tracki
     return order
 
 
-def order_mark_paid(*, order_id, notes: str = "", payment_method: str = "") -> Order:
+def order_mark_paid(*, order_id=None, locked_order: Order | None = None, notes: str = "",
+                    payment_method: str = "") -> Order:
     """pending → paid after a confirmed payment. Called by payments inside its own transaction.
 
-    Locks the order row itself; anything but an unpaid pending order is a ``Conflict`` (the caller
-    decides what to do with money that arrived for a cancelled order). Runs no transition hooks:
-    the caller is the app that took the money.
+    Locks the order row itself (``order_id``), or takes ``locked_order``: the order the caller has already
+    row-locked in its current transaction, with its supplier and entrepreneur (payments locks the orders a
+    payment pays before it checks them), so it is not read and locked a second time. Anything but an unpaid
+    pending order is a ``Conflict`` (the caller decides what to do with money that arrived for a cancelled
+    order). Runs no transition hooks: the caller is the app that took the money.
     """
-    with transaction.atomic():
-        order = _lock_order(order_id)
+    if (order_id is None) == (locked_order is None):
+        raise TypeError("order_mark_paid: give order_id or locked_order")
+    if locked_order is not None and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("order_mark_paid: a locked_order is only locked inside the caller's transaction")
+    # With the caller's lock held, a failure here fails the caller's whole transaction: no savepoint needed.
+    with transaction.atomic(savepoint=locked_order is None):
+        order = locked_order if locked_order is not None else _lock_order(order_id)
         if order.is_cod:
             raise Conflict(f"Order {order.order_id} is paid on delivery, not online.",
                            details={"payment_method": order.payment_method}, code="pay_on_delivery")

@@ -2,6 +2,7 @@
 from decimal import Decimal as D
 
 import pytest
+from django.db import transaction
 
 from core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied
 from orders import hooks, services
@@ -310,6 +311,34 @@ def test_mark_paid_by_public_order_id_and_custom_notes(store):
     order = create_order(store=store)
     services.order_mark_paid(order_id=order.order_id, notes="Paystack ref abc")
     assert Order.objects.get(pk=order.pk).status_history.last().notes == "Paystack ref abc"
+
+
+def test_mark_paid_with_the_callers_lock_reads_nothing_more(store, django_assert_num_queries):
+    """payments holds the order's lock already: the transition is the UPDATE and the history row, no re-read."""
+    order = create_order(store=store)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().select_related("supplier", "entrepreneur").get(pk=order.pk)
+        with django_assert_num_queries(2):
+            paid = services.order_mark_paid(locked_order=locked, payment_method="paystack")
+    assert paid is locked and Order.objects.get(pk=order.pk).payment_status == "paid"
+    assert Order.objects.get(pk=order.pk).status_history.last().status == "paid"
+
+
+def test_mark_paid_takes_one_of_order_id_and_locked_order(store):
+    order = create_order(store=store)
+    with pytest.raises(TypeError):
+        services.order_mark_paid()
+    with pytest.raises(TypeError):
+        services.order_mark_paid(order_id=order.pk, locked_order=order)
+    assert Order.objects.get(pk=order.pk).status == "pending"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_order_outside_a_transaction_is_refused(store):
+    order = create_order(store=store)
+    with pytest.raises(RuntimeError):
+        services.order_mark_paid(locked_order=order)
+    assert Order.objects.get(pk=order.pk).status == "pending"
 
 
 def test_advance_helper_builds_consistent_orders(store):

@@ -83,8 +83,9 @@ def _payment_problems(*, txn: Transaction, orders: list[Order], verification: Ve
 
 
 def _lock_paid_orders(txn: Transaction) -> list[Order]:
-    """The order(s) this payment pays, row-locked in pk order (the lock order every writer uses)."""
-    orders = Order.objects.select_for_update(of=("self",)).order_by("pk")
+    """The order(s) this payment pays, row-locked in pk order (the lock order every writer uses), with their
+    supplier and entrepreneur (the payment's split needs both)."""
+    orders = Order.objects.select_for_update(of=("self",)).select_related("supplier", "entrepreneur").order_by("pk")
     if txn.checkout_id:
         return list(orders.filter(checkout_id=txn.checkout_id))
     return list(orders.filter(pk=txn.order_id))
@@ -133,7 +134,7 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
         txn.completed_at = timezone.now()
         txn.save(update_fields=[*fields, "status", "completed_at"])
         for order in orders:
-            order = order_mark_paid(order_id=order.pk, notes=f"Paid via {txn.provider} ({txn.transaction_id})",
+            order = order_mark_paid(locked_order=order, notes=f"Paid via {txn.provider} ({txn.transaction_id})",
                                     payment_method=txn.provider)
             earnings_record_payment(order=order, txn=txn)  # one 'payment' journal per order, with its own split
         logger.info("payment %s completed: order(s) %s paid", txn.transaction_id, paid_for)
