@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from core.permissions import has_role, is_admin
+from core.serializers import FieldsBuiltOnceMixin
 from social.channels import ShareChannel
 
 from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
@@ -117,7 +118,7 @@ class OrderListFilterSerializer(serializers.Serializer):
 #   admin         everything.
 
 
-class CustomerOrderItemSerializer(serializers.ModelSerializer):
+class CustomerOrderItemSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     product_id = serializers.IntegerField(read_only=True)
     variation_id = serializers.IntegerField(read_only=True, allow_null=True)
 
@@ -143,7 +144,7 @@ class OrderItemSerializer(CustomerOrderItemSerializer):
         read_only_fields = fields
 
 
-class CustomerStatusHistorySerializer(serializers.ModelSerializer):
+class CustomerStatusHistorySerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = OrderStatusHistory
         fields = ["id", "previous_status", "status", "notes", "created_at"]
@@ -194,7 +195,7 @@ _ORDER_COMMON = [
 ]
 
 
-class _OrderBaseSerializer(serializers.ModelSerializer):
+class _OrderBaseSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     checkout_id = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
 

@@ -1,0 +1,55 @@
+"""``FieldsBuiltOnceMixin``: the model-derived fields are built once per class, every instance gets its own."""
+import pytest
+from rest_framework import serializers
+
+from core.serializers import FieldsBuiltOnceMixin
+from users.models import User
+
+
+class _Plain(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "user_type"]
+        read_only_fields = ["id"]
+
+
+class _Once(FieldsBuiltOnceMixin, _Plain):
+    class Meta(_Plain.Meta):
+        pass
+
+
+class _OnceNarrower(_Once):
+    class Meta(_Once.Meta):
+        fields = ["id", "username"]
+
+
+def test_built_once_per_class_and_copied_per_instance(monkeypatch):
+    built = []
+    original = serializers.ModelSerializer.build_field
+
+    def counting(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(serializers.ModelSerializer, "build_field", counting)
+    for cls in (_Once, _OnceNarrower):
+        if "_fields_built_once" in vars(cls):
+            delattr(cls, "_fields_built_once")
+    first, second = _Once().fields, _Once().fields
+    assert built.count("_Once") == 4  # one build per model field, for the first instance only
+    assert list(first) == list(second) == ["id", "username", "email", "user_type"]
+    assert all(first[name] is not second[name] for name in first)  # each instance binds its own fields
+    assert first["email"].parent is not second["email"].parent
+    assert list(_OnceNarrower().fields) == ["id", "username"]  # a subclass builds its own
+    assert built.count("_OnceNarrower") == 2
+
+
+@pytest.mark.django_db
+def test_the_same_representation_and_validation_as_without_it():
+    user = User.objects.create_user(username="ada", email="ada@example.com", password="x" * 12)
+    assert _Once(user).data == _Plain(user).data
+    assert {name: type(field) for name, field in _Once().fields.items()} == {
+        name: type(field) for name, field in _Plain().fields.items()}
+    once, plain = (cls(data={"username": "", "email": "x", "user_type": "pirate"}) for cls in (_Once, _Plain))
+    assert once.is_valid() is plain.is_valid() is False
+    assert once.errors == plain.errors and set(once.errors) == {"username", "email", "user_type"}
