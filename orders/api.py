@@ -97,9 +97,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return order_serializer_for(self.request.user)(order_or_page, **kwargs).data
 
     def _paginated(self, qs):
-        # Lists leave items and history to the detail route: no prefetch, one query for the page.
-        page = self.paginate_queryset(self._filtered(qs.prefetch_related(None)))
-        return self.get_paginated_response(order_list_serializer_for(self.request.user)(page, many=True).data)
+        # Lists leave items and history to the detail route: no prefetch, one query for the page, joining only
+        # what the audience's list shows.
+        serializer = order_list_serializer_for(self.request.user)
+        qs = qs.prefetch_related(None).select_related(None).select_related(*serializer.related)
+        page = self.paginate_queryset(self._filtered(qs))
+        return self.get_paginated_response(serializer(page, many=True).data)
 
     def _order_for_user(self, pk):
         order = selectors.order_get_for_user(user=self.request.user, pk=pk) if str(pk).isdigit() else None

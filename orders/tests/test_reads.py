@@ -223,6 +223,24 @@ def test_supplier_list_costs_the_same(auth_client, django_assert_num_queries):
         assert client.get(LIST + "supplier_orders/").data["count"] == 7
 
 
+def test_the_customer_list_joins_only_the_store_and_the_checkout(auth_client):
+    """The customer's page query joins what its list shows (the store, the checkout's id): not the customer
+    (the reader) nor the supplier (never shown to customers); still 3 queries whatever the page size."""
+    store = make_store()
+    customer = CustomerFactory()
+    for _ in range(4):
+        create_order(store=store, customer=customer)
+    client = auth_client(customer)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(LIST, {"page_size": 100})
+    assert response.status_code == 200 and response.data["count"] == 4
+    assert len(ctx.captured_queries) == 3
+    page = next(q["sql"] for q in ctx.captured_queries if "LIMIT" in q["sql"] and "orders_order" in q["sql"])
+    joined = {table for table in ("users_user", "suppliers_supplierprofile", "entrepreneurs_entrepreneurprofile",
+                                  "orders_checkout") if f'JOIN "{table}"' in page}
+    assert joined == {"entrepreneurs_entrepreneurprofile", "orders_checkout"}
+
+
 @pytest.mark.parametrize("role", ["customer", "entrepreneur", "supplier", "admin"])
 def test_lists_leave_items_and_history_to_the_detail_route(auth_client, role):
     store = make_store()
