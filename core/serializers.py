@@ -1,13 +1,22 @@
 """What the project's serializers share."""
 import copy
 
+from rest_framework.serializers import BaseSerializer
+
+
+def _fresh(field):
+    """An unbound copy of a built field for one serializer instance. A plain field's state is what its
+    ``__init__`` set (binding only assigns ``field_name``, ``parent``, ``label``, ``source`` on the copy), so a
+    shallow copy is enough; a nested serializer has fields and a child of its own: a deep copy, as DRF makes."""
+    return copy.deepcopy(field) if isinstance(field, BaseSerializer) else copy.copy(field)
+
 
 class FieldsBuiltOnceMixin:
-    """For a ``ModelSerializer`` whose fields depend only on its class (no ``get_fields`` that reads the request,
-    the instance or the context): the fields ``ModelSerializer.get_fields()`` derives from the model — field
-    introspection, kwargs, relation lookups, on every instantiation — are derived once per class, and each
-    instance gets its own deep copy, which is what DRF does with declared fields anyway. An order's detail or
-    create response builds three of them (the order, its items, its history).
+    """For a read-only output ``ModelSerializer`` whose fields depend only on its class (no ``get_fields`` that
+    reads the request, the instance or the context): the fields ``ModelSerializer.get_fields()`` derives from the
+    model — field introspection, kwargs, relation lookups, on every instantiation — are derived once per class,
+    and each instance gets its own unbound copies. An order's detail or create response builds three of them
+    (the order, its items, its history).
 
     The built fields are kept on the exact class (a subclass with its own ``Meta`` builds its own)."""
 
@@ -17,4 +26,4 @@ class FieldsBuiltOnceMixin:
         if built is None:
             built = super().get_fields()
             cls._fields_built_once = built  # a race stores equal values: harmless
-        return copy.deepcopy(built)
+        return {name: _fresh(field) for name, field in built.items()}
