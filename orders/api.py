@@ -212,8 +212,8 @@ class CheckoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """Check a cart out (customers only): one order per supplier, each with its own shipping fee, all
         priced and reserved in one transaction. A line short of stock (409) or refused (400) names the line,
         and nothing is created. Pay it with `POST /api/payments/initialize/` and `checkout_id`."""
+        # The checkout comes back with its orders, their items and history attached: no re-read for the response.
         checkout = checkout_create(**_cart_arguments(request, CheckoutCreateSerializer))
-        checkout = selectors.checkout_queryset().get(pk=checkout.pk)
         return Response(self._out(checkout), status=status.HTTP_201_CREATED)
 
 

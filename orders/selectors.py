@@ -27,6 +27,7 @@ def order_ref_filter(ref) -> Q:
 # back an order it has just written with those rows attached).
 ITEM_ORDERING = ("id",)
 HISTORY_ORDERING = ("created_at", "id")
+CHECKOUT_ORDER_ORDERING = ("supplier_id", "id")  # a checkout's parcels
 
 
 def order_queryset() -> QuerySet[Order]:
@@ -90,7 +91,7 @@ def order_get_for_user(*, user, pk) -> Order | None:
 
 def checkout_queryset() -> QuerySet[Checkout]:
     """Checkouts with their orders as the API shows them: 1 query + 1 for orders + 1 items + 1 history."""
-    orders = order_queryset().order_by("supplier_id", "id")
+    orders = order_queryset().order_by(*CHECKOUT_ORDER_ORDERING)
     return (
         Checkout.objects.select_related("customer", "entrepreneur")
         .prefetch_related(Prefetch("orders", queryset=orders))

@@ -32,7 +32,7 @@ from ..limits import check_unpaid_reservation_limits
 from ..models import COD, Checkout, CodPhoneCode, Order, OrderItem, OrderStatus, OrderStatusHistory, PaymentStatus
 from ..pricing import OrderPricing, price_order_lines
 from ..rules import RuleItem, parcel_rule_violations, raise_rule_violations
-from ..selectors import HISTORY_ORDERING, ITEM_ORDERING
+from ..selectors import CHECKOUT_ORDER_ORDERING, HISTORY_ORDERING, ITEM_ORDERING
 from ..shipping import clean_shipping_address
 from .cod import cod_check_before_placement, cod_consume_code
 from .lines import CartLine, OrderLine, attach_catalog, check_prices, merge_lines
@@ -178,12 +178,18 @@ def _attach_written_rows(order: Order, *, items: list[OrderItem], history: list[
     ``selectors.order_queryset``'s prefetch would (the same ordered querysets, their results filled in), so the
     response needs no read-back; any other query on them (``.last()``, ``.filter()``) still goes to the
     database."""
-    order._prefetched_objects_cache = {}
-    for name, rows, ordering in (("items", items, ITEM_ORDERING), ("status_history", history, HISTORY_ORDERING)):
-        queryset = getattr(order, name).order_by(*ordering)
-        queryset._result_cache = list(rows)
-        queryset._prefetch_done = True
-        order._prefetched_objects_cache[name] = queryset
+    _attach_prefetched(order, "items", items, ITEM_ORDERING)
+    _attach_prefetched(order, "status_history", history, HISTORY_ORDERING)
+
+
+def _attach_prefetched(instance, name: str, rows: list, ordering: Sequence[str]) -> None:
+    """``instance.<name>.all()`` answers ``rows`` (already in ``ordering``) as a prefetch would have filled it."""
+    queryset = getattr(instance, name).order_by(*ordering)
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[name] = queryset
 
 
 def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, reserved_until) -> Order:
@@ -298,6 +304,9 @@ def checkout_create(*, customer, entrepreneur_custom_url: str, items: Sequence[O
             reserved_until=reserved_until,
         )
         _save_with_unique_checkout_id(checkout)
-        for parcel in cart.parcels:
-            _create_order(cart, parcel, checkout=checkout, reserved_until=reserved_until)
+        orders = [_create_order(cart, parcel, checkout=checkout, reserved_until=reserved_until)
+                  for parcel in cart.parcels]
+    # ``checkout.orders.all()`` answers the orders just written (parcels in supplier-pk order, as
+    # ``selectors.checkout_queryset`` orders them), each with its items and history: no read-back.
+    _attach_prefetched(checkout, "orders", orders, CHECKOUT_ORDER_ORDERING)
     return checkout
