@@ -32,6 +32,7 @@ Scenarios:
 """
 import argparse
 import http.client
+import itertools
 import json
 import os
 import random
@@ -185,9 +186,13 @@ def payjaro_flow(data: dict):
     address = {"full_name": "Ngozi Eze", "phone": "08031234567", "address": "3 Awolowo Road, Ikoyi",
                "city": "Lagos", "state": "Lagos"}
 
+    # Each checkout by the next customer (every round and client alike): thousands of customers, each far below
+    # the production hoarding bounds (orders.limits: at most 3 unpaid reservations), as real shoppers are.
+    customers = itertools.count()
+
     def flow(connection, i: int):
         custom_url, product_id = data["buy"][i % len(data["buy"])]
-        token = data["buyer_tokens"][i % len(data["buyer_tokens"])]
+        token = data["buyer_tokens"][next(customers) % len(data["buyer_tokens"])]
         headers = {"Host": HOST, "X-Forwarded-Proto": "https", "Authorization": f"Bearer {token}",
                    "X-Forwarded-For": f"10.9.{i >> 8 & 255}.{i & 255}"}
         status, _, body = exchange(connection, "POST", "/api/orders/checkouts/", headers, {
@@ -267,7 +272,7 @@ def main() -> int:
     payjaro = oscar = None
     started = datetime.now(UTC)
     try:
-        sizes = {"suppliers": 200, "products": args.products, "stores": 200, "listings": 25, "customers": 100,
+        sizes = {"suppliers": 200, "products": args.products, "stores": 200, "listings": 25, "customers": 3_000,
                  "orders": 0, "heavy_orders": 0, "pending": 0}
         log(f"Payjaro: fresh database {args.db_name}, {args.products} products")
         payjaro_bench.create_database(args)
