@@ -7,6 +7,15 @@ from .models import Product
 from .selectors import category_and_descendants
 
 
+class _OrderingWithTiebreak(django_filters.OrderingFilter):
+    """``?ordering=`` with the key as the last tiebreak: products of equal price or name keep one order, so a
+    product is on exactly one page of the list (no repeats or gaps between pages)."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        return qs.order_by(*qs.query.order_by, "-id") if value else qs
+
+
 class CatalogFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(method="filter_category",
                                          help_text="Category id or slug; products of its sub-categories are included.")
@@ -14,7 +23,7 @@ class CatalogFilter(django_filters.FilterSet):
     max_price = django_filters.NumberFilter(field_name="base_price", lookup_expr="lte")
     in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="true: stock > 0; false: out of stock.")
     supplier = django_filters.NumberFilter(field_name="supplier_id")
-    ordering = django_filters.OrderingFilter(
+    ordering = _OrderingWithTiebreak(
         fields=(("base_price", "price"), ("created_at", "created_at"), ("name", "name")),
         help_text="price, created_at or name; prefix with - for descending.",
     )

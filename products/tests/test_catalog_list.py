@@ -173,3 +173,35 @@ def test_the_page_query_joins_nothing(api_client):
         assert api_client.get(LIST, {"page_size": 2, "page": 2}).status_code == 200
     page = next(q["sql"] for q in context.captured_queries if "LIMIT" in q["sql"] and "products_product" in q["sql"])
     assert " JOIN " not in page.upper()
+
+
+@pytest.mark.parametrize("params", [
+    {},
+    {"view": "compact"},
+    {"ordering": "price"},
+    {"ordering": "-name", "in_stock": "true"},
+])
+def test_pages_found_by_key_are_the_pages_of_the_plain_slice(api_client, params):
+    """A page's rows are found by their keys first (``core.pagination``: the offset skipped on an index): every
+    page, the last partial one too, is the plain slice of the same ordered list — ties in the ordering
+    included."""
+    products = _catalog(7)
+    for i, product in enumerate(products):  # ties: several products share a timestamp and a price
+        Product.objects.filter(pk=product.pk).update(created_at=products[i // 3].created_at,
+                                                     base_price=D("1000.00") + i % 2, stock_quantity=i % 4)
+    everything = api_client.get(LIST, {**params, "page_size": 100, "_": "all"}).json()["results"]
+    assert len(everything) >= 4  # at least two pages of 3, the last one partial or full
+    pages = [api_client.get(LIST, {**params, "page_size": 3, "page": n, "_": f"k{n}"}).json()
+             for n in range(1, (len(everything) + 2) // 3 + 1)]
+    assert [row for page in pages for row in page["results"]] == everything
+    assert all(page["count"] == len(everything) for page in pages)
+    assert api_client.get(LIST, {**params, "page_size": 3, "page": len(pages) + 1}).status_code == 404
+
+
+def test_the_page_is_found_by_key_except_for_a_search(api_client):
+    _catalog(3)
+    for params, windowed in (({"page_size": 2, "page": 2}, True), ({"page_size": 2, "search": "product"}, False)):
+        with CaptureQueriesContext(connection) as context:
+            assert api_client.get(LIST, params).status_code == 200
+        page = next(q["sql"] for q in context.captured_queries if "LIMIT" in q["sql"] and "products_product" in q["sql"])
+        assert ('"products_product"."id" IN (SELECT' in page) is windowed, page
