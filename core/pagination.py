@@ -15,6 +15,10 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 100
 
 
+# From this offset on, a windowed page (``window_by_pk``) is found by key first.
+WINDOW_FROM_OFFSET = 500
+
+
 class _KnownCountPaginator(Paginator):
     def __init__(self, object_list, per_page, *, count_of: Callable, window_by_pk: bool = False, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
@@ -37,6 +41,8 @@ class _KnownCountPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        if bottom < WINDOW_FROM_OFFSET:  # a shallow page: skipping its few rows costs less than the subquery
+            return self._get_page(self.object_list[bottom:top], number, self)
         window = self.object_list.values("pk")[bottom:top]
         return self._get_page(self.object_list.filter(pk__in=window), number, self)
 

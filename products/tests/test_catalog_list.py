@@ -181,10 +181,11 @@ def test_the_page_query_joins_nothing(api_client):
     {"ordering": "price"},
     {"ordering": "-name", "in_stock": "true"},
 ])
-def test_pages_found_by_key_are_the_pages_of_the_plain_slice(api_client, params):
-    """A page's rows are found by their keys first (``core.pagination``: the offset skipped on an index): every
-    page, the last partial one too, is the plain slice of the same ordered list — ties in the ordering
+def test_pages_found_by_key_are_the_pages_of_the_plain_slice(api_client, params, monkeypatch):
+    """A deep page's rows are found by their keys first (``core.pagination``: the offset skipped on an index):
+    every page, the last partial one too, is the plain slice of the same ordered list — ties in the ordering
     included."""
+    monkeypatch.setattr("core.pagination.WINDOW_FROM_OFFSET", 0)  # every page is "deep"
     products = _catalog(7)
     for i, product in enumerate(products):  # ties: several products share a timestamp and a price
         Product.objects.filter(pk=product.pk).update(created_at=products[i // 3].created_at,
@@ -198,9 +199,11 @@ def test_pages_found_by_key_are_the_pages_of_the_plain_slice(api_client, params)
     assert api_client.get(LIST, {**params, "page_size": 3, "page": len(pages) + 1}).status_code == 404
 
 
-def test_the_page_is_found_by_key_except_for_a_search(api_client):
+def test_a_deep_page_is_found_by_key_except_for_a_search(api_client, monkeypatch):
+    monkeypatch.setattr("core.pagination.WINDOW_FROM_OFFSET", 2)
     _catalog(3)
-    for params, windowed in (({"page_size": 2, "page": 2}, True), ({"page_size": 2, "search": "product"}, False)):
+    for params, windowed in (({"page_size": 2, "page": 2}, True), ({"page_size": 2, "page": 1}, False),
+                             ({"page_size": 2, "page": 2, "search": "product"}, False)):
         with CaptureQueriesContext(connection) as context:
             assert api_client.get(LIST, params).status_code == 200
         page = next(q["sql"] for q in context.captured_queries if "LIMIT" in q["sql"] and "products_product" in q["sql"])
