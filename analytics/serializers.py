@@ -2,9 +2,11 @@
 import json
 from urllib.parse import urlsplit
 
+from django.db.models import Q
 from rest_framework import serializers
 
 from entrepreneurs.models import EntrepreneurProfile
+from entrepreneurs.selectors import custom_url_matches
 from products.models import Product
 from social.channels import ShareChannel
 
@@ -51,9 +53,9 @@ class _TargetSerializer(serializers.Serializer):
         entrepreneur_id = attrs.pop("entrepreneur_id", None)
         custom_url = attrs.pop("custom_url", None)
         if entrepreneur_id is not None or custom_url:
-            lookup = {"pk": entrepreneur_id} if entrepreneur_id is not None else {"custom_url__iexact": custom_url}
+            match = Q(pk=entrepreneur_id) if entrepreneur_id is not None else custom_url_matches(custom_url)
             try:
-                entrepreneur = EntrepreneurProfile.objects.get(is_active=True, **lookup)
+                entrepreneur = EntrepreneurProfile.objects.get(match, is_active=True)
             except EntrepreneurProfile.DoesNotExist:
                 field = "entrepreneur_id" if entrepreneur_id is not None else "custom_url"
                 raise serializers.ValidationError({field: ["No such storefront."]}) from None

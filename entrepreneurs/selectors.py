@@ -1,3 +1,7 @@
+from django.db.models import Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
+
 from core.errors import Conflict, NotFound
 
 from .models import EntrepreneurProfile
@@ -25,8 +29,16 @@ def entrepreneur_profile_required(*, user) -> EntrepreneurProfile:
     return profile
 
 
+def custom_url_matches(custom_url: str, prefix: str = "") -> Exact:
+    """A filter: the store address equals ``custom_url`` whatever the case, as the unique index
+    ``entrepreneur_custom_url_ci_unique`` reads it — ``lower(custom_url) = lower(<value>)`` — so the lookup is one
+    index probe (``custom_url__iexact`` compiles to ``UPPER(…) = UPPER(…)``, which no index answers: a scan of every
+    entrepreneur). ``prefix`` reaches the field from a related model (``"entrepreneur__"``)."""
+    return Exact(Lower(f"{prefix}custom_url"), Lower(Value(custom_url)))
+
+
 def custom_url_taken(custom_url: str, *, exclude_pk: int | None = None) -> bool:
-    queryset = EntrepreneurProfile.objects.filter(custom_url__iexact=custom_url)
+    queryset = EntrepreneurProfile.objects.filter(custom_url_matches(custom_url))
     if exclude_pk is not None:
         queryset = queryset.exclude(pk=exclude_pk)
     return queryset.exists()

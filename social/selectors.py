@@ -3,6 +3,7 @@ from django.db.models import F, Prefetch, QuerySet
 
 from core.errors import NotFound
 from entrepreneurs.models import RESERVED_CUSTOM_URLS
+from entrepreneurs.selectors import custom_url_matches
 from products.models import ProductImage, ProductVariation
 from products.selectors import catalog_visible_q
 
@@ -59,7 +60,7 @@ def public_storefront_get(*, custom_url: str) -> EntrepreneurStorefront:
     if normalized not in RESERVED_CUSTOM_URLS:
         storefront = (
             EntrepreneurStorefront.objects.select_related("entrepreneur")
-            .filter(entrepreneur__custom_url__iexact=normalized, entrepreneur__is_active=True, is_published=True)
+            .filter(custom_url_matches(normalized, "entrepreneur__"), entrepreneur__is_active=True, is_published=True)
             .first()
         )
     if storefront is None:

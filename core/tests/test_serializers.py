@@ -1,9 +1,11 @@
 """``FieldsBuiltOnceMixin``: the model-derived fields are built once per class, every instance gets its own."""
 import pytest
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from core.serializers import FieldsBuiltOnceMixin
-from users.models import User
+
+User = get_user_model()  # core sits under every app: the user model by setting, not by import
 
 
 class _Plain(serializers.ModelSerializer):

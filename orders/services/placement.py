@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from core.dates import LAGOS
 from core.errors import NotFound, ValidationFailed
+from entrepreneurs.selectors import custom_url_matches
 from social.models import EntrepreneurStorefront
 
 from ..models import Order, SourceChannel
@@ -49,7 +50,7 @@ def load_storefront(custom_url: str) -> EntrepreneurStorefront:
     custom_url = (custom_url or "").strip()
     storefront = (
         EntrepreneurStorefront.objects.select_related("entrepreneur")
-        .filter(entrepreneur__custom_url__iexact=custom_url, entrepreneur__is_active=True, is_published=True)
+        .filter(custom_url_matches(custom_url, "entrepreneur__"), entrepreneur__is_active=True, is_published=True)
         .first()
         if custom_url else None
     )
