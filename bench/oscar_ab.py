@@ -17,8 +17,10 @@ What it does:
    …), and the ratio Payjaro/Oscar of requests (or checkouts) per second is printed per round and as the median.
 
 Scenarios:
-- catalog list, uncached: ``GET /api/products/products/?page=N`` vs oscarapi ``GET /api/products/?page=N``, every
-  request a page not asked for before in that run; Payjaro's Redis cache is flushed before each measurement.
+- catalog list, uncached: ``GET /api/products/products/?page=N&_=<counter>`` vs oscarapi ``GET /api/products/?page=N``,
+  every page 1…1,000 in a shuffled order and again; Payjaro's URLs never repeat (the counter ``_`` is a parameter
+  the catalog ignores), so every Payjaro request misses its cache (flushed before each measurement too); Oscar
+  has no API cache.
 - catalog list compact, uncached: the same, Payjaro's ``?view=compact`` (id, name, price, thumbnail per product) —
   the like-for-like row: oscarapi's list is its link list (``url``, ``id``, ``title``…) while Payjaro's full list
   carries each product's description, prices, stock, supplier, category, images and variations.
@@ -53,6 +55,10 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 import run as payjaro_bench  # noqa: E402  (bench/run.py: the seed, wrk driver, environment)
+
+# Requests of each uncached catalog scenario: more than either shop serves in one measurement, so no Payjaro URL
+# repeats (a repeat would be a cache hit).
+UNCACHED_REQUESTS = 20_000
 
 OSCAR_DIR = BENCH / "oscar"
 HOST = payjaro_bench.HOST
@@ -312,16 +318,16 @@ def main() -> int:
 
         def scenario_requests(name: str, side: str, round_no: int) -> list:
             rng = random.Random(f"{name}-{round_no}")
-            if name == "catalog list (uncached)":
+            if name in ("catalog list (uncached)", "catalog list compact (uncached)"):
+                # Every page in a shuffled order, again and again; Payjaro's URLs carry a counter (``_``, a
+                # parameter the catalog ignores) so that no request is a cache hit however many it serves.
                 order = list(range(1, pages + 1))
                 rng.shuffle(order)
-                path = "/api/products/products/?page={}" if side == "payjaro" else "/api/products/?page={}"
-                return [get(path.format(p), i) for i, p in enumerate(order)]
-            if name == "catalog list compact (uncached)":
-                order = list(range(1, pages + 1))
-                rng.shuffle(order)
-                path = "/api/products/products/?view=compact&page={}" if side == "payjaro" else "/api/products/?page={}"
-                return [get(path.format(p), i) for i, p in enumerate(order)]
+                view = "view=compact&" if "compact" in name else ""
+                if side == "payjaro":
+                    return [get(f"/api/products/products/?{view}page={order[i % pages]}&_={i}", i)
+                            for i in range(UNCACHED_REQUESTS)]
+                return [get(f"/api/products/?page={order[i % pages]}", i) for i in range(UNCACHED_REQUESTS)]
             if name == "catalog list (cached)":
                 path = "/api/products/products/?page={}" if side == "payjaro" else "/api/products/?page={}"
                 return [get(path.format(1 + i % 20), i) for i in range(2000)]
