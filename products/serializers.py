@@ -2,8 +2,10 @@
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import slugify
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from core.money import quantize
 
@@ -113,6 +115,15 @@ _WEIGHT = serializers.DecimalField(max_digits=8, decimal_places=3)
 _WHEN = serializers.DateTimeField()
 
 
+def _when(value) -> str | None:
+    """``_WHEN.to_representation(value)`` for the aware datetimes of the catalog's rows (ISO 8601 in the current
+    time zone, ``Z`` for UTC) without the field's per-call setting lookups; anything else goes through the field."""
+    if value is None or timezone.is_naive(value) or api_settings.DATETIME_FORMAT != ISO_8601:
+        return _WHEN.to_representation(value)
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 _IMAGE_STORAGE = ProductImage._meta.get_field("image").storage
 
 
@@ -126,7 +137,7 @@ def _image_url(request, name: str, urls: dict) -> str | None:
 def _image_representation(image: ImageRow, request, urls: dict) -> dict:
     return {"id": image.id, "url": _image_url(request, image.name, urls), "alt_text": image.alt_text,
             "is_primary": image.is_primary, "position": image.position,
-            "created_at": _WHEN.to_representation(image.created_at)}
+            "created_at": _when(image.created_at)}
 
 
 def _variation_representation(variation: VariationRow) -> dict:
@@ -158,8 +169,8 @@ def _product_row(product: Product, request, *, supplier_name: str, category: tup
         "primary_image": None if primary is None else _image_url(request, primary.name, urls),
         "images": [_image_representation(image, request, urls) for image in images],
         "variations": [_variation_representation(variation) for variation in variations],
-        "created_at": _WHEN.to_representation(product.created_at),
-        "updated_at": _WHEN.to_representation(product.updated_at),
+        "created_at": _when(product.created_at),
+        "updated_at": _when(product.updated_at),
     }
 
 

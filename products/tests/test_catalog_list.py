@@ -208,3 +208,19 @@ def test_a_deep_page_is_found_by_key_except_for_a_search(api_client, monkeypatch
             assert api_client.get(LIST, params).status_code == 200
         page = next(q["sql"] for q in context.captured_queries if "LIMIT" in q["sql"] and "products_product" in q["sql"])
         assert ('"products_product"."id" IN (SELECT' in page) is windowed, page
+
+
+@pytest.mark.parametrize("zone", ["Africa/Lagos", "UTC"])
+def test_the_rows_timestamps_are_the_fields_own(zone):
+    """The catalog rows format timestamps as DRF's DateTimeField does, in the current time zone (``Z`` for UTC)."""
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from products.serializers import _WHEN, _when
+
+    moment = datetime(2026, 12, 2, 13, 5, 9, 123456, tzinfo=UTC)
+    with timezone.override(zone):
+        assert _when(moment) == _WHEN.to_representation(moment)
+        assert _when(moment).endswith("Z" if zone == "UTC" else "+01:00")
+    assert _when(None) is None
