@@ -33,7 +33,11 @@ class _KnownCountPaginator(Paginator):
         """With ``window_by_pk``: the page's rows are found by their keys first — ``WHERE pk IN (SELECT pk …
         ORDER BY … LIMIT n OFFSET m)``, the same query, filters and ordering — so the rows skipped to reach a
         deep page are read off an index (an index-only scan where one covers the ordering) and only the page's
-        own rows are read whole. Same rows, same order; still one query."""
+        own rows are read whole. Same rows, same order; still one query.
+
+        Only for a list whose ordering ends in a unique key (else tied rows may come back in another order),
+        without ``.distinct()`` (its ordering columns would join the subquery's one column), on a database that
+        takes LIMIT inside an IN subquery (PostgreSQL and SQLite do; MySQL does not)."""
         if not self._window_by_pk:
             return super().page(number)
         number = self.validate_number(number)

@@ -7,8 +7,12 @@ from rest_framework.serializers import BaseSerializer
 def _fresh(field):
     """An unbound copy of a built field for one serializer instance. A plain field's state is what its
     ``__init__`` set (binding only assigns ``field_name``, ``parent``, ``label``, ``source`` on the copy), so a
-    shallow copy is enough; a nested serializer has fields and a child of its own: a deep copy, as DRF makes."""
-    return copy.deepcopy(field) if isinstance(field, BaseSerializer) else copy.copy(field)
+    shallow copy is enough. A field that holds fields of its own — a nested serializer, a ``ListField`` /
+    ``DictField`` (``child``), a many-relation (``child_relation``), bound to it in ``__init__`` — is deep-copied,
+    as DRF copies every field, so no instance shares a bound child with another."""
+    if isinstance(field, BaseSerializer) or hasattr(field, "child") or hasattr(field, "child_relation"):
+        return copy.deepcopy(field)
+    return copy.copy(field)
 
 
 class FieldsBuiltOnceMixin:

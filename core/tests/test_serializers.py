@@ -55,3 +55,20 @@ def test_the_same_representation_and_validation_as_without_it():
     once, plain = (cls(data={"username": "", "email": "x", "user_type": "pirate"}) for cls in (_Once, _Plain))
     assert once.is_valid() is plain.is_valid() is False
     assert once.errors == plain.errors and set(once.errors) == {"username", "email", "user_type"}
+
+
+class _WithChildren(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True, source="user_permissions")
+    groups = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "tags", "groups"]
+
+
+def test_fields_holding_fields_are_copied_whole():
+    """A ListField's child and a many-relation's child_relation are bound to their own field: never shared."""
+    first, second = _WithChildren().fields, _WithChildren().fields
+    assert first["tags"].child is not second["tags"].child
+    assert first["tags"].child.parent is first["tags"] and second["tags"].child.parent is second["tags"]
+    assert first["groups"].child_relation is not second["groups"].child_relation

@@ -59,8 +59,8 @@ def gateway_session() -> requests.Session:
 
     One per thread (a ``Session`` is not meant to be shared across threads) and per process (a session made
     before a fork would share its sockets with the child). It keeps no cookies: each call carries only what we
-    send. No retries: a POST that failed mid-way surfaces as
-    ``GatewayUnavailable`` exactly as before, never as a silent second charge or refund."""
+    send. ``HttpClient._send`` retries only a GET whose reused connection broke; a POST that failed mid-way
+    surfaces as ``GatewayUnavailable`` exactly as before, never as a silent second charge or refund."""
     session = getattr(_sessions, "session", None)
     if session is None or _sessions.pid != os.getpid():
         session = requests.Session()
@@ -80,12 +80,25 @@ class HttpClient:
         self.secret_key = secret_key
         self.timeout = timeout or settings.PAYMENT_GATEWAY_TIMEOUT
 
+    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
+        """One call on this thread's kept-alive session. A read (GET) whose connection broke before any answer —
+        the gateway closed an idle kept-alive connection just as we reused it — is sent once more on a new
+        connection; a timeout is not retried (the gateway may be slow, not gone), nor is any POST (a charge or
+        a refund must never be sent twice)."""
+        session = gateway_session()
+        try:
+            return session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError as exc:
+            if method.upper() != "GET" or isinstance(exc, requests.Timeout):
+                raise
+            logger.info("%s GET %s: connection broke (%s); once more on a new connection", self.name, url, exc)
+            return session.request(method, url, timeout=self.timeout, **kwargs)
+
     def request(self, method: str, path: str, *, json: dict | None = None, params: dict | None = None) -> dict[str, Any]:
         url = f"{self.base_url}{path}"
         headers = {"Authorization": f"Bearer {self.secret_key}", "Accept": "application/json"}
         try:
-            response = gateway_session().request(method, url, json=json, params=params, headers=headers,
-                                                 timeout=self.timeout)
+            response = self._send(method, url, json=json, params=params, headers=headers)
         except (requests.Timeout, requests.ConnectionError) as exc:
             logger.warning("%s %s %s unreachable: %s", self.name, method, path, exc)
             raise GatewayUnavailable(f"{self.name.capitalize()} is unavailable. Please try again.") from exc

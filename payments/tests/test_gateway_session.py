@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from core.errors import GatewayUnavailable
 from payments.gateways import SUCCESS, PaystackClient
 from payments.gateways.base import gateway_session
 
@@ -78,3 +79,50 @@ def test_each_thread_has_its_own_session(gateway):
     worker.start()
     worker.join(timeout=5)
     assert there and there[0] is not here
+
+
+class _ClosingGateway(_Gateway):
+    """Answers the first request of each connection, then drops the connection when the next request on it
+    arrives, without an answer: a kept-alive connection the gateway closed just as the client reused it."""
+
+    def __init__(self):
+        super().__init__()
+        served = self.server.RequestHandlerClass
+        gateway = self
+
+        class Handler(served):
+            def handle_one_request(self):
+                self.requests_here = getattr(self, "requests_here", 0) + 1
+                if self.requests_here > 1:
+                    self.raw_requestline = self.rfile.readline(65537)  # read the request, answer nothing
+                    gateway.dropped += 1
+                    self.close_connection = True
+                    return
+                super().handle_one_request()
+
+        self.dropped = 0
+        self.server.RequestHandlerClass = Handler
+
+
+@pytest.fixture
+def closing_gateway(settings):
+    server = _ClosingGateway()
+    settings.PAYSTACK_BASE_URL = server.url
+    yield server
+    server.close()
+
+
+def test_a_read_on_a_connection_the_gateway_dropped_is_sent_once_more(closing_gateway):
+    client = PaystackClient()
+    assert client.verify("PAY-1").status == SUCCESS
+    assert client.verify("PAY-2").status == SUCCESS  # the reused connection broke: once more, on a new one
+    assert closing_gateway.dropped == 1
+    assert len(set(closing_gateway.connections)) == 2
+
+
+def test_a_post_on_a_dropped_connection_is_never_sent_twice(closing_gateway):
+    client = PaystackClient()
+    assert client.verify("PAY-1").status == SUCCESS
+    with pytest.raises(GatewayUnavailable):
+        client.request("POST", "/refund", json={"transaction": "PAY-1"})
+    assert closing_gateway.dropped == 1 and len(closing_gateway.connections) == 1
