@@ -28,12 +28,13 @@ def order_ref_filter(ref) -> Q:
 ITEM_ORDERING = ("id",)
 HISTORY_ORDERING = ("created_at", "id")
 CHECKOUT_ORDER_ORDERING = ("supplier_id", "id")  # a checkout's parcels
+ORDER_RELATED = ("customer", "entrepreneur", "supplier", "checkout")  # joined to every order the API reads
 
 
 def order_queryset() -> QuerySet[Order]:
     """Orders with everything the API serializer reads: 1 query + 1 for items + 1 for history."""
     return (
-        Order.objects.select_related("customer", "entrepreneur", "supplier", "checkout")
+        Order.objects.select_related(*ORDER_RELATED)
         .prefetch_related(
             Prefetch("items", queryset=OrderItem.objects.order_by(*ITEM_ORDERING)),
             Prefetch(

@@ -6,6 +6,7 @@ from social.channels import ShareChannel
 
 from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
 from .pricing import supplier_share
+from .selectors import ORDER_RELATED
 from .services import MAX_LINE_QUANTITY, MAX_NOTES_LENGTH, MAX_ORDER_LINES, PAYMENT_METHODS, OrderLine
 from .shipping import NIGERIAN_STATES
 
@@ -198,6 +199,8 @@ _ORDER_COMMON = [
 class _OrderBaseSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     checkout_id = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
+    # What a list's page query joins (``orders.api``); an audience that shows less narrows it.
+    related = ORDER_RELATED
 
     def get_checkout_id(self, obj) -> str | None:
         """The checkout this order is a parcel of (``CHK…``), or null."""
@@ -303,8 +306,6 @@ class SupplierOrderListSerializer(SupplierOrderSerializer):
     items = None
     status_history = None
 
-    related = ("customer", "entrepreneur", "supplier", "checkout")
-
     class Meta(SupplierOrderSerializer.Meta):
         fields = _list_fields(SupplierOrderSerializer)
         read_only_fields = fields
@@ -316,8 +317,6 @@ class OrderListSerializer(OrderSerializer):
 
     items = None
     status_history = None
-
-    related = ("customer", "entrepreneur", "supplier", "checkout")
 
     class Meta(OrderSerializer.Meta):
         fields = _list_fields(OrderSerializer)

@@ -10,7 +10,7 @@ from rest_framework.settings import api_settings
 from core.money import quantize
 
 from .models import Category, Product, ProductImage, ProductVariation
-from .selectors import CatalogPageParts, ImageRow, VariationRow
+from .selectors import IMAGE_ORDERING, VARIATION_ORDERING, CatalogPageParts, ImageRow, VariationRow
 
 MAX_VARIATIONS = 100
 
@@ -33,11 +33,11 @@ def absolute_storage_url(request, storage, name: str) -> str | None:
 
 def _images(product: Product) -> list[ProductImage]:
     images = getattr(product, "prefetched_images", None)
-    return images if images is not None else list(product.images.order_by("position", "id"))
+    return images if images is not None else list(product.images.order_by(*IMAGE_ORDERING))
 
 def _variations(product: Product) -> list[ProductVariation]:
     variations = getattr(product, "prefetched_variations", None)
-    return variations if variations is not None else list(product.variations.order_by("id"))
+    return variations if variations is not None else list(product.variations.order_by(*VARIATION_ORDERING))
 
 def primary_image(product: Product) -> ProductImage | None:
     images = _images(product)

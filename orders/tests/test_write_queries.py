@@ -74,34 +74,31 @@ def test_checkout_of_two_suppliers_costs_a_fixed_budget_per_parcel(auth_client, 
     assert [len(o["items"]) for o in response.json()["orders"]] == [lines // 2, lines // 2]
 
 
+def _created_and_detail(auth_client, route: str, lines: int, *, n_suppliers: int, notes: str) -> dict:
+    """POST a cart of ``lines`` (quantity 2) to ``route``; assert the 201 body equals the detail route's fresh
+    read of what was created, and return it."""
+    store, products = _store(lines, n_suppliers=n_suppliers)
+    client = auth_client(CustomerFactory())
+    created = client.post(route, {**_body(store, products, quantity=2), "notes": notes}, format="json")
+    assert created.status_code == 201, created.content
+    detail = client.get(f"{route}{created.json()['id']}/")
+    assert detail.status_code == 200
+    assert created.json() == detail.json()
+    return created.json()
+
+
 @pytest.mark.parametrize("lines", [1, 3])
 def test_the_create_response_is_what_the_order_detail_answers(auth_client, lines):
     """Built from the rows just written, the 201 body is field for field the detail route's fresh read."""
-    store, products = _store(lines)
-    client = auth_client(CustomerFactory())
-    body = _body(store, products, quantity=2)
-    body["notes"] = "Call on arrival"
-    created = client.post("/api/orders/orders/", body, format="json")
-    assert created.status_code == 201, created.content
-    detail = client.get(f"/api/orders/orders/{created.json()['id']}/")
-    assert detail.status_code == 200
-    assert created.json() == detail.json()
-    assert len(created.json()["items"]) == lines
-    assert [h["status"] for h in created.json()["status_history"]] == ["pending"]
+    created = _created_and_detail(auth_client, "/api/orders/orders/", lines, n_suppliers=1, notes="Call on arrival")
+    assert len(created["items"]) == lines
+    assert [h["status"] for h in created["status_history"]] == ["pending"]
 
 
 @pytest.mark.parametrize("lines", [2, 5])
 def test_the_checkout_create_response_is_what_the_checkout_detail_answers(auth_client, lines):
     """Built from the rows just written, the 201 body of a checkout of two suppliers is field for field the
     detail route's fresh read: its orders in supplier order, their items and history."""
-    store, products = _store(lines, n_suppliers=2)
-    client = auth_client(CustomerFactory())
-    body = _body(store, products, quantity=2)
-    body["notes"] = "Gate code 1234"
-    created = client.post("/api/orders/checkouts/", body, format="json")
-    assert created.status_code == 201, created.content
-    detail = client.get(f"/api/orders/checkouts/{created.json()['id']}/")
-    assert detail.status_code == 200
-    assert created.json() == detail.json()
-    assert len(created.json()["orders"]) == 2 and created.json()["status"] == "pending"
-    assert sum(len(order["items"]) for order in created.json()["orders"]) == lines
+    created = _created_and_detail(auth_client, "/api/orders/checkouts/", lines, n_suppliers=2, notes="Gate code 1234")
+    assert len(created["orders"]) == 2 and created["status"] == "pending"
+    assert sum(len(order["items"]) for order in created["orders"]) == lines

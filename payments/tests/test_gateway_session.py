@@ -53,12 +53,16 @@ class _Gateway:
         self.server.server_close()
 
 
-@pytest.fixture
-def gateway(settings):
-    server = _Gateway()
+def _serving(settings, server: "_Gateway"):
+    """Point the Paystack client at ``server`` for one test, and stop it afterwards."""
     settings.PAYSTACK_BASE_URL = server.url
     yield server
     server.close()
+
+
+@pytest.fixture
+def gateway(settings):
+    yield from _serving(settings, _Gateway())
 
 
 def test_consecutive_calls_share_one_connection_and_send_no_cookie(gateway):
@@ -106,10 +110,7 @@ class _ClosingGateway(_Gateway):
 
 @pytest.fixture
 def closing_gateway(settings):
-    server = _ClosingGateway()
-    settings.PAYSTACK_BASE_URL = server.url
-    yield server
-    server.close()
+    yield from _serving(settings, _ClosingGateway())
 
 
 def test_a_read_on_a_connection_the_gateway_dropped_is_sent_once_more(closing_gateway):
