@@ -1,15 +1,17 @@
 """Wallets: cached figures of the ledger (``audit_ledger`` proves they agree).
 
-Every change is an ``F()`` update on a row the caller has locked with ``wallet_lock``, in the same
+Every change is an ``F()`` update on a row the caller has locked with ``wallets_lock``, in the same
 transaction as the journal that justifies it. ``wallet_journal_post`` does both from the journal's lines
 (``ledger.wallet_deltas``), so the cache cannot drift from what was posted.
 
 Lock order: wallets are locked in the order their users first appear in a journal's lines — entrepreneur
-lines first, then the supplier's; a checkout's payment posts its orders in pk (= supplier) order.
+lines first, then the supplier's; a checkout's payment posts its orders in pk (= supplier) order. A journal's
+wallets are locked by one ``SELECT … ORDER BY <that order> FOR UPDATE`` and moved by one UPDATE.
 """
+from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import F
+from django.db.models import Case, DecimalField, F, IntegerField, Value, When
 from django.utils import timezone
 
 from users.models import User
@@ -29,17 +31,62 @@ def wallet_kind_for(user_id: int) -> str:
 def wallet_lock(*, user_id: int) -> Wallet:
     """The user's wallet, created if missing (a supplier user's is a supplier wallet), row-locked for the rest
     of the transaction."""
-    wallet = Wallet.objects.select_for_update().filter(user_id=user_id).first()
-    if wallet is None:
-        Wallet.objects.get_or_create(user_id=user_id, defaults={"kind": wallet_kind_for(user_id)})
-        wallet = Wallet.objects.select_for_update().get(user_id=user_id)
-    return wallet
+    return wallets_lock([user_id])[user_id]
+
+
+def _locked_in_order(user_ids: list[int]) -> dict[int, Wallet]:
+    """The wallets of ``user_ids`` that exist, row-locked in that order by one statement: PostgreSQL locks the rows
+    of ``SELECT … ORDER BY … FOR UPDATE`` as the sort hands them out, so one query takes the locks in the order the
+    same number of one-row queries would."""
+    if len(user_ids) == 1:
+        wallets = Wallet.objects.select_for_update().filter(user_id=user_ids[0])
+    else:
+        rank = Case(*(When(user_id=user_id, then=Value(i)) for i, user_id in enumerate(user_ids)),
+                    output_field=IntegerField())
+        wallets = Wallet.objects.select_for_update().filter(user_id__in=user_ids).order_by(rank)
+    return {wallet.user_id: wallet for wallet in wallets}
+
+
+def wallets_lock(user_ids: Iterable[int]) -> dict[int, Wallet]:
+    """``{user_id: wallet}`` for each user, created if missing (a supplier user's is a supplier wallet), row-locked
+    in the order of ``user_ids`` (the lock order above) for the rest of the transaction — one query when they
+    all exist."""
+    ordered = list(dict.fromkeys(user_ids))
+    if not ordered:
+        return {}
+    wallets = _locked_in_order(ordered)
+    missing = [user_id for user_id in ordered if user_id not in wallets]
+    if missing:
+        for user_id in missing:
+            Wallet.objects.get_or_create(user_id=user_id, defaults={"kind": wallet_kind_for(user_id)})
+        wallets = _locked_in_order(ordered)  # the ones already held are simply kept
+    return wallets
 
 
 def wallet_add(wallet: Wallet, **deltas: Decimal) -> None:
     """Add each delta to its field (``balance=-amount`` …) without a read-modify-write."""
-    Wallet.objects.filter(pk=wallet.pk).update(updated_at=timezone.now(),
-                                               **{name: F(name) + delta for name, delta in deltas.items()})
+    wallets_add({wallet.pk: deltas})
+
+
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def wallets_add(deltas_by_wallet: dict[int, dict[str, Decimal]]) -> None:
+    """``wallet_add`` for several locked wallets (``{wallet pk: {field: delta}}``) in one UPDATE: each field moves
+    by its wallet's delta (``F(field) + CASE pk WHEN … END``), a wallet without a delta for a field by zero."""
+    deltas_by_wallet = {pk: changes for pk, changes in deltas_by_wallet.items() if changes}
+    if not deltas_by_wallet:
+        return
+    fields = list(dict.fromkeys(name for changes in deltas_by_wallet.values() for name in changes))
+    if len(deltas_by_wallet) == 1:
+        ((pk, changes),) = deltas_by_wallet.items()
+        updates = {name: F(name) + changes[name] for name in fields}
+    else:
+        updates = {name: F(name) + Case(*(When(pk=pk, then=Value(changes[name], output_field=_MONEY))
+                                          for pk, changes in deltas_by_wallet.items() if name in changes),
+                                        default=Value(Decimal("0.00"), output_field=_MONEY), output_field=_MONEY)
+                   for name in fields}
+    Wallet.objects.filter(pk__in=list(deltas_by_wallet)).update(updated_at=timezone.now(), **updates)
 
 
 def wallet_journal_post(*, entry_type: str, idempotency_key: str, lines: list[Line], description: str = "",
@@ -48,14 +95,11 @@ def wallet_journal_post(*, entry_type: str, idempotency_key: str, lines: list[Li
     touch by exactly what they post. Returns None, changing nothing, when the key was already posted.
     Runs inside the caller's transaction (which holds the row lock of what is being moved)."""
     deltas = ledger.wallet_deltas(entry_type, lines)
-    wallets = {user_id: wallet_lock(user_id=user_id) for user_id in dict.fromkeys(
-        line.user_id for line in lines if line.user_id is not None)}
+    wallets = wallets_lock(line.user_id for line in lines if line.user_id is not None)
     journal = ledger.ledger_post(entry_type=entry_type, idempotency_key=idempotency_key, lines=lines,
                                  description=description, order=order, withdrawal=withdrawal, txn=txn)
     if journal is not None:
-        for user_id, changes in deltas.items():
-            if changes:
-                wallet_add(wallets[user_id], **changes)
+        wallets_add({wallets[user_id].pk: changes for user_id, changes in deltas.items()})
     return journal
 
 

@@ -1,14 +1,15 @@
 """Query budget of a payment confirmation by webhook (issue 17 item 2): no avoidable read.
 
-A new ``charge.success`` for an order whose wallets exist (20, inside the test's transaction, so every
+A new ``charge.success`` for an order whose wallets exist (18, inside the test's transaction, so every
 ``atomic`` is a savepoint: 2 statements each):
 - the delivery's record, INSERTed first (no SELECT; a redelivery hits its unique key): 3;
 - the payment read before the gateway is asked (no lock is held during the HTTP call): 1;
 - then, in one transaction (2): the payment locked; its order locked with its supplier and entrepreneur (the
   split needs both, so neither ``order_mark_paid`` nor the earnings read or lock the order again); the payment
   UPDATE; the order's UPDATE and its history row (no savepoint of their own: a failure there fails the whole
-  payment); the two wallets locked; the journal's idempotency check, the journal, its lines (one INSERT); the
-  two wallets' F() updates; the two earnings rows (one INSERT);
+  payment); the two wallets locked (one SELECT … FOR UPDATE, in the lines' order); the journal's idempotency
+  check, the journal, its lines (one INSERT); the two wallets' F() updates (one UPDATE); the two earnings rows
+  (one INSERT);
 - the delivery marked processed: 1.
 """
 from decimal import Decimal
@@ -36,7 +37,7 @@ def test_a_payment_webhook_costs_a_fixed_budget_and_a_redelivery_five(order, api
     rsps.get(f"{PAYSTACK}/transaction/verify/{txn.transaction_id}",
              json=paystack_verify_body(txn.transaction_id, Decimal("2900.00")))
     body = paystack_charge_success(txn.transaction_id, Decimal("2900.00"))
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(18):
         response = _post(api_client, body)
         assert response.status_code == 200, response.content
     assert response.json()["result"] == "payment_completed"
