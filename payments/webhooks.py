@@ -125,6 +125,16 @@ def _check_signature(provider: str, raw_body: bytes, headers) -> None:
         raise NotAuthenticated("Invalid or missing webhook signature.")
 
 
+def _record_delivery(**fields) -> WebhookEvent:
+    """INSERT the delivery's record. In autocommit (a webhook request) the lone INSERT is its own transaction, so
+    it needs no BEGIN and COMMIT round trips around it, and a duplicate's IntegrityError leaves the connection
+    usable; inside a caller's transaction a savepoint keeps a duplicate from breaking that transaction."""
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            return WebhookEvent.objects.create(**fields)
+    return WebhookEvent.objects.create(**fields)
+
+
 def webhook_process(*, provider: str, raw_body: bytes, headers) -> str:
     """Verify, de-duplicate and dispatch one webhook delivery. Returns a short result for the response."""
     _check_signature(provider, raw_body, headers)
@@ -143,9 +153,8 @@ def webhook_process(*, provider: str, raw_body: bytes, headers) -> str:
     reference = str(data.get("reference") or data.get("tx_ref") or "")[:128]
     event_key = f"{event}:{identity}"[:200]
     try:  # INSERT first: a new delivery (the usual case) costs no read; a redelivery hits the unique key
-        with transaction.atomic():
-            record = WebhookEvent.objects.create(provider=provider, event_key=event_key, event_type=event[:100],
-                                                 reference=reference, payload=payload)
+        record = _record_delivery(provider=provider, event_key=event_key, event_type=event[:100],
+                                  reference=reference, payload=payload)
     except IntegrityError:  # delivered before (or by a concurrent delivery)
         record = WebhookEvent.objects.get(provider=provider, event_key=event_key)
     if record.processed_at is not None:

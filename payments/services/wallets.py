@@ -23,9 +23,12 @@ from ..models import JournalEntry, LedgerAccount, Wallet
 SUPPLIER_ACCOUNTS = frozenset({LedgerAccount.SUPPLIER_PAYABLE, LedgerAccount.SUPPLIER_AVAILABLE})
 
 
-def wallet_kind_for(user_id: int) -> str:
-    user_type = User.objects.filter(pk=user_id).values_list("user_type", flat=True).first()
+def _kind(user_type: str | None) -> str:
     return Wallet.Kind.SUPPLIER if user_type == User.UserType.SUPPLIER else Wallet.Kind.ENTREPRENEUR
+
+
+def wallet_kind_for(user_id: int) -> str:
+    return _kind(User.objects.filter(pk=user_id).values_list("user_type", flat=True).first())
 
 
 def wallet_lock(*, user_id: int) -> Wallet:
@@ -57,8 +60,11 @@ def wallets_lock(user_ids: Iterable[int]) -> dict[int, Wallet]:
     wallets = _locked_in_order(ordered)
     missing = [user_id for user_id in ordered if user_id not in wallets]
     if missing:
-        for user_id in missing:
-            Wallet.objects.get_or_create(user_id=user_id, defaults={"kind": wallet_kind_for(user_id)})
+        # One read of their users' types, one INSERT (a wallet a concurrent transaction has just created is left
+        # as it is: ON CONFLICT DO NOTHING waits for that transaction, then skips), then the lock again.
+        types = dict(User.objects.filter(pk__in=missing).values_list("pk", "user_type"))
+        Wallet.objects.bulk_create([Wallet(user_id=user_id, kind=_kind(types.get(user_id))) for user_id in missing],
+                                   ignore_conflicts=True)
         wallets = _locked_in_order(ordered)  # the ones already held are simply kept
     return wallets
 

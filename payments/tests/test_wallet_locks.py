@@ -21,8 +21,10 @@ def _users():
 def test_missing_wallets_are_created_with_their_kind_and_returned_in_order():
     entrepreneur, supplier, other = _users()
     Wallet.objects.create(user=other, kind=Wallet.Kind.ENTREPRENEUR)
-    with transaction.atomic():
+    with transaction.atomic(), CaptureQueriesContext(connection) as context:
         wallets = wallets_lock([supplier.pk, entrepreneur.pk, other.pk, supplier.pk])
+    statements = [q["sql"] for q in context.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 4, statements  # the lock, the missing users' types, one INSERT, the lock again
     assert list(wallets) == [supplier.pk, entrepreneur.pk, other.pk]
     assert wallets[supplier.pk].kind == Wallet.Kind.SUPPLIER
     assert wallets[entrepreneur.pk].kind == Wallet.Kind.ENTREPRENEUR
@@ -104,3 +106,30 @@ def test_the_one_statement_takes_the_locks_in_the_given_order(reverse):
         thread.join(10)
         probe.close()
     assert not thread.is_alive()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_transactions_creating_the_same_wallets_both_get_them_once():
+    entrepreneur, supplier, _ = _users()
+    barrier = threading.Barrier(2)
+    results = []
+
+    def create():
+        try:
+            with transaction.atomic():
+                barrier.wait(10)
+                wallets = wallets_lock([entrepreneur.pk, supplier.pk])
+                results.append(sorted(wallet.pk for wallet in wallets.values()))
+        except Exception as exc:  # surfaced by the assertion below
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results[0] == results[1] == sorted(Wallet.objects.values_list("pk", flat=True)), results
+    assert Wallet.objects.count() == 2

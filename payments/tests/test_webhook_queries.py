@@ -15,6 +15,8 @@ A new ``charge.success`` for an order whose wallets exist (18, inside the test's
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from payments.models import Transaction, Wallet
 
@@ -50,3 +52,26 @@ def test_a_payment_webhook_costs_a_fixed_budget_and_a_redelivery_five(order, api
     assert order.payment_status == "paid"
     assert Wallet.objects.get(user=order.entrepreneur.user).pending_balance == Decimal("520.00")
     assert Wallet.objects.get(user=order.supplier.user).pending_balance == Decimal("1800.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_autocommit_the_delivery_record_is_one_statement(order, api_client, rsps, monkeypatch):
+    """Outside a test transaction, as in production: the record's INSERT is its own transaction (no BEGIN and
+    COMMIT around it); the payment's transaction is the one BEGIN … COMMIT of the request. (The notification is
+    enqueued, not sent: the tests' eager Celery would read the order for its message in the request.)"""
+    monkeypatch.setattr("notifications.tasks.send_notification.delay", lambda *args, **kwargs: None)
+    Wallet.objects.create(user=order.entrepreneur.user, kind=Wallet.Kind.ENTREPRENEUR)
+    Wallet.objects.create(user=order.supplier.user, kind=Wallet.Kind.SUPPLIER)
+    txn = Transaction.objects.create(transaction_id=f"PJ-{order.order_id}-0001", order=order, user=order.customer,
+                                     amount=order.total_amount, provider="paystack")
+    rsps.get(f"{PAYSTACK}/transaction/verify/{txn.transaction_id}",
+             json=paystack_verify_body(txn.transaction_id, Decimal("2900.00")))
+    body = paystack_charge_success(txn.transaction_id, Decimal("2900.00"))
+    with CaptureQueriesContext(connection) as context:
+        assert _post(api_client, body).json()["result"] == "payment_completed"
+    statements = [q["sql"].split()[0] for q in context.captured_queries]
+    assert statements[0] == "INSERT" and "webhookevent" in context.captured_queries[0]["sql"]
+    assert statements.count("BEGIN") == 1 and statements.count("COMMIT") == 1, statements
+    assert len(statements) == 16, "\n".join(q["sql"][:90] for q in context.captured_queries)
+    assert statements[-2:] == ["COMMIT", "UPDATE"]  # then the record marked processed
+    assert _post(api_client, body).json()["result"] == "duplicate"
