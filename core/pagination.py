@@ -20,10 +20,12 @@ WINDOW_FROM_OFFSET = 500
 
 
 class _KnownCountPaginator(Paginator):
-    def __init__(self, object_list, per_page, *, count_of: Callable, window_by_pk: bool = False, **kwargs):
+    def __init__(self, object_list, per_page, *, count_of: Callable, window_by_pk: bool = False,
+                 page_rows: Callable | None = None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self._count_of = count_of
         self._window_by_pk = window_by_pk
+        self._page_rows = page_rows
 
     @cached_property
     def count(self) -> int:
@@ -38,17 +40,19 @@ class _KnownCountPaginator(Paginator):
         Only for a list whose ordering ends in a unique key (else tied rows may come back in another order),
         without ``.distinct()`` (its ordering columns would join the subquery's one column), on a database that
         takes LIMIT inside an IN subquery (PostgreSQL and SQLite do; MySQL does not)."""
-        if not self._window_by_pk:
-            return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        if bottom < WINDOW_FROM_OFFSET:  # a shallow page: skipping its few rows costs less than the subquery
-            return self._get_page(self.object_list[bottom:top], number, self)
-        window = self.object_list.values("pk")[bottom:top]
-        return self._get_page(self.object_list.filter(pk__in=window), number, self)
+        if not self._window_by_pk or bottom < WINDOW_FROM_OFFSET:
+            # (a shallow page: skipping its few rows costs less than the subquery)
+            rows = self.object_list[bottom:top]
+        else:
+            rows = self.object_list.filter(pk__in=self.object_list.values("pk")[bottom:top])
+        # ``page_rows`` reads the page's rows its own way (``values_list`` with joined columns…): the count and
+        # the window stay on the plain list, so neither joins what only the page's rows show.
+        return self._get_page(self._page_rows(rows) if self._page_rows else rows, number, self)
 
 
 class CachedCountPagination(StandardPagination):
@@ -62,6 +66,8 @@ class CachedCountPagination(StandardPagination):
     count_params: Iterable[str] = ()
     # Deep pages skip their offset on an index instead of reading every skipped row (``_KnownCountPaginator.page``).
     window_by_pk: bool = False
+    # How the page's own rows are read from its slice (``_KnownCountPaginator.page``); None: as they are.
+    page_rows: Callable | None = None
 
     def paginate_queryset(self, queryset, request, view=None):
         counted = set(self.count_params)
@@ -72,5 +78,6 @@ class CachedCountPagination(StandardPagination):
             return cached_value(name=self.count_name, scopes=self.count_scopes, parts=parts,
                                 compute=object_list.count)
 
-        self.django_paginator_class = partial(_KnownCountPaginator, count_of=count_of, window_by_pk=self.window_by_pk)
+        self.django_paginator_class = partial(_KnownCountPaginator, count_of=count_of, window_by_pk=self.window_by_pk,
+                                              page_rows=self.page_rows)
         return super().paginate_queryset(queryset, request, view)

@@ -20,8 +20,10 @@ from .models import Category, Product
 from .permissions import IsVerifiedSupplier
 from .search import ProductSearchFilter
 from .selectors import (
+    ProductRow,
     catalog_compact_list,
     catalog_page_parts,
+    catalog_page_rows,
     catalog_product_list,
     category_subtree,
     category_tree,
@@ -98,9 +100,12 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
     def list(self, request, *args, **kwargs):
         if self._compact():
             return super().list(request, *args, **kwargs)
-        # The page of products, then its suppliers, categories, images and variations as rows (one IN query
-        # each, the same four the detail's prefetch runs), shaped as ProductSerializer shapes them.
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()).prefetch_related(None))
+        # The page of products as rows with their supplier's name and category (one query), then their images and
+        # variations as rows (one IN query each, the two the detail's prefetch runs), shaped as ProductSerializer
+        # shapes them.
+        self.paginator.page_rows = catalog_page_rows
+        page = [ProductRow(*row) for row in self.paginate_queryset(
+            self.filter_queryset(self.get_queryset()).prefetch_related(None))]
         return self.get_paginated_response(catalog_rows(page, catalog_page_parts(page), request))
 
     @cached_api_read(name="catalog-product", scopes=[CATALOG])

