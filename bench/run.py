@@ -17,6 +17,7 @@ import os
 import platform
 import random
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -419,6 +420,45 @@ def write_requests(path: Path, requests: list[tuple[str, str, dict, str | None]]
             out.write("\t".join(fields) + "\n")
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_cpu() -> dict[str, float]:
+    """CPU seconds used so far by the app (the gunicorn processes), PostgreSQL and Redis, from /proc; processes
+    that end between two readings take their time with them (none do while the bench measures)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        stats[int(entry.name)] = (comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK)
+    app = {pid for pid, (comm, _, _) in stats.items() if pid == _GUNICORN_PID[0]}
+    app |= {pid for pid, (_, ppid, _) in stats.items() if ppid in app}
+    totals = {"app": 0.0, "postgres": 0.0, "redis": 0.0}
+    for pid, (comm, _, seconds) in stats.items():
+        if pid in app:
+            totals["app"] += seconds
+        elif comm.startswith("postgres"):
+            totals["postgres"] += seconds
+        elif comm.startswith("redis-server"):
+            totals["redis"] += seconds
+    return totals
+
+
+_GUNICORN_PID = [0]  # set once gunicorn is up
+
+
+def _cpu_now() -> dict[str, float]:
+    own = os.times()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has been waited for
+    return {**_process_cpu(), "wrk": children.ru_utime + children.ru_stime, "bench": own.user + own.system}
+
+
 def run_wrk(args, name: str, requests: list, workdir: Path, *, connections: int, duration: int) -> dict:
     stem = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     data_file, script = workdir / f"{stem}.tsv", workdir / f"{stem}.lua"
@@ -426,7 +466,9 @@ def run_wrk(args, name: str, requests: list, workdir: Path, *, connections: int,
     script.write_text(lua_script(data_file, args.wrk_threads))
     command = ["wrk", f"-t{args.wrk_threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
                "-s", str(script), f"http://{HOST}:{args.port}"]
+    before = _cpu_now()
     completed = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
+    after = _cpu_now()
     match = re.search(r"BENCH_RESULT (\{.*\})", completed.stdout)
     if completed.returncode != 0 or not match:
         raise RuntimeError(f"wrk failed for {name}: {completed.stdout}\n{completed.stderr}")
@@ -437,6 +479,8 @@ def run_wrk(args, name: str, requests: list, workdir: Path, *, connections: int,
         "rps": raw["requests"] / seconds if seconds else 0.0,
         "p50_ms": raw["p50_us"] / 1000, "p99_ms": raw["p99_us"] / 1000, "max_ms": raw["max_us"] / 1000,
         "errors": raw["socket_errors"] + raw["status_errors"],
+        # CPU ms per request: gunicorn, PostgreSQL, Redis, wrk, this process (the gateway stub)
+        "cpu_ms": {key: (after[key] - before[key]) * 1000 / max(raw["requests"], 1) for key in after},
     }
 
 
@@ -515,7 +559,7 @@ def scenarios(args, data: dict, port: int, workdir: Path, stub: PaystackStub) ->
                 print("    " + line, flush=True)
         results.append(result)
         log(f"  → {result['rps']:.0f} req/s, p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
-            f"errors {result['errors']}")
+            f"errors {result['errors']}; CPU ms per request: {cpu_split(result)}")
         return result
 
     def get(path: str, i: int, **extra) -> tuple:
@@ -644,15 +688,21 @@ def machine() -> str:
     return f"nproc {len(os.sched_getaffinity(0))}, {cpu}{memory}, {system}"
 
 
+def cpu_split(result: dict) -> str:
+    cpu = result.get("cpu_ms") or {}
+    return " / ".join(f"{cpu.get(key, 0):.1f}" for key in ("app", "postgres", "redis", "wrk", "bench"))
+
+
 def table(results: list[dict]) -> str:
     trivial = results[0]["rps"] or 1.0
     lines = [
-        "| scenario | conns | requests | req/s | p50 ms | p99 ms | errors | vs trivial | notes |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| scenario | conns | requests | req/s | p50 ms | p99 ms | errors | vs trivial "
+        "| CPU ms/req: app / PG / Redis / wrk / stub | notes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         lines.append(f"| {r['scenario']} | {r['connections']} | {r['requests']} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
-                     f"{r['p99_ms']:.1f} | {r['errors']} | {r['rps'] / trivial:.0%} | {r['note']} |")
+                     f"{r['p99_ms']:.1f} | {r['errors']} | {r['rps'] / trivial:.0%} | {cpu_split(r)} | {r['note']} |")
     return "\n".join(lines)
 
 
@@ -770,6 +820,7 @@ def main() -> int:
                 cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             )
         wait_healthy(args.port, gunicorn)
+        _GUNICORN_PID[0] = gunicorn.pid
         log(f"gunicorn up on {HOST}:{args.port} (log: {gunicorn_log})")
 
         from django.db.models import Count
