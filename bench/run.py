@@ -424,8 +424,9 @@ _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _process_cpu() -> dict[str, float]:
-    """CPU seconds used so far by the app (the gunicorn processes), PostgreSQL and Redis, from /proc; processes
-    that end between two readings take their time with them (none do while the bench measures)."""
+    """CPU seconds used so far by the app (the gunicorn processes), PostgreSQL and Redis, from /proc: each live
+    process's own time and its reaped children's (a PostgreSQL backend or parallel worker that ends is counted
+    in the postmaster's)."""
     stats = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -436,7 +437,7 @@ def _process_cpu() -> dict[str, float]:
             continue
         comm = text[text.index("(") + 1:text.rindex(")")]
         fields = text[text.rindex(")") + 2:].split()
-        stats[int(entry.name)] = (comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK)
+        stats[int(entry.name)] = (comm, int(fields[1]), sum(int(value) for value in fields[11:15]) / _TICK)
     app = {pid for pid, (comm, _, _) in stats.items() if pid == _GUNICORN_PID[0]}
     app |= {pid for pid, (_, ppid, _) in stats.items() if ppid in app}
     totals = {"app": 0.0, "postgres": 0.0, "redis": 0.0}
