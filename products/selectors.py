@@ -51,11 +51,13 @@ def _with_relations(queryset: QuerySet[Product], *, active_variations_only: bool
 
 
 def catalog_product_list() -> QuerySet[Product]:
-    """The public catalog: five queries per page (products, suppliers, categories, variations, images) plus the
-    count (cached per catalog version: ``products.api.CatalogPagination``).
+    """The public catalog (as model instances: one product's detail; five queries for a page of them).
 
-    Filtered on the stored rule (``Product.catalog_visible``, ``products/visibility.py``): the page and its
-    count read the partial index ``product_catalog_visible_page`` without joining suppliers."""
+    The list reads its pages from this queryset as rows: ``catalog_page_rows`` (the page with its suppliers' names
+    and categories, one query) and ``catalog_page_parts`` (images, variations), plus the count (cached per catalog
+    version: ``products.api.CatalogPagination``). Filtered on the stored rule (``Product.catalog_visible``,
+    ``products/visibility.py``): the count and a deep page's window read the partial index
+    ``product_catalog_visible_page`` without joining suppliers."""
     return _with_relations(Product.objects.filter(catalog_visible=True), active_variations_only=True,
                            join=False).order_by("-created_at", "-id")
 
