@@ -1,17 +1,17 @@
 """Wallets: cached figures of the ledger (``audit_ledger`` proves they agree).
 
-Every change is an ``F()`` update on a row the caller has locked with ``wallets_lock``, in the same
+Every change is an ``F()`` update on a row the caller has locked with ``wallet_lock``, in the same
 transaction as the journal that justifies it. ``wallet_journal_post`` does both from the journal's lines
 (``ledger.wallet_deltas``), so the cache cannot drift from what was posted.
 
 Lock order: wallets are locked in the order their users first appear in a journal's lines — entrepreneur
 lines first, then the supplier's; a checkout's payment posts its orders in pk (= supplier) order. A journal's
-wallets are locked by one ``SELECT … ORDER BY <that order> FOR UPDATE`` and moved by one UPDATE.
+wallets are locked one by one in that order (``wallets_lock``) and moved by one UPDATE (``wallets_add``).
 """
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, IntegerField, Value, When
+from django.db.models import Case, DecimalField, F, Value, When
 from django.utils import timezone
 
 from users.models import User
@@ -23,50 +23,28 @@ from ..models import JournalEntry, LedgerAccount, Wallet
 SUPPLIER_ACCOUNTS = frozenset({LedgerAccount.SUPPLIER_PAYABLE, LedgerAccount.SUPPLIER_AVAILABLE})
 
 
-def _kind(user_type: str | None) -> str:
-    return Wallet.Kind.SUPPLIER if user_type == User.UserType.SUPPLIER else Wallet.Kind.ENTREPRENEUR
-
-
 def wallet_kind_for(user_id: int) -> str:
-    return _kind(User.objects.filter(pk=user_id).values_list("user_type", flat=True).first())
+    user_type = User.objects.filter(pk=user_id).values_list("user_type", flat=True).first()
+    return Wallet.Kind.SUPPLIER if user_type == User.UserType.SUPPLIER else Wallet.Kind.ENTREPRENEUR
 
 
 def wallet_lock(*, user_id: int) -> Wallet:
     """The user's wallet, created if missing (a supplier user's is a supplier wallet), row-locked for the rest
-    of the transaction."""
-    return wallets_lock([user_id])[user_id]
-
-
-def _locked_in_order(user_ids: list[int]) -> dict[int, Wallet]:
-    """The wallets of ``user_ids`` that exist, row-locked in that order by one statement: PostgreSQL locks the rows
-    of ``SELECT … ORDER BY … FOR UPDATE`` as the sort hands them out, so one query takes the locks in the order the
-    same number of one-row queries would."""
-    if len(user_ids) == 1:
-        wallets = Wallet.objects.select_for_update().filter(user_id=user_ids[0])
-    else:
-        rank = Case(*(When(user_id=user_id, then=Value(i)) for i, user_id in enumerate(user_ids)),
-                    output_field=IntegerField())
-        wallets = Wallet.objects.select_for_update().filter(user_id__in=user_ids).order_by(rank)
-    return {wallet.user_id: wallet for wallet in wallets}
+    of the transaction. A missing wallet costs one read of the user's type and one ``INSERT … ON CONFLICT DO
+    NOTHING`` (a wallet a concurrent transaction is creating: the INSERT waits for it, then skips) before the lock."""
+    wallet = Wallet.objects.select_for_update().filter(user_id=user_id).first()
+    if wallet is None:
+        Wallet.objects.bulk_create([Wallet(user_id=user_id, kind=wallet_kind_for(user_id))], ignore_conflicts=True)
+        wallet = Wallet.objects.select_for_update().get(user_id=user_id)
+    return wallet
 
 
 def wallets_lock(user_ids: Iterable[int]) -> dict[int, Wallet]:
-    """``{user_id: wallet}`` for each user, created if missing (a supplier user's is a supplier wallet), row-locked
-    in the order of ``user_ids`` (the lock order above) for the rest of the transaction — one query when they
-    all exist."""
-    ordered = list(dict.fromkeys(user_ids))
-    if not ordered:
-        return {}
-    wallets = _locked_in_order(ordered)
-    missing = [user_id for user_id in ordered if user_id not in wallets]
-    if missing:
-        # One read of their users' types, one INSERT (a wallet a concurrent transaction has just created is left
-        # as it is: ON CONFLICT DO NOTHING waits for that transaction, then skips), then the lock again.
-        types = dict(User.objects.filter(pk__in=missing).values_list("pk", "user_type"))
-        Wallet.objects.bulk_create([Wallet(user_id=user_id, kind=_kind(types.get(user_id))) for user_id in missing],
-                                   ignore_conflicts=True)
-        wallets = _locked_in_order(ordered)  # the ones already held are simply kept
-    return wallets
+    """``{user_id: wallet}`` for each user, each created if missing and row-locked one after the other in the order
+    of ``user_ids`` (the lock order above). Not one ``SELECT … IN (…) FOR UPDATE``: with a wallet missing, that
+    statement would lock the later wallets before the missing one is created, and a concurrent transaction
+    creating the same wallet while holding one of those later wallets would deadlock with it."""
+    return {user_id: wallet_lock(user_id=user_id) for user_id in dict.fromkeys(user_ids)}
 
 
 def wallet_add(wallet: Wallet, **deltas: Decimal) -> None:

@@ -1,5 +1,5 @@
-"""Wallet locks and updates (issue 17 item 2): the wallets of a journal locked by one statement, in the order of
-its lines, and moved by one UPDATE."""
+"""Wallet locks and updates (issue 17 item 2): the wallets of a journal locked one by one in the order of its
+lines (a missing one created first), and moved by one UPDATE."""
 import threading
 from decimal import Decimal as D
 
@@ -24,7 +24,8 @@ def test_missing_wallets_are_created_with_their_kind_and_returned_in_order():
     with transaction.atomic(), CaptureQueriesContext(connection) as context:
         wallets = wallets_lock([supplier.pk, entrepreneur.pk, other.pk, supplier.pk])
     statements = [q["sql"] for q in context.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    assert len(statements) == 4, statements  # the lock, the missing users' types, one INSERT, the lock again
+    # each missing wallet: the lock finds none, its user's type, one INSERT, the lock; the existing one: the lock
+    assert len(statements) == 4 + 4 + 1, statements
     assert list(wallets) == [supplier.pk, entrepreneur.pk, other.pk]
     assert wallets[supplier.pk].kind == Wallet.Kind.SUPPLIER
     assert wallets[entrepreneur.pk].kind == Wallet.Kind.ENTREPRENEUR
@@ -32,7 +33,7 @@ def test_missing_wallets_are_created_with_their_kind_and_returned_in_order():
     assert wallets_lock([]) == {}
 
 
-def test_existing_wallets_are_locked_by_one_query_and_moved_by_one_update():
+def test_existing_wallets_are_locked_one_query_each_and_moved_by_one_update():
     entrepreneur, supplier, other = _users()
     for user, kind in ((entrepreneur, "entrepreneur"), (supplier, "supplier"), (other, "entrepreneur")):
         Wallet.objects.create(user=user, kind=kind, balance=D("10.00"), pending_balance=D("5.00"))
@@ -41,7 +42,7 @@ def test_existing_wallets_are_locked_by_one_query_and_moved_by_one_update():
         wallets_add({wallets[entrepreneur.pk].pk: {"pending_balance": D("520.00")},
                      wallets[supplier.pk].pk: {"pending_balance": D("1800.00"), "balance": D("-0.01")}})
     statements = [q["sql"] for q in context.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    assert len(statements) == 2, statements
+    assert len(statements) == 3, statements
     figures = {w.user_id: (w.balance, w.pending_balance) for w in Wallet.objects.all()}
     assert figures == {entrepreneur.pk: (D("10.00"), D("525.00")), supplier.pk: (D("9.99"), D("1805.00")),
                        other.pk: (D("10.00"), D("5.00"))}
@@ -58,7 +59,7 @@ def test_a_wallet_without_changes_is_not_written():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("reverse", [False, True])
-def test_the_one_statement_takes_the_locks_in_the_given_order(reverse):
+def test_the_locks_are_taken_in_the_given_order(reverse):
     """B is held by another transaction. Locking [A, B] takes A and then waits for B (A is not free meanwhile);
     locking [B, A] waits for B before it touches A (A stays free) — the order one-row locks would take."""
     first, second, _ = _users()
@@ -133,3 +134,50 @@ def test_two_transactions_creating_the_same_wallets_both_get_them_once():
         thread.join(30)
     assert results[0] == results[1] == sorted(Wallet.objects.values_list("pk", flat=True)), results
     assert Wallet.objects.count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_wallet_wanted_by_two_payments_at_once_never_deadlocks():
+    """E's wallet is new, S1's and S2's exist. T1 posts [E, S1], then [E, S2]; T2 posts [E, S2] in between. T2
+    waits for T1's new E before it touches S2, so T1 gets S2 and both finish. (Locking all of a journal's existing
+    wallets by one statement first would have T2 hold S2 while it waits for E: a deadlock.)"""
+    e, s1, s2 = EntrepreneurFactory().user, SupplierFactory().user, SupplierFactory().user
+    Wallet.objects.create(user=s1, kind="supplier")
+    Wallet.objects.create(user=s2, kind="supplier")
+    first_done, go_on, errors = threading.Event(), threading.Event(), []
+
+    def run(steps):
+        try:
+            with transaction.atomic():
+                for step in steps:
+                    step()
+        except Exception as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    t1 = threading.Thread(target=run, args=([lambda: wallets_lock([e.pk, s1.pk]), first_done.set,
+                                             lambda: go_on.wait(10), lambda: wallets_lock([e.pk, s2.pk])],))
+    t2 = threading.Thread(target=run, args=([lambda: wallets_lock([e.pk, s2.pk])],))
+    t1.start()
+    assert first_done.wait(10)
+    t2.start()
+    probe = connections.create_connection("default")
+    try:
+        for _ in range(100):  # until T2 waits for T1's new wallet
+            with probe.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND datname = current_database()")
+                if cursor.fetchone()[0]:
+                    break
+            threading.Event().wait(0.05)
+        else:
+            pytest.fail("T2 never waited for T1's new wallet")
+    finally:
+        probe.close()
+    go_on.set()
+    t1.join(30)
+    t2.join(30)
+    assert errors == []
+    assert Wallet.objects.filter(user=e).count() == 1
