@@ -45,13 +45,13 @@ class _KnownCountPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        if not self._window_by_pk or bottom < WINDOW_FROM_OFFSET:
+        if self._page_rows is None and (not self._window_by_pk or bottom < WINDOW_FROM_OFFSET):
             # (a shallow page: skipping its few rows costs less than the subquery)
-            rows = self.object_list[bottom:top]
-        else:
-            rows = self.object_list.filter(pk__in=self.object_list.values("pk")[bottom:top])
-        # ``page_rows`` reads the page's rows its own way (``values_list`` with joined columns…): the count and
-        # the window stay on the plain list, so neither joins what only the page's rows show.
+            return self._get_page(self.object_list[bottom:top], number, self)
+        # ``page_rows`` reads the page's rows its own way (``values_list`` with joined columns…), always after the
+        # window has found them: the count and the skipping stay on the plain list, so neither joins what only the
+        # page's rows show (a join before an unindexed ORDER BY would join every row it sorts).
+        rows = self.object_list.filter(pk__in=self.object_list.values("pk")[bottom:top])
         return self._get_page(self._page_rows(rows) if self._page_rows else rows, number, self)
 
 
@@ -66,7 +66,8 @@ class CachedCountPagination(StandardPagination):
     count_params: Iterable[str] = ()
     # Deep pages skip their offset on an index instead of reading every skipped row (``_KnownCountPaginator.page``).
     window_by_pk: bool = False
-    # How the page's own rows are read from its slice (``_KnownCountPaginator.page``); None: as they are.
+    # How the page's own rows are read, once the window has found them (``_KnownCountPaginator.page``; the same
+    # conditions as ``window_by_pk``); None: as they are.
     page_rows: Callable | None = None
 
     def paginate_queryset(self, queryset, request, view=None):

@@ -100,10 +100,11 @@ _PRODUCT_ROW_COLUMNS = (*ProductRow._fields[:13], "supplier__company_name", "cat
 
 
 def catalog_page_rows(page: QuerySet[Product]) -> QuerySet:
-    """One page of the catalog (already filtered, ordered and sliced or windowed) read as ``ProductRow`` values,
-    the supplier and category joined. Joined on the page only: the page is found on the ordering index first
-    (``core.pagination``) and PostgreSQL joins its 20 rows by primary key (≈ 0.2 ms of planning and 0.2 ms of
-    execution more than the bare page, against two IN queries of ≈ 1.5 ms each from Python)."""
+    """One page of the catalog (already filtered, ordered and found by its keys: ``core.pagination``'s window) read
+    as ``ProductRow`` values, the supplier and category joined — on the page's rows only: the window skips and sorts
+    products alone (off the ordering index where one covers it), and PostgreSQL joins the page's 20 rows by primary
+    key (≈ 0.4 ms of planning and execution more than the bare page, against two IN queries of ≈ 1.5 ms each from
+    Python). Joining before the window would join every row an unindexed ordering (price, name) sorts: 26 → 41 ms."""
     return page.values_list(*_PRODUCT_ROW_COLUMNS)
 
 

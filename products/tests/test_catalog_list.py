@@ -206,15 +206,20 @@ def test_pages_found_by_key_are_the_pages_of_the_plain_slice(api_client, params,
     assert api_client.get(LIST, {**params, "page_size": 3, "page": len(pages) + 1}).status_code == 404
 
 
-def test_a_deep_page_is_found_by_key_except_for_a_search(api_client, monkeypatch):
+def test_full_pages_are_found_by_key_and_compact_deep_ones_except_for_a_search(api_client, monkeypatch):
+    """The full view's page rows (joined with supplier and category) are always read after the window has found
+    them; the compact view windows only a deep page, and not a search."""
     monkeypatch.setattr("core.pagination.WINDOW_FROM_OFFSET", 2)
     _catalog(3)
-    for params, windowed in (({"page_size": 2, "page": 2}, True), ({"page_size": 2, "page": 1}, False),
-                             ({"page_size": 2, "page": 2, "search": "product"}, False)):
+    for params, windowed in (({"page_size": 2, "page": 2}, True), ({"page_size": 2, "page": 1}, True),
+                             ({"page_size": 2, "page": 2, "search": "product"}, True),
+                             ({"view": "compact", "page_size": 2, "page": 2}, True),
+                             ({"view": "compact", "page_size": 2, "page": 1}, False),
+                             ({"view": "compact", "page_size": 2, "page": 2, "search": "product"}, False)):
         with CaptureQueriesContext(connection) as context:
             assert api_client.get(LIST, params).status_code == 200
         page = next(q["sql"] for q in context.captured_queries if "LIMIT" in q["sql"] and "products_product" in q["sql"])
-        assert ('"products_product"."id" IN (SELECT' in page) is windowed, page
+        assert ('"products_product"."id" IN (SELECT' in page) is windowed, (params, page)
 
 
 @pytest.mark.parametrize("zone", ["Africa/Lagos", "UTC"])
