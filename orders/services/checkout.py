@@ -40,7 +40,6 @@ from .placement import (
     MAX_NOTES_LENGTH,
     ORDER_ID_ATTEMPTS,
     clean_source_channel,
-    load_storefront,
     save_with_unique_order_id,
 )
 from .reservations import reserve_stock
@@ -127,9 +126,8 @@ def _prepare(*, customer, entrepreneur_custom_url, items, shipping_address, note
     channel = clean_source_channel(source_channel)
     method = _clean_payment_method(payment_method)
 
-    storefront = load_storefront(entrepreneur_custom_url)
+    storefront = attach_catalog(lines, entrepreneur_custom_url)
     entrepreneur = storefront.entrepreneur
-    attach_catalog(lines, storefront)
     groups = _split_by_supplier(lines)
     if single_supplier and len(groups) > 1:
         raise mixed_cart_error(groups)

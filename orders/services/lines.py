@@ -13,6 +13,7 @@ from products.models import Product, ProductVariation
 from social.models import EntrepreneurStorefront, StoreProduct
 
 from ..pricing import LineInput, unit_prices
+from .placement import load_storefront, store_matches
 
 MAX_ORDER_LINES = 50
 MAX_LINE_QUANTITY = 10_000
@@ -87,14 +88,24 @@ def merge_lines(lines) -> list[CartLine]:
     return list(merged.values())
 
 
-def attach_catalog(lines: list[CartLine], storefront: EntrepreneurStorefront) -> None:
-    """Fill each line's store listing and variation; refuse anything not for sale in this store."""
-    listings = {
-        listing.product_id: listing
-        for listing in StoreProduct.objects.select_related("product__supplier").filter(
-            storefront=storefront, product_id__in={line.product_id for line in lines}
+def attach_catalog(lines: list[CartLine], custom_url: str) -> EntrepreneurStorefront:
+    """Find the store at ``custom_url`` and fill each line's listing and variation; refuse anything not for sale
+    there. Returns the store.
+
+    The store comes with the listings, in one query (the listings joined to their store, its entrepreneur, the
+    product and its supplier); only where the store lists none of the products is it read alone, to tell an
+    unknown store (404) from products it does not sell (400)."""
+    custom_url = (custom_url or "").strip()
+    found = list(
+        StoreProduct.objects.select_related("storefront__entrepreneur", "product__supplier").filter(
+            store_matches(custom_url, "storefront__"), product_id__in={line.product_id for line in lines},
         )
-    }
+    ) if custom_url else []
+    storefront = found[0].storefront if found else load_storefront(custom_url)
+    listings = {}
+    for listing in found:
+        listing.storefront = storefront  # one store object for every line
+        listings[listing.product_id] = listing
     unavailable = []
     for line in lines:
         listing = listings.get(line.product_id)
@@ -122,6 +133,7 @@ def attach_catalog(lines: list[CartLine], storefront: EntrepreneurStorefront) ->
             f"Variation {bad[0]['variation_id']} is not available for product {bad[0]['product_id']}.",
             details={"items": bad},
         )
+    return storefront
 
 
 def check_prices(lines: list[CartLine]) -> None:

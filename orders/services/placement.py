@@ -2,6 +2,7 @@
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.dates import LAGOS
@@ -46,12 +47,17 @@ def clean_source_channel(value) -> str:
     return value
 
 
+def store_matches(custom_url: str, prefix: str = "") -> Q:
+    """A filter: the published store of an active entrepreneur at ``custom_url`` (any case); ``prefix`` reaches
+    the store from a related model (``"storefront__"``)."""
+    return (Q(custom_url_matches(custom_url, f"{prefix}entrepreneur__"))
+            & Q(**{f"{prefix}entrepreneur__is_active": True, f"{prefix}is_published": True}))
+
+
 def load_storefront(custom_url: str) -> EntrepreneurStorefront:
     custom_url = (custom_url or "").strip()
     storefront = (
-        EntrepreneurStorefront.objects.select_related("entrepreneur")
-        .filter(custom_url_matches(custom_url, "entrepreneur__"), entrepreneur__is_active=True, is_published=True)
-        .first()
+        EntrepreneurStorefront.objects.select_related("entrepreneur").filter(store_matches(custom_url)).first()
         if custom_url else None
     )
     if storefront is None:
