@@ -257,7 +257,25 @@ def seed(sizes: dict, rng: random.Random) -> dict:
     ], batch_size=batch)
     with connection.cursor() as cursor:  # spread the history over a year (auto_now_add stamped them all "now")
         cursor.execute("UPDATE orders_order SET created_at = created_at - mod(id, 365) * interval '1 day'")
-    log(f"seeded {len(customers)} customers, {len(orders)} orders ({time.monotonic() - started:.0f} s)")
+    # Those paid orders earned their sellers money: every seller in them has the wallet its first sale created,
+    # holding its shares (released: the orders are delivered). Without these rows every bench webhook would be a
+    # seller's first sale and pay for creating a wallet, which real payments do once per seller.
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO payments_wallet (created_at, updated_at, user_id, kind, balance, pending_balance,
+                                         total_earned, total_withdrawn, currency)
+            SELECT now(), now(), e.user_id, 'entrepreneur', o.share, 0, o.share, 0, 'NGN'
+              FROM (SELECT entrepreneur_id, sum(markup_amount + commission_amount) AS share FROM orders_order
+                     WHERE payment_status = 'paid' GROUP BY entrepreneur_id) o
+              JOIN entrepreneurs_entrepreneurprofile e ON e.id = o.entrepreneur_id
+            UNION ALL
+            SELECT now(), now(), s.user_id, 'supplier', o.share, 0, o.share, 0, 'NGN'
+              FROM (SELECT supplier_id, sum(subtotal - round(subtotal * 0.10, 2)) AS share FROM orders_order
+                     WHERE payment_status = 'paid' GROUP BY supplier_id) o
+              JOIN suppliers_supplierprofile s ON s.id = o.supplier_id""")
+        wallets = cursor.rowcount
+    log(f"seeded {len(customers)} customers, {len(orders)} orders, {wallets} sellers' wallets "
+        f"({time.monotonic() - started:.0f} s)")
 
     # Real pending orders (through the checkout service) with pending Paystack transactions, for the webhook.
     # Customers after the 10 heavy ones: the payers hold the webhook's pending orders, the buyers place the
