@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q, Sum
 
+from core.models import insert_unless_exists
 from core.money import ZERO, quantize
 from orders.models import COD, Order
 from orders.pricing import entrepreneur_share, supplier_share
@@ -72,8 +73,9 @@ def ledger_post(*, entry_type: str, idempotency_key: str, lines: list[Line], des
     """Post one balanced journal. Returns None (posting nothing) when the key was already posted.
     A journal whose lines are all zero is kept as a marker (e.g. a release of a zero share).
 
-    Callers hold the row lock of the thing being moved (order, withdrawal), so the existence check is
-    race-free; the unique ``idempotency_key`` is the database's backstop.
+    The journal row is one ``INSERT … ON CONFLICT (idempotency_key) DO NOTHING`` (``core.models``): a key already
+    posted inserts nothing and the lines are not written. Callers hold the row lock of the thing being moved
+    (order, withdrawal) as well.
     """
     lines = [line for line in lines if quantize(line.amount) != ZERO]
     total = sum((quantize(line.amount) for line in lines), ZERO)
@@ -81,11 +83,10 @@ def ledger_post(*, entry_type: str, idempotency_key: str, lines: list[Line], des
         raise UnbalancedEntry(f"Journal {idempotency_key} does not balance: {total}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger_post must run inside transaction.atomic()")
-    if journal_exists(idempotency_key):
+    journal = JournalEntry(entry_type=entry_type, idempotency_key=idempotency_key, description=description[:255],
+                           order=order, withdrawal=withdrawal, transaction=txn)
+    if not insert_unless_exists(journal, unique_field="idempotency_key"):
         return None
-    journal = JournalEntry.objects.create(entry_type=entry_type, idempotency_key=idempotency_key,
-                                          description=description[:255], order=order, withdrawal=withdrawal,
-                                          transaction=txn)
     LedgerEntry.objects.bulk_create(
         [LedgerEntry(journal=journal, account=line.account, user_id=line.user_id, amount=quantize(line.amount))
          for line in lines]

@@ -1,15 +1,15 @@
 """Query budget of a payment confirmation by webhook (issue 17 item 2): no avoidable read.
 
-A new ``charge.success`` for an order whose wallets exist (19, inside the test's transaction, so every
+A new ``charge.success`` for an order whose wallets exist (18, inside the test's transaction, so every
 ``atomic`` is a savepoint: 2 statements each):
 - the delivery's record, INSERTed first (no SELECT; a redelivery hits its unique key): 3;
 - the payment read before the gateway is asked (no lock is held during the HTTP call): 1;
 - then, in one transaction (2): the payment locked; its order locked with its supplier and entrepreneur (the
   split needs both, so neither ``order_mark_paid`` nor the earnings read or lock the order again); the payment
   UPDATE; the order's UPDATE and its history row (no savepoint of their own: a failure there fails the whole
-  payment); the two wallets locked (one each, in the lines' order); the journal's idempotency
-  check, the journal, its lines (one INSERT); the two wallets' F() updates (one UPDATE); the two earnings rows
-  (one INSERT);
+  payment); the two wallets locked (one each, in the lines' order); the journal (one ``INSERT … ON CONFLICT
+  DO NOTHING``: its idempotency check and the row), its lines (one INSERT); the two wallets' F() updates (one
+  UPDATE); the two earnings rows (one INSERT);
 - the delivery marked processed: 1.
 """
 from decimal import Decimal
@@ -39,7 +39,7 @@ def test_a_payment_webhook_costs_a_fixed_budget_and_a_redelivery_five(order, api
     rsps.get(f"{PAYSTACK}/transaction/verify/{txn.transaction_id}",
              json=paystack_verify_body(txn.transaction_id, Decimal("2900.00")))
     body = paystack_charge_success(txn.transaction_id, Decimal("2900.00"))
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(18):
         response = _post(api_client, body)
         assert response.status_code == 200, response.content
     assert response.json()["result"] == "payment_completed"
@@ -72,6 +72,6 @@ def test_in_autocommit_the_delivery_record_is_one_statement(order, api_client, r
     statements = [q["sql"].split()[0] for q in context.captured_queries]
     assert statements[0] == "INSERT" and "webhookevent" in context.captured_queries[0]["sql"]
     assert statements.count("BEGIN") == 1 and statements.count("COMMIT") == 1, statements
-    assert len(statements) == 17, "\n".join(q["sql"][:90] for q in context.captured_queries)
+    assert len(statements) == 16, "\n".join(q["sql"][:90] for q in context.captured_queries)
     assert statements[-2:] == ["COMMIT", "UPDATE"]  # then the record marked processed
     assert _post(api_client, body).json()["result"] == "duplicate"
