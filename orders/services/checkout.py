@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core.dates import LAGOS
@@ -38,8 +38,8 @@ from .cod import cod_check_before_placement, cod_consume_code
 from .lines import CartLine, OrderLine, attach_catalog, check_prices, merge_lines
 from .placement import (
     MAX_NOTES_LENGTH,
-    ORDER_ID_ATTEMPTS,
     clean_source_channel,
+    save_with_unique_number,
     save_with_unique_order_id,
 )
 from .reservations import reserve_stock
@@ -262,19 +262,6 @@ def generate_checkout_id() -> str:
     return f"CHK{timezone.now().astimezone(LAGOS):%Y%m%d}{secrets.token_hex(4).upper()}"
 
 
-def _save_with_unique_checkout_id(checkout: Checkout) -> None:
-    for attempt in range(ORDER_ID_ATTEMPTS):
-        checkout.checkout_id = generate_checkout_id()
-        try:
-            with transaction.atomic():
-                checkout.save(force_insert=True)
-            return
-        except IntegrityError:
-            if attempt == ORDER_ID_ATTEMPTS - 1 or not Checkout.objects.filter(checkout_id=checkout.checkout_id).exists():
-                raise
-            checkout.pk = None
-
-
 def checkout_create(*, customer, entrepreneur_custom_url: str, items: Sequence[OrderLine], shipping_address: dict,
                     notes: str = "", source_channel: str = "", payment_method: str = "",
                     cod_code: str = "") -> Checkout:
@@ -301,7 +288,7 @@ def checkout_create(*, customer, entrepreneur_custom_url: str, items: Sequence[O
             payment_method=cart.payment_method,
             reserved_until=reserved_until,
         )
-        _save_with_unique_checkout_id(checkout)
+        save_with_unique_number(checkout, field="checkout_id", generate=generate_checkout_id)
         orders = [_create_order(cart, parcel, checkout=checkout, reserved_until=reserved_until)
                   for parcel in cart.parcels]
     # ``checkout.orders.all()`` answers the orders just written (parcels in supplier-pk order, as

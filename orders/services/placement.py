@@ -1,12 +1,13 @@
 """What every placement (one order, or a checkout of several) shares: the store, the channel, the numbers."""
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Q
 from django.utils import timezone
 
 from core.dates import LAGOS
 from core.errors import NotFound, ValidationFailed
+from core.models import insert_unless_exists
 from entrepreneurs.selectors import custom_url_matches
 from social.models import EntrepreneurStorefront
 
@@ -21,18 +22,21 @@ def generate_order_id() -> str:
     return f"PAY{timezone.now().astimezone(LAGOS):%Y%m%d}{secrets.token_hex(4).upper()}"
 
 
-def save_with_unique_order_id(order: Order) -> None:
-    for attempt in range(ORDER_ID_ATTEMPTS):
-        order.order_id = generate_order_id()
-        try:
-            with transaction.atomic():
-                order.save(force_insert=True)
+def save_with_unique_number(row, *, field: str, generate) -> None:
+    """Insert ``row`` (an order or a checkout) under a fresh random number in ``field``: one
+    ``INSERT … ON CONFLICT (<field>) DO NOTHING`` per try (no savepoint), a new number after a collision.
+
+    32 random bits per day make a collision rare; ORDER_ID_ATTEMPTS of them in a row is an error. Any other
+    integrity error is raised by the INSERT itself (into the caller's transaction)."""
+    for _attempt in range(ORDER_ID_ATTEMPTS):
+        setattr(row, field, generate())
+        if insert_unless_exists(row, unique_field=field):
             return
-        except IntegrityError:
-            # 32 random bits per day make a collision rare; anything else is a real error.
-            if attempt == ORDER_ID_ATTEMPTS - 1 or not Order.objects.filter(order_id=order.order_id).exists():
-                raise
-            order.pk = None
+    raise IntegrityError(f"No unused {type(row).__name__} number after {ORDER_ID_ATTEMPTS} attempts.")
+
+
+def save_with_unique_order_id(order: Order) -> None:
+    save_with_unique_number(order, field="order_id", generate=lambda: generate_order_id())
 
 
 def clean_source_channel(value) -> str:

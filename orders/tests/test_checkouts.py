@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
 from orders.models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
@@ -101,6 +102,34 @@ def test_one_supplier_cart_is_a_checkout_of_one_order(client, cart):
     assert response.status_code == 201, response.content
     assert len(response.json()["orders"]) == 1
     assert response.json()["total_amount"] == "1700.00"
+
+
+def test_checkout_and_order_number_collisions_are_retried_with_new_numbers(client, cart, monkeypatch):
+    from orders import services
+
+    first = client.post(URL, body(cart), format="json").json()
+    taken_orders = iter([first["orders"][0]["order_id"], "PAY20250101AAAAAAA1", first["orders"][1]["order_id"],
+                         "PAY20250101AAAAAAA2"])
+    taken_checkouts = iter([first["checkout_id"], first["checkout_id"], "CHK20250101BBBBBBB1"])
+    monkeypatch.setattr(services.placement, "generate_order_id", lambda: next(taken_orders))
+    monkeypatch.setattr(services.checkout, "generate_checkout_id", lambda: next(taken_checkouts))
+    response = client.post(URL, body(cart), format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["checkout_id"] == "CHK20250101BBBBBBB1"
+    assert [o["order_id"] for o in response.json()["orders"]] == ["PAY20250101AAAAAAA1", "PAY20250101AAAAAAA2"]
+    assert Checkout.objects.count() == 2 and Order.objects.count() == 4
+
+
+def test_a_number_that_keeps_colliding_fails_the_whole_placement(client, cart, monkeypatch):
+    from orders import services
+
+    first = client.post(URL, body(cart), format="json").json()
+    before = stock(cart["p1"], cart["p2"], cart["p3"])
+    monkeypatch.setattr(services.placement, "generate_order_id", lambda: first["orders"][0]["order_id"])
+    with pytest.raises(IntegrityError, match="No unused Order number after 5 attempts"):
+        client.post(URL, body(cart), format="json")
+    assert Checkout.objects.count() == 1 and Order.objects.count() == 2
+    assert stock(cart["p1"], cart["p2"], cart["p3"]) == before
 
 
 def test_duplicate_lines_are_merged(client, cart):

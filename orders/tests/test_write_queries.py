@@ -1,13 +1,13 @@
 """Query budgets of the write paths (issue 17 item 2): placing an order or a checkout costs a fixed number of
 queries plus one conditional stock UPDATE per line — nothing else grows with the cart.
 
-Order create, one line (12, through the API): the JWT's user; the store's listings of the cart's products,
+Order create, one line (10, through the API): the JWT's user; the store's listings of the cart's products,
 joined to the store, its entrepreneur, the products and their suppliers (one query); the transaction (a
 savepoint here, inside the test's transaction: 2); the customer's row lock and one count of the unpaid
 reservations it holds (the units it holds are only added up when it holds any); the stock UPDATE; the order
-(in a savepoint of its own, for the retry on a duplicate number: 3); its items (one bulk INSERT); its history
-row. The response is built from the rows just written (no read-back; it equals what the detail route answers,
-tested below).
+(one ``INSERT … ON CONFLICT (order_id) DO NOTHING``: a duplicate number is retried without a savepoint); its
+items (one bulk INSERT); its history row. The response is built from the rows just written (no read-back; it
+equals what the detail route answers, tested below).
 """
 from decimal import Decimal as D
 
@@ -46,7 +46,7 @@ def test_order_create_costs_a_fixed_budget_plus_one_stock_update_per_line(auth_c
                                                                            lines):
     store, products = _store(lines)
     client = auth_client(CustomerFactory())
-    with django_assert_num_queries(12 + (lines - 1)):
+    with django_assert_num_queries(10 + (lines - 1)):
         response = client.post("/api/orders/orders/", _body(store, products), format="json")
     assert response.status_code == 201, response.content
     assert len(response.json()["items"]) == lines
@@ -57,7 +57,7 @@ def test_a_customer_holding_reservations_costs_one_more_query(auth_client, djang
     customer = CustomerFactory()
     client = auth_client(customer)
     assert client.post("/api/orders/orders/", _body(store, products), format="json").status_code == 201
-    with django_assert_num_queries(13):  # + the units its unpaid orders hold, per product
+    with django_assert_num_queries(11):  # + the units its unpaid orders hold, per product
         response = client.post("/api/orders/orders/", _body(store, products), format="json")
     assert response.status_code == 201, response.content
     assert Order.objects.filter(customer=customer).count() == 2
@@ -67,9 +67,9 @@ def test_a_customer_holding_reservations_costs_one_more_query(auth_client, djang
 def test_checkout_of_two_suppliers_costs_a_fixed_budget_per_parcel(auth_client, django_assert_num_queries, lines):
     store, products = _store(lines, n_suppliers=2)
     client = auth_client(CustomerFactory())
-    # The order-create budget (12), plus the checkout row (in its savepoint: 3) and the second parcel's order,
-    # items and history (5); the response is built from the rows just written (no read-back).
-    with django_assert_num_queries(12 + 3 + 5 + (lines - 1)):
+    # The order-create budget (10), plus the checkout row (1) and the second parcel's order, items and history
+    # (3); the response is built from the rows just written (no read-back).
+    with django_assert_num_queries(10 + 1 + 3 + (lines - 1)):
         response = client.post("/api/orders/checkouts/", _body(store, products), format="json")
     assert response.status_code == 201, response.content
     assert [len(o["items"]) for o in response.json()["orders"]] == [lines // 2, lines // 2]
