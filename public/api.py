@@ -112,7 +112,19 @@ class PublicView(APIView):
     swagger_tags = ["public"]
 
 
-class PublicStorefrontView(PublicView):
+class CachedPublicView(PublicView):
+    """A page served through ``serve_store_page``: the throttle is checked where the page costs work, before it is
+    built (a cache miss, an unknown store), not on a cache hit, which is one Redis read, as it is for the HTML
+    representation of the same URL (never throttled). Over the limit, a miss is the usual 429."""
+
+    def check_throttles(self, request):
+        pass  # checked by ``throttle_before_building``, passed to serve_store_page as ``on_miss``
+
+    def throttle_before_building(self) -> None:
+        super().check_throttles(self.request)
+
+
+class PublicStorefrontView(CachedPublicView):
     """A published storefront: the entrepreneur, featured products, every product (paginated), SEO."""
 
     @swagger_auto_schema(
@@ -130,7 +142,7 @@ class PublicStorefrontView(PublicView):
         page_number = request.query_params.get(paginator.page_query_param) or "1"
         key = page_key(request, "storefront", custom_url, page_number, paginator.canonical_params(request))
         return serve_store_page(
-            request, key=key, custom_url=custom_url,
+            request, key=key, custom_url=custom_url, on_miss=self.throttle_before_building,
             build=lambda storefront: (self._data(request, storefront, paginator), None),
             record=lambda page: _record(request, event_type="storefront_view", **_event_targets(page),
                                         metadata=_visit_metadata(request, custom_url=page.custom_url)),
@@ -147,7 +159,7 @@ class PublicStorefrontView(PublicView):
         }).data
 
 
-class PublicProductView(PublicView):
+class PublicProductView(CachedPublicView):
     """One product of this store, at the entrepreneur's price, with purchase and share data."""
 
     @swagger_auto_schema(security=[], produces=NEGOTIATED_TYPES, manual_parameters=[FORMAT_PARAMETER, SRC_PARAMETER],
@@ -155,7 +167,7 @@ class PublicProductView(PublicView):
     def get(self, request, custom_url: str, product_slug: str):
         key = page_key(request, "product", custom_url, product_slug, _source(request))
         return serve_store_page(
-            request, key=key, custom_url=custom_url,
+            request, key=key, custom_url=custom_url, on_miss=self.throttle_before_building,
             build=lambda storefront: self._data(request, storefront, product_slug),
             record=lambda page: _record(request, event_type="product_view", **_event_targets(page),
                                         metadata=_visit_metadata(request, custom_url=page.custom_url)),
@@ -167,7 +179,7 @@ class PublicProductView(PublicView):
         return ProductPageSerializer(store_product, context=context).data, store_product.product_id
 
 
-class PublicShareLinksView(PublicView):
+class PublicShareLinksView(CachedPublicView):
     """Share links for the store, or for one of its products with ``?product_id=``."""
 
     @swagger_auto_schema(
@@ -179,7 +191,7 @@ class PublicShareLinksView(PublicView):
         raw_product_id = request.query_params.get("product_id")
         key = page_key(request, "share", custom_url, raw_product_id or "")
         return serve_store_page(
-            request, key=key, custom_url=custom_url,
+            request, key=key, custom_url=custom_url, on_miss=self.throttle_before_building,
             build=lambda storefront: self._data(storefront, raw_product_id),
             # Reading the links is not sharing (SPEC §9): a share is recorded by the client that shares,
             # through the tracking endpoint (POST /api/analytics/track/, event_type=product_share).

@@ -75,16 +75,19 @@ def render_json(data) -> bytes:
 
 def serve_store_page(request, *, key: str, custom_url: str, build: Callable, record: Callable[[StorePage], None],
                      render: Callable[[object], bytes] = render_json, content_type: str = "application/json",
-                     respond: Callable | None = None):
+                     respond: Callable | None = None, on_miss: Callable[[], None] | None = None):
     """The page from the cache when it is still current, else ``build(storefront) → (data, product_id)``.
 
     ``render(data)`` turns the data into the cached body (JSON by default; the HTML pages pass their
     template renderer and ``text/html``). ``respond(page)`` makes the response (default: the body as is).
-    ``record(page)`` writes the analytics event in both cases. A missing store raises ``NotFound``
-    from the selector (never cached).
+    ``record(page)`` writes the analytics event in both cases. ``on_miss()`` runs before any page is built (the
+    JSON views check their throttle there: it may raise). A missing store raises ``NotFound`` from the selector
+    (never cached).
     """
     respond = respond or (lambda page: HttpResponse(page.body, content_type=content_type))
     if not page_cache.caching_enabled():
+        if on_miss:
+            on_miss()
         page = _build(custom_url, build, render)
         record(page)
         return respond(page)
@@ -96,6 +99,8 @@ def serve_store_page(request, *, key: str, custom_url: str, build: Callable, rec
     if page is None:
         alias = (fetched.get(alias_key) or {}).get("value")
         # Tokens are read before the data; without a known alias only the global one can be.
+        if on_miss:
+            on_miss()
         tokens = page_cache.safe_tokens(_scopes(*alias) if alias else [PUBLIC], known=fetched)
         page = _build(custom_url, build, render)
         ids = (page.entrepreneur_id, page.storefront_id)

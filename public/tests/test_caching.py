@@ -355,3 +355,24 @@ def test_invalidate_products_bumps_only_the_stores_selling_them():
     after = page_cache.current_tokens(scopes)
     assert after[scopes[0]] != before[scopes[0]]
     assert after[scopes[1]] == before[scopes[1]]
+
+
+# --- throttling: where a page costs work --------------------------------------------------------------
+
+def test_json_pages_are_throttled_on_misses_not_on_hits(api_client, store, monkeypatch):
+    """Cache hits (one Redis read, as the unthrottled HTML of the same URL) are not counted; every page built
+    (a miss, an unknown store) is, and over the anonymous rate a miss is a 429 in the error shape."""
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "anon", "3/min")
+    for _ in range(10):  # one miss, then hits
+        assert api_client.get(f"/{store.custom_url}/").status_code == 200
+    assert api_client.get(f"/{store.custom_url}/product/{store.product.slug}/").status_code == 200  # miss 2
+    assert api_client.get("/no-such-store/").status_code == 404  # never cached: miss 3
+    response = api_client.get(f"/{store.custom_url}/?page_size=5")  # a page not built yet: miss 4
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled" and "retry_after" in response.json()["details"]
+    assert api_client.get("/no-such-store/").status_code == 429
+    # What is cached is still served.
+    assert api_client.get(f"/{store.custom_url}/").status_code == 200
+    assert api_client.get(f"/{store.custom_url}/product/{store.product.slug}/").status_code == 200
