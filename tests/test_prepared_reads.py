@@ -1,0 +1,115 @@
+"""``core.prepared.PreparedRead`` (issue 17): a read compiled once per connection answers exactly what its
+queryset answers, in one query of the same SQL, and refuses what it cannot prepare."""
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Count
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
+
+from core.prepared import PreparedRead, PreparedReadError
+from entrepreneurs.selectors import custom_url_matches
+from social.models import StoreProduct
+from tests.factories import EntrepreneurFactory, StorefrontFactory, StoreProductFactory
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def _listings(custom_url, product_ids):
+    return (StoreProduct.objects.select_related("storefront__entrepreneur", "product__supplier")
+            .filter(custom_url_matches(custom_url, "storefront__entrepreneur__"), product_id__in=product_ids,
+                    storefront__is_published=True).order_by("product_id"))
+
+
+LISTINGS = PreparedRead(_listings, custom_url=str, product_ids=list)
+
+
+@pytest.fixture
+def store():
+    storefront = StorefrontFactory(entrepreneur=EntrepreneurFactory(custom_url="ada-styles"),
+                                   social_links={"instagram": "@ada"})
+    listings = [StoreProductFactory(storefront=storefront, selling_price=D("1500.50") + n) for n in range(3)]
+    StoreProductFactory()  # another store's
+    return storefront, listings
+
+
+def _fields(instance):
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+def test_models_with_their_related_rows_equal_the_querysets_in_one_query_of_the_same_sql(store):
+    storefront, listings = store
+    ids = [listing.product_id for listing in listings]
+    for args in ({"custom_url": "ADA-styles", "product_ids": ids}, {"custom_url": "ada-styles", "product_ids": ids[:1]},
+                 {"custom_url": "ada-styles", "product_ids": [ids[2], ids[0], ids[2]]}):
+        with CaptureQueriesContext(connection) as orm:  # the list as the read passes it: deduplicated, sorted
+            expected = list(_listings(args["custom_url"], sorted(set(args["product_ids"]))))
+        assert [_fields(x) for x in expected] == [_fields(x) for x in _listings(**args)]
+        for _ in range(2):  # the first call compiles, the second reuses
+            with CaptureQueriesContext(connection) as prepared:
+                got = LISTINGS(**dict(args))
+            assert [q["sql"] for q in prepared.captured_queries] == [q["sql"] for q in orm.captured_queries]
+            assert [_fields(x) for x in got] == [_fields(x) for x in expected] and expected
+            with CaptureQueriesContext(connection) as related:
+                for mine, theirs in zip(got, expected, strict=True):
+                    for path in ("storefront", "storefront.entrepreneur", "product", "product.supplier"):
+                        a, b = mine, theirs
+                        for part in path.split("."):
+                            a, b = getattr(a, part), getattr(b, part)
+                        assert _fields(a) == _fields(b)
+            assert related.captured_queries == []  # the related rows came with the listings
+    assert isinstance(got[0].selling_price, D) and got[0].storefront.social_links == {"instagram": "@ada"}
+    assert not got[0]._state.adding and got[0]._state.db == "default"
+
+
+def test_no_match_and_an_empty_list(store):
+    assert LISTINGS(custom_url="nobody", product_ids=[1, 2]) == []
+    with CaptureQueriesContext(connection) as context:
+        assert LISTINGS(custom_url="ada-styles", product_ids=[]) == []
+    assert context.captured_queries == []  # as Django: an empty IN needs no query
+
+
+def test_values_list_rows():
+    users = [User.objects.create(username=f"u{n}", email=f"u{n}@example.com", user_type="customer") for n in range(2)]
+    read = PreparedRead(lambda pk: User.objects.filter(pk=pk).values_list("username", "user_type", "date_joined"),
+                        pk=int)
+    for user in users:
+        assert read(pk=user.pk) == list(User.objects.filter(pk=user.pk).values_list("username", "user_type",
+                                                                                     "date_joined"))
+    assert read(pk=0) == []
+
+
+@pytest.mark.parametrize("build", [
+    lambda name: User.objects.filter(username__contains=name),  # the probe comes out as "%…%"
+    lambda name: User.objects.filter(username=name).prefetch_related("groups"),
+    lambda name: User.objects.filter(username=name).annotate(n=Count("groups")),
+    lambda name: User.objects.filter(username=name).values_list("pk", flat=True),
+    lambda name: User.objects.filter(username=name).values("pk"),
+    lambda name: User.objects.filter(username=name) | User.objects.filter(email=name),  # used twice
+    lambda name: User.objects.all(),  # not used at all
+])
+def test_what_cannot_be_prepared_is_refused_at_the_first_call(build):
+    with pytest.raises(PreparedReadError):
+        PreparedRead(build, name=str)(name="ada")
+
+
+def test_arguments_must_be_the_declared_ones():
+    read = PreparedRead(lambda pk: User.objects.filter(pk=pk), pk=int)
+    with pytest.raises(TypeError):
+        read(id=1)
+    with pytest.raises(PreparedReadError):
+        PreparedRead(lambda pk: User.objects.filter(pk=pk), pk=float)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_select_for_update_locks_inside_a_transaction_and_is_refused_outside():
+    user = User.objects.create(username="locked", email="locked@example.com", user_type="customer")
+    read = PreparedRead(lambda pk: User.objects.select_for_update().filter(pk=pk).values_list("pk"), pk=int)
+    with transaction.atomic(), CaptureQueriesContext(connection) as context:
+        assert read(pk=user.pk) == [(user.pk,)]
+    assert context.captured_queries[-1]["sql"].endswith("FOR UPDATE")
+    with pytest.raises(TransactionManagementError):  # autocommit here, as Django refuses it
+        read(pk=user.pk)
