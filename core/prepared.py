@@ -4,8 +4,9 @@ the database takes to answer them) and run the remembered SQL with the new value
 
 ``PreparedRead(build, **kinds)``: ``build(**args)`` returns the queryset — of model instances (``select_related``
 and ``select_for_update`` included) or of ``values_list`` rows — and ``kinds`` names each argument's kind: ``int``,
-``str`` or ``list`` (a list of ints). Calling the read with real values returns a list (instances or tuples), the
-same as ``list(build(**args))``; ``tests`` hold the two equal.
+``str`` or ``list`` (a list of ints); values are made that kind (``str(value)``, ``int(value)``). Calling the read
+with real values returns a list (instances or tuples), the same as ``list(build(**args))``; the tests hold the two
+equal.
 
 How: on each connection, the first call of each shape calls ``build`` with *probe* values, compiles it, and finds
 every probe among the compiled parameters; every other parameter is a constant of the shape. Later calls put the
@@ -139,11 +140,15 @@ class PreparedRead:
             raise TypeError(f"expected the arguments {sorted(self.kinds)}, got {sorted(args)}")
         lengths = []
         for name, kind in self.kinds.items():
+            # As the ORM would prepare them for the columns they are compared with (a str column's value is
+            # its text, whatever the caller passed); an int that is not one raises ValueError, as in the ORM.
             if kind is list:
-                args[name] = sorted(set(args[name]))
+                args[name] = sorted({int(value) for value in args[name]})
                 if not args[name]:
                     return list(self.build(**args))
                 lengths.append(len(args[name]))
+            else:
+                args[name] = kind(args[name])
         alias = self._db or self._alias(args)
         connection = connections[alias]
         shapes = connection.__dict__.setdefault("_prepared_reads", {})

@@ -24,6 +24,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from core.errors import Conflict
+from core.prepared import PreparedRead
 
 from .models import Order, OrderItem, OrderStatus, PaymentStatus
 
@@ -31,6 +32,10 @@ from .models import Order, OrderItem, OrderStatus, PaymentStatus
 class ReservationLimitExceeded(Conflict):
     code = "reservation_limit"
     default_message = "Too much stock is already reserved by your unpaid orders."
+
+
+_LOCK_CUSTOMER = PreparedRead(lambda pk: get_user_model().objects.select_for_update().filter(pk=pk).values_list("pk"),
+                              pk=int)
 
 
 def _unpaid_orders(customer, now):
@@ -72,7 +77,7 @@ def check_unpaid_reservation_limits(customer, lines: Iterable[Any], *, new_reser
     product rows → variation rows).
     """
     now = timezone.now()
-    list(get_user_model().objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True))
+    _LOCK_CUSTOMER(pk=customer.pk)
     orders = _unpaid_orders(customer, now)
 
     max_reservations = settings.ORDER_MAX_UNPAID_ORDERS

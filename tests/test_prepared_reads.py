@@ -113,3 +113,13 @@ def test_select_for_update_locks_inside_a_transaction_and_is_refused_outside():
     assert context.captured_queries[-1]["sql"].endswith("FOR UPDATE")
     with pytest.raises(TransactionManagementError):  # autocommit here, as Django refuses it
         read(pk=user.pk)
+
+
+def test_values_are_made_their_declared_kind_as_the_orm_would():
+    user = User.objects.create(username="42", email="u42@example.com", user_type="customer")
+    by_name = PreparedRead(lambda name: User.objects.filter(username=name).values_list("pk"), name=str)
+    assert by_name(name=42) == [(user.pk,)] == list(User.objects.filter(username=42).values_list("pk"))
+    by_pk = PreparedRead(lambda pk: User.objects.filter(pk=pk).values_list("username"), pk=int)
+    assert by_pk(pk=str(user.pk)) == [("42",)]
+    with pytest.raises(ValueError):
+        by_pk(pk="not a number")

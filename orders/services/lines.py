@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from core.errors import Conflict, PriceChanged, ValidationFailed
 from core.money import ZERO
+from core.prepared import PreparedRead
 from products.models import Product, ProductVariation
 from social.models import EntrepreneurStorefront, StoreProduct
 
@@ -88,6 +89,14 @@ def merge_lines(lines) -> list[CartLine]:
     return list(merged.values())
 
 
+# The one read of every placement (compiled once per connection: core.prepared).
+_STORE_LISTINGS = PreparedRead(
+    lambda custom_url, product_ids: StoreProduct.objects.select_related("storefront__entrepreneur", "product__supplier")
+    .filter(store_matches(custom_url, "storefront__"), product_id__in=product_ids),
+    custom_url=str, product_ids=list,
+)
+
+
 def attach_catalog(lines: list[CartLine], custom_url: str) -> EntrepreneurStorefront:
     """Find the store at ``custom_url`` and fill each line's listing and variation; refuse anything not for sale
     there. Returns the store.
@@ -96,11 +105,7 @@ def attach_catalog(lines: list[CartLine], custom_url: str) -> EntrepreneurStoref
     product and its supplier); only where the store lists none of the products is it read alone, to tell an
     unknown store (404) from products it does not sell (400)."""
     custom_url = (custom_url or "").strip()
-    found = list(
-        StoreProduct.objects.select_related("storefront__entrepreneur", "product__supplier").filter(
-            store_matches(custom_url, "storefront__"), product_id__in={line.product_id for line in lines},
-        )
-    ) if custom_url else []
+    found = _STORE_LISTINGS(custom_url=custom_url, product_ids=[line.product_id for line in lines]) if custom_url else []
     storefront = found[0].storefront if found else load_storefront(custom_url)
     listings = {}
     for listing in found:

@@ -14,6 +14,7 @@ from core.errors import NotFound, ValidationFailed
 from core.money import CURRENCY, quantize
 from core.notifications import notify
 from core.permissions import is_admin
+from core.prepared import PreparedRead
 from orders.models import Order, OrderStatus, PaymentStatus
 from orders.services import order_mark_paid
 
@@ -38,6 +39,24 @@ def _is_settled(txn: Transaction) -> bool:
     return txn.status in FINAL_STATUSES or txn.flagged
 
 
+# The reads of every payment confirmation, compiled once per connection (core.prepared).
+_PAYMENT_BY_REFERENCE = PreparedRead(
+    lambda reference: Transaction.objects.filter(transaction_id=reference, transaction_type=TxType.PAYMENT)
+    .order_by("pk")[:1],
+    reference=str,
+)
+_LOCK_PAYMENT = PreparedRead(lambda pk: Transaction.objects.select_for_update().filter(pk=pk), pk=int)
+
+
+def _orders_locked():
+    return Order.objects.select_for_update(of=("self",)).select_related("supplier", "entrepreneur").order_by("pk")
+
+
+_LOCK_ORDER = PreparedRead(lambda pk: _orders_locked().filter(pk=pk), pk=int)
+_LOCK_CHECKOUT_ORDERS = PreparedRead(lambda checkout_id: _orders_locked().filter(checkout_id=checkout_id),
+                                     checkout_id=int)
+
+
 def payment_confirm(*, reference: str, provider: str | None = None, gateway_transaction_id: str = "") -> Transaction:
     """Idempotently settle one payment attempt from the gateway's own answer.
 
@@ -48,7 +67,8 @@ def payment_confirm(*, reference: str, provider: str | None = None, gateway_tran
        transaction completed, order paid (``orders.services.order_mark_paid``), and the earnings
        recorded (``earnings_record_payment``: ledger 'payment' journal, Earnings rows, pending balance).
     """
-    txn = Transaction.objects.filter(transaction_id=reference, transaction_type=TxType.PAYMENT).first()
+    found = _PAYMENT_BY_REFERENCE(reference=reference)
+    txn = found[0] if found else None
     if txn is None or (provider and txn.provider != provider):
         raise NotFound("Unknown payment reference.")
     if _is_settled(txn):
@@ -85,15 +105,14 @@ def _payment_problems(*, txn: Transaction, orders: list[Order], verification: Ve
 def _lock_paid_orders(txn: Transaction) -> list[Order]:
     """The order(s) this payment pays, row-locked in pk order (the lock order every writer uses), with their
     supplier and entrepreneur (the payment's split needs both)."""
-    orders = Order.objects.select_for_update(of=("self",)).select_related("supplier", "entrepreneur").order_by("pk")
     if txn.checkout_id:
-        return list(orders.filter(checkout_id=txn.checkout_id))
-    return list(orders.filter(pk=txn.order_id))
+        return _LOCK_CHECKOUT_ORDERS(checkout_id=txn.checkout_id)
+    return _LOCK_ORDER(pk=txn.order_id)
 
 
 def _apply_verification(*, txn_pk: int, verification: Verification) -> Transaction:
     with transaction.atomic():
-        txn = Transaction.objects.select_for_update().get(pk=txn_pk)
+        (txn,) = _LOCK_PAYMENT(pk=txn_pk)
         if _is_settled(txn):
             return txn
         txn.metadata = {**txn.metadata, "verification": verification.raw,

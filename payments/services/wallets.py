@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import Case, DecimalField, F, Value, When
 from django.utils import timezone
 
+from core.prepared import PreparedRead
 from users.models import User
 
 from .. import ledger
@@ -32,11 +33,15 @@ def wallet_lock(*, user_id: int) -> Wallet:
     """The user's wallet, created if missing (a supplier user's is a supplier wallet), row-locked for the rest
     of the transaction. A missing wallet costs one read of the user's type and one ``INSERT … ON CONFLICT DO
     NOTHING`` (a wallet a concurrent transaction is creating: the INSERT waits for it, then skips) before the lock."""
-    wallet = Wallet.objects.select_for_update().filter(user_id=user_id).first()
-    if wallet is None:
+    found = _LOCK_WALLET(user_id=user_id)
+    if not found:
         Wallet.objects.bulk_create([Wallet(user_id=user_id, kind=wallet_kind_for(user_id))], ignore_conflicts=True)
-        wallet = Wallet.objects.select_for_update().get(user_id=user_id)
-    return wallet
+        found = _LOCK_WALLET(user_id=user_id)
+    return found[0]
+
+
+# A user has one wallet (unique user_id): compiled once per connection (core.prepared).
+_LOCK_WALLET = PreparedRead(lambda user_id: Wallet.objects.select_for_update().filter(user_id=user_id), user_id=int)
 
 
 def wallets_lock(user_ids: Iterable[int]) -> dict[int, Wallet]:

@@ -187,3 +187,36 @@ def test_the_denylist_fails_open_when_the_cache_is_down(user, monkeypatch):
     assert client.get(PROFILE).status_code == 200
     assert client.post(LOGOUT, {"refresh": session["refresh"]}, format="json").status_code == 205
     assert_401(refresh(session["refresh"]))  # the refresh token is blacklisted in the database regardless
+
+
+# --- the user behind an access token (users.authentication) ------------------------------------------
+
+@pytest.mark.parametrize("case", ["deleted", "no_user_claim", "bad_user_claim", "inactive", "password_changed"])
+def test_an_access_token_whose_user_cannot_be_used_is_401_with_simplejwts_code(user, case):
+    token = AccessToken.for_user(user)
+    expected = {"deleted": "User not found", "inactive": "User is inactive",
+                "password_changed": "The user's password has been changed."}
+    if case == "deleted":
+        user.delete()
+    elif case == "no_user_claim":
+        del token["user_id"]
+    elif case == "bad_user_claim":
+        token["user_id"] = "abc"
+    elif case == "inactive":
+        user.is_active = False
+        user.save()
+    else:
+        user.set_password(NEW_PASSWORD)
+        user.save()
+    response = bearer(str(token)).get(PROFILE)
+    assert response.status_code == 401, response.content
+    assert response.json() == {"code": "authentication_failed",
+                               "error": expected.get(case, "Token contained no recognizable user identification")}
+
+
+def test_an_access_token_reads_its_user_in_one_query(user, django_assert_num_queries):
+    client = bearer(str(AccessToken.for_user(user)))
+    client.get(PROFILE)
+    with django_assert_num_queries(1) as context:
+        assert client.get("/api/orders/orders/?status=nonexistent").status_code in (200, 400)
+    assert context.captured_queries[0]["sql"].startswith('SELECT "users_user"."id"')
