@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from django.db.models import Prefetch, Q, QuerySet
 
 from core.errors import NotFound
+from core.prepared import PreparedRead
 from suppliers.models import SupplierProfile
 
 from .models import Category, Product, ProductImage, ProductVariation
@@ -149,13 +150,24 @@ def catalog_page_parts(products: Sequence[ProductRow]) -> CatalogPageParts:
     images: dict[int, list[ImageRow]] = defaultdict(list)
     variations: dict[int, list[VariationRow]] = defaultdict(list)
     if ids:
-        for row in (ProductImage.objects.filter(product_id__in=ids).order_by(*IMAGE_ORDERING)
-                    .values_list(*ImageRow._fields[:2], "image", *ImageRow._fields[3:])):
+        for row in _PAGE_IMAGES(product_ids=ids):
             images[row[0]].append(ImageRow(*row))
-        for row in (ProductVariation.objects.filter(product_id__in=ids, is_active=True).order_by(*VARIATION_ORDERING)
-                    .values_list(*VariationRow._fields)):
+        for row in _PAGE_VARIATIONS(product_ids=ids):
             variations[row[0]].append(VariationRow(*row))
     return CatalogPageParts(images=images, variations=variations)
+
+
+# Compiled once per connection and page length (core.prepared).
+_PAGE_IMAGES = PreparedRead(
+    lambda product_ids: ProductImage.objects.filter(product_id__in=product_ids).order_by(*IMAGE_ORDERING)
+    .values_list(*ImageRow._fields[:2], "image", *ImageRow._fields[3:]),
+    product_ids=list,
+)
+_PAGE_VARIATIONS = PreparedRead(
+    lambda product_ids: ProductVariation.objects.filter(product_id__in=product_ids, is_active=True)
+    .order_by(*VARIATION_ORDERING).values_list(*VariationRow._fields),
+    product_ids=list,
+)
 
 
 def supplier_product_list(*, supplier) -> QuerySet[Product]:
