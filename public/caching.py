@@ -21,6 +21,7 @@ from django.http import HttpResponse
 from rest_framework.renderers import JSONRenderer
 
 from core import cache as page_cache
+from core.prepared import PreparedRead
 from products.caching import products_changed
 from social.models import StoreProduct
 from social.selectors import public_storefront_get
@@ -135,15 +136,24 @@ def _build(custom_url: str, build: Callable, render: Callable[[object], bytes]) 
 
 def storefront_scopes_for(*, product_ids: Iterable[int] | None = None, supplier_id: int | None = None) -> list[str]:
     """Scopes of every storefront that lists one of these products (or any product of the supplier)."""
-    listings = StoreProduct.objects.all()
     if supplier_id is not None:
-        listings = listings.filter(product__supplier_id=supplier_id)
+        stores = _STORES_OF_SUPPLIER(supplier_id=supplier_id)
     else:
         ids = [pk for pk in set(product_ids or ()) if pk is not None]
         if not ids:
             return []
-        listings = listings.filter(product_id__in=ids)
-    return [storefront_scope(pk) for pk in listings.order_by().values_list("storefront_id", flat=True).distinct()]
+        stores = _STORES_SELLING(product_ids=ids)  # after every stock change: compiled once (core.prepared)
+    return [storefront_scope(pk) for (pk,) in stores]
+
+
+def _stores(listings):
+    return listings.order_by().values_list("storefront_id").distinct()
+
+
+_STORES_SELLING = PreparedRead(lambda product_ids: _stores(StoreProduct.objects.filter(product_id__in=product_ids)),
+                               product_ids=list)
+_STORES_OF_SUPPLIER = PreparedRead(
+    lambda supplier_id: _stores(StoreProduct.objects.filter(product__supplier_id=supplier_id)), supplier_id=int)
 
 
 def _on_products_changed(sender, product_ids=None, supplier_id=None, **kwargs) -> list[str]:
