@@ -36,7 +36,7 @@ def save_with_unique_number(row, *, field: str, generate) -> None:
 
 
 def save_with_unique_order_id(order: Order) -> None:
-    save_with_unique_number(order, field="order_id", generate=lambda: generate_order_id())
+    save_with_unique_number(order, field="order_id", generate=generate_order_id)
 
 
 def clean_source_channel(value) -> str:
