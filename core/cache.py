@@ -127,21 +127,55 @@ def bump(*scopes: str) -> None:
         transaction.on_commit(lambda: _set_new_tokens(scopes_list), robust=True)
 
 
-def cached_value(*, name: str, scopes: Iterable[str], parts: Iterable[Any], compute: Callable[[], Any]) -> Any:
+# Values of ``cached_value`` this process has seen, keyed by (key, the tokens they were built under). An entry is
+# only ever found with the tokens a request has just read, so it is exactly as fresh as the shared entry it mirrors;
+# a bump leaves it unreachable (and the dict is emptied when full, so unreachable entries do not pile up).
+_LOCAL_VALUES: dict[tuple, Any] = {}
+_LOCAL_VALUES_MAX = 1024
+
+
+def cached_value(*, name: str, scopes: Iterable[str], parts: Iterable[Any], compute: Callable[[], Any],
+                 known: dict[str, str] | None = None) -> Any:
     """``compute()`` cached under ``name`` + ``parts`` until one of ``scopes`` changes (a pickleable value
-    that is never ``None``). A hit is one cache round trip; a cache that is down computes every time."""
+    that is never ``None``). A hit is one cache round trip; a cache that is down computes every time.
+
+    ``known``: the scopes' tokens this request has already read (``request_tokens``). With every scope's token
+    known, a value this process has seen under those very tokens is answered from process memory, with no round
+    trip. Only for immutable values (a count): the same object is handed to every such caller."""
     if not caching_enabled():
         return compute()
     scopes = tuple(scopes)
     key = key_for(name, *parts)
+    local = None
+    if known and all(known.get(scope) for scope in scopes):
+        local = (key, *(known[scope] for scope in scopes))
+        value = _LOCAL_VALUES.get(local)
+        if value is not None:
+            return value
     value, fetched = lookup(key, also=scopes)
-    if value is not None:
-        return value
-    tokens = safe_tokens(scopes, known=fetched)
-    value = compute()
-    if tokens is not None:
-        store(key, value, tags=tokens)
+    if value is None:
+        tokens = safe_tokens(scopes, known=fetched)
+        value = compute()
+        if tokens is not None:
+            store(key, value, tags=tokens)
+    else:
+        tokens = {scope: fetched.get(scope) for scope in scopes}  # the entry's tags: lookup checked them
+    if local is not None and tokens is not None:
+        built_under = (key, *(tokens[scope] for scope in scopes))
+        if built_under == local:  # else the scopes moved since the request read them: remember nothing
+            if len(_LOCAL_VALUES) >= _LOCAL_VALUES_MAX:
+                _LOCAL_VALUES.clear()
+            _LOCAL_VALUES[local] = value
     return value
+
+
+_REQUEST_TOKENS = "_payjaro_cache_tokens"
+
+
+def request_tokens(request) -> dict[str, str] | None:
+    """The cache tokens ``cached_api_read`` read for this request before its data was read (None when it read
+    none: not a cached read, caching off, the cache down)."""
+    return getattr(request, _REQUEST_TOKENS, None)
 
 
 # --- Caching a DRF read ----------------------------------------------------------------------------
@@ -167,6 +201,7 @@ def cached_api_read(*, name: str, scopes: Iterable[str], skip: Callable | None =
             if body is not None:
                 return HttpResponse(body, content_type="application/json")
             tokens = safe_tokens(scopes, known=fetched)
+            setattr(request, _REQUEST_TOKENS, tokens)
             response = method(view, request, *args, **kwargs)
             if response.status_code == 200 and tokens is not None:
                 body = JSONRenderer().render(response.data)

@@ -4,7 +4,7 @@ from functools import cached_property, partial
 from django.core.paginator import Paginator
 from rest_framework.pagination import PageNumberPagination
 
-from core.cache import cached_value
+from core.cache import cached_value, request_tokens
 
 
 class StandardPagination(PageNumberPagination):
@@ -45,14 +45,18 @@ class _KnownCountPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        if self._page_rows is None and (not self._window_by_pk or bottom < WINDOW_FROM_OFFSET):
+        if self._page_rows is not None:
+            return self._get_page(self._page_rows(self.object_list, bottom, top), number, self)
+        if not self._window_by_pk or bottom < WINDOW_FROM_OFFSET:
             # (a shallow page: skipping its few rows costs less than the subquery)
             return self._get_page(self.object_list[bottom:top], number, self)
-        # ``page_rows`` reads the page's rows its own way (``values_list`` with joined columns…), always after the
-        # window has found them: the count and the skipping stay on the plain list, so neither joins what only the
-        # page's rows show (a join before an unindexed ORDER BY would join every row it sorts).
-        rows = self.object_list.filter(pk__in=self.object_list.values("pk")[bottom:top])
-        return self._get_page(self._page_rows(rows) if self._page_rows else rows, number, self)
+        return self._get_page(window(self.object_list, bottom, top), number, self)
+
+
+def window(object_list, bottom: int, top: int):
+    """``object_list[bottom:top]`` found by key first (``_KnownCountPaginator.page``): the same rows in the same
+    order, the skipped ones read off an index where one covers the ordering."""
+    return object_list.filter(pk__in=object_list.values("pk")[bottom:top])
 
 
 class CachedCountPagination(StandardPagination):
@@ -66,8 +70,11 @@ class CachedCountPagination(StandardPagination):
     count_params: Iterable[str] = ()
     # Deep pages skip their offset on an index instead of reading every skipped row (``_KnownCountPaginator.page``).
     window_by_pk: bool = False
-    # How the page's own rows are read, once the window has found them (``_KnownCountPaginator.page``; the same
-    # conditions as ``window_by_pk``); None: as they are.
+    # ``page_rows(object_list, bottom, top)``: how the page's rows are read instead of ``object_list[bottom:top]``
+    # (its own columns, joins, a prepared read…), usually from ``window(object_list, bottom, top)`` so that the
+    # count and the skipping stay on the plain list and neither joins what only the page's rows show (a join before
+    # an unindexed ORDER BY would join every row it sorts). The same conditions as ``window_by_pk``. None: as they
+    # are.
     page_rows: Callable | None = None
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -75,9 +82,11 @@ class CachedCountPagination(StandardPagination):
         parts = sorted((name, value) for name, values in request.query_params.lists() if name in counted
                        for value in values)
 
+        known = request_tokens(request)  # the page's own cached read has just read the catalog's tokens
+
         def count_of(object_list) -> int:
             return cached_value(name=self.count_name, scopes=self.count_scopes, parts=parts,
-                                compute=object_list.count)
+                                compute=object_list.count, known=known)
 
         self.django_paginator_class = partial(_KnownCountPaginator, count_of=count_of, window_by_pk=self.window_by_pk,
                                               page_rows=self.page_rows)

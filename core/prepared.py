@@ -6,7 +6,9 @@ the database takes to answer them) and run the remembered SQL with the new value
 and ``select_for_update`` included) or of ``values_list`` rows — and ``kinds`` names each argument's kind: ``int``,
 ``str`` or ``list`` (a list of ints); values are made that kind (``str(value)``, ``int(value)``). Calling the read
 with real values returns a list (instances or tuples), the same as ``list(build(**args))``; the tests hold the two
-equal.
+equal. A fourth kind, ``SHAPE``, is for what Django writes into the SQL text itself rather than as a parameter (a
+slice's LIMIT and OFFSET): each distinct value (hashable) is a shape of its own, compiled once, and ``build`` gets
+the value as it is; past ``MAX_SHAPES`` values per read and connection, the read runs unprepared.
 
 How: on each connection, the first call of each shape calls ``build`` with *probe* values, compiles it, and finds
 every probe among the compiled parameters; every other parameter is a constant of the shape. Later calls put the
@@ -25,6 +27,7 @@ ordering chosen by the client): those stay ordinary querysets.
 from collections.abc import Callable
 from itertools import count
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models.query import ModelIterable, QuerySet, ValuesListIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
@@ -32,6 +35,9 @@ from django.db.transaction import TransactionManagementError
 # Probe values: distinctive, inside every integer column's range (Django treats out-of-range lookups as empty).
 _INT_PROBE_BASE = 1_987_654_000
 _STR_PROBE = "\x1eprepared-probe-{}\x1e"
+
+SHAPE = "shape"  # the kind of an argument that selects the compiled shape (module docstring)
+MAX_SHAPES = 64  # compiled shapes per read and connection for SHAPE arguments
 
 
 class PreparedReadError(TypeError):
@@ -41,7 +47,7 @@ class PreparedReadError(TypeError):
 class _Shape:
     """One compiled form of a read on one connection: the SQL, where each argument goes, how rows become results."""
 
-    def __init__(self, queryset: QuerySet, probes: dict[str, object], alias: str):
+    def __init__(self, queryset: QuerySet, probes: dict[str, object], alias: str, shaped: frozenset = frozenset()):
         if queryset._prefetch_related_lookups:
             raise PreparedReadError("prefetch_related cannot be prepared")
         if queryset._known_related_objects:
@@ -55,8 +61,12 @@ class _Shape:
         self.models = iterable is ModelIterable
         self.for_update = query.select_for_update
         compiler = query.get_compiler(using=alias)
-        self.sql, params = compiler.as_sql()
-        self.slots = self._slots(params, probes)
+        try:
+            self.sql, params = compiler.as_sql()
+        except EmptyResultSet:  # an empty shape (an empty slice…): Django answers it without a query, as does run()
+            self.sql = None
+            return
+        self.slots = self._slots(params, {name: probe for name, probe in probes.items() if name not in shaped})
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         self.converters = list(compiler.get_converters(fields).items())
         if self.models:
@@ -94,6 +104,8 @@ class _Shape:
     def run(self, connection, args: dict) -> list:
         if self.for_update and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        if self.sql is None:
+            return []
         params = [slot[1] if slot[0] == "const" else
                   (args[slot[1]] if slot[2] is None else args[slot[1]][slot[2]]) for slot in self.slots]
         with connection.cursor() as cursor:
@@ -128,18 +140,23 @@ class PreparedRead:
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: type):
         for name, kind in kinds.items():
-            if kind not in (int, str, list):
-                raise PreparedReadError(f"argument {name!r}: kind must be int, str or list, not {kind!r}")
+            if kind not in (int, str, list, SHAPE):
+                raise PreparedReadError(f"argument {name!r}: kind must be int, str, list or SHAPE, not {kind!r}")
         self.build = build
         self.kinds = kinds
         self._key = f"prepared-read-{next(self._ids)}"
         self._db: str | None = None
+        self._shape_args = frozenset(name for name, kind in kinds.items() if kind is SHAPE)
+        self._shaped = bool(self._shape_args)
 
     def __call__(self, **args) -> list:
         if set(args) != set(self.kinds):
             raise TypeError(f"expected the arguments {sorted(self.kinds)}, got {sorted(args)}")
         lengths = []
         for name, kind in self.kinds.items():
+            if kind is SHAPE:
+                lengths.append(args[name])
+                continue
             # As the ORM would prepare them for the columns they are compared with (a str column's value is
             # its text, whatever the caller passed); an int that is not one raises ValueError, as in the ORM.
             if kind is list:
@@ -155,8 +172,13 @@ class PreparedRead:
         key = (self._key, *lengths)
         shape = shapes.get(key)
         if shape is None:
+            if self._shaped:
+                counts = connection.__dict__.setdefault("_prepared_read_shapes", {})
+                if counts.get(self._key, 0) >= MAX_SHAPES:
+                    return list(self.build(**args))
+                counts[self._key] = counts.get(self._key, 0) + 1
             probes = self._probes(args)
-            shape = shapes[key] = _Shape(self.build(**probes), probes, alias)
+            shape = shapes[key] = _Shape(self.build(**probes), probes, alias, self._shape_args)
         return shape.run(connection, args)
 
     def _alias(self, args: dict) -> str:
@@ -171,6 +193,8 @@ class PreparedRead:
                 probes[name] = next(numbers)
             elif kind is str:
                 probes[name] = _STR_PROBE.format(next(numbers))
+            elif kind is SHAPE:
+                probes[name] = args[name]
             else:
                 probes[name] = [next(numbers) for _ in args[name]]
         return probes

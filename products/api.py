@@ -20,8 +20,8 @@ from .models import Category, Product
 from .permissions import IsVerifiedSupplier
 from .search import ProductSearchFilter
 from .selectors import (
-    ProductRow,
     catalog_compact_list,
+    catalog_default_page_rows,
     catalog_page_parts,
     catalog_page_rows,
     catalog_product_list,
@@ -103,9 +103,12 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
         # The page of products as rows with their supplier's name and category (one query), then their images and
         # variations as rows (one IN query each, the two the detail's prefetch runs), shaped as ProductSerializer
         # shapes them.
-        self.paginator.page_rows = catalog_page_rows
-        page = [ProductRow(*row) for row in self.paginate_queryset(
-            self.filter_queryset(self.get_queryset()).prefetch_related(None))]
+        # The catalog as it opens (no filter, search or ordering asked for) reads its page through a read compiled
+        # once per connection and slice: the same rows as catalog_page_rows on get_queryset().
+        as_opened = not any(name in request.query_params for name in (*CatalogPagination.count_params, "ordering"))
+        self.paginator.page_rows = ((lambda object_list, bottom, top: catalog_default_page_rows(bottom, top))
+                                    if as_opened else catalog_page_rows)
+        page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(catalog_rows(page, catalog_page_parts(page), request))
 
     @cached_api_read(name="catalog-product", scopes=[CATALOG])

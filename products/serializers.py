@@ -1,8 +1,10 @@
 """Input validation and output shapes for the catalog, suppliers' products, images and categories."""
 from decimal import Decimal
 
+from django.core.files.storage import FileSystemStorage
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.encoding import filepath_to_uri
 from django.utils.text import slugify
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
@@ -116,28 +118,64 @@ _WHEN = serializers.DateTimeField()
 
 
 def _when(value) -> str | None:
-    """``_WHEN.to_representation(value)`` for the aware datetimes of the catalog's rows (ISO 8601 in the current
-    time zone, ``Z`` for UTC) without the field's per-call setting lookups; anything else goes through the field."""
-    if value is None or timezone.is_naive(value) or api_settings.DATETIME_FORMAT != ISO_8601:
-        return _WHEN.to_representation(value)
-    text = value.astimezone(timezone.get_current_timezone()).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
+    """``_WHEN.to_representation(value)`` (see ``_RowFormat.when``: the same, with the settings read per call)."""
+    return _RowFormat(None).when(value)
 
 
 _IMAGE_STORAGE = ProductImage._meta.get_field("image").storage
 
 
-def _image_url(request, name: str, urls: dict) -> str | None:
-    """One image's absolute URL, built once per page (the primary image is also in the images list)."""
-    if name not in urls:
-        urls[name] = absolute_storage_url(request, _IMAGE_STORAGE, name)
-    return urls[name]
+class _RowFormat:
+    """How one catalog page formats its values, exactly as ``ProductSerializer``'s fields do, with what does not
+    change within a request looked up once per page instead of per value (the time zone, the date format, the
+    media URLs' absolute prefix)."""
+
+    def __init__(self, request):
+        self.request = request
+        self.zone = timezone.get_current_timezone()
+        self.iso = api_settings.DATETIME_FORMAT == ISO_8601
+        self.urls: dict[str, str | None] = {}  # the primary image is also in the images list
+        self.media_prefix = None
+        storage = _IMAGE_STORAGE
+        if isinstance(storage, FileSystemStorage) and storage.base_url.startswith("/") and request is not None:
+            # FileSystemStorage.url(name) = base_url + filepath_to_uri(name); the request makes it absolute.
+            self.media_prefix = request.build_absolute_uri(storage.base_url)
+
+    def when(self, value) -> str | None:
+        """ISO 8601 in the current time zone, ``Z`` for UTC, for aware datetimes; anything else through the
+        field."""
+        if value is None or not self.iso or timezone.is_naive(value):
+            return _WHEN.to_representation(value)
+        text = value.astimezone(self.zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    def image_url(self, name: str) -> str | None:
+        """One image's absolute URL (``absolute_storage_url``), built once per page."""
+        url = self.urls.get(name, _UNSET)
+        if url is _UNSET:
+            if name and self.media_prefix is not None and _plain_file_name(name):
+                url = self.media_prefix + filepath_to_uri(name)
+            else:
+                url = absolute_storage_url(self.request, _IMAGE_STORAGE, name)
+            self.urls[name] = url
+        return url
 
 
-def _image_representation(image: ImageRow, request, urls: dict) -> dict:
-    return {"id": image.id, "url": _image_url(request, image.name, urls), "alt_text": image.alt_text,
+_UNSET = object()
+
+
+def _plain_file_name(name: str) -> bool:
+    """A stored file name that ``FileSystemStorage.url``'s ``urljoin`` and ``build_absolute_uri`` leave as it is
+    once quoted: no leading or doubled slash, no backslash, no dot segment. Anything else takes the storage's own
+    path (``products/tests/test_catalog_list.py`` holds the two equal)."""
+    return not (name.startswith("/") or "//" in name or "\\" in name
+                or any(segment in (".", "..") for segment in name.split("/")))
+
+
+def _image_representation(image: ImageRow, fmt: _RowFormat) -> dict:
+    return {"id": image.id, "url": fmt.image_url(image.name), "alt_text": image.alt_text,
             "is_primary": image.is_primary, "position": image.position,
-            "created_at": _when(image.created_at)}
+            "created_at": fmt.when(image.created_at)}
 
 
 def _variation_representation(variation: VariationRow) -> dict:
@@ -150,8 +188,8 @@ def suggested_price(product: Product) -> str:
     return str(quantize(product.base_price * (1 + product.suggested_markup / Decimal("100"))))
 
 
-def _product_row(product: Product | ProductRow, request, *, supplier_name: str, category: tuple | None,
-                 images: list[ImageRow], variations: list[VariationRow], urls: dict) -> dict:
+def _product_row(product: Product | ProductRow, fmt: _RowFormat, *, supplier_name: str, category: tuple | None,
+                 images: list[ImageRow], variations: list[VariationRow]) -> dict:
     """``ProductSerializer(product).data`` without DRF's per-field machinery (the catalog list's hot path;
     ``products/tests/test_catalog_list.py`` proves the two equal, field by field)."""
     primary = next((image for image in images if image.is_primary), images[0] if images else None)
@@ -166,11 +204,11 @@ def _product_row(product: Product | ProductRow, request, *, supplier_name: str, 
         "suggested_price": suggested_price(product),
         "stock_quantity": product.stock_quantity, "in_stock": product.stock_quantity > 0,
         "weight": None if product.weight is None else _WEIGHT.to_representation(product.weight),
-        "primary_image": None if primary is None else _image_url(request, primary.name, urls),
-        "images": [_image_representation(image, request, urls) for image in images],
+        "primary_image": None if primary is None else fmt.image_url(primary.name),
+        "images": [_image_representation(image, fmt) for image in images],
         "variations": [_variation_representation(variation) for variation in variations],
-        "created_at": _when(product.created_at),
-        "updated_at": _when(product.updated_at),
+        "created_at": fmt.when(product.created_at),
+        "updated_at": fmt.when(product.updated_at),
     }
 
 
@@ -178,26 +216,24 @@ def _product_representation(product: Product, request) -> dict:
     """The hand-built row of a product instance (its relations from the selector's prefetch, or read)."""
     category = product.category
     return _product_row(
-        product, request, supplier_name=product.supplier.company_name,
+        product, _RowFormat(request), supplier_name=product.supplier.company_name,
         category=None if category is None else (category.id, category.name, category.slug),
         images=[ImageRow(i.product_id, i.id, i.image.name or "", i.alt_text, i.is_primary, i.position, i.created_at)
                 for i in _images(product)],
         variations=[VariationRow(v.product_id, v.id, v.name, v.attributes, v.sku, v.price_modifier, v.stock_quantity,
                                  v.is_active) for v in _variations(product)],
-        urls={},
     )
 
 
 def catalog_rows(page: list[ProductRow], parts: CatalogPageParts, request) -> list[dict]:
     """A catalog page from ``selectors.catalog_page_rows`` (the products' columns, supplier name and category in
     one query) and ``selectors.catalog_page_parts`` (images, variations): no model instance at all."""
-    urls: dict = {}
+    fmt = _RowFormat(request)
     return [
-        _product_row(product, request, supplier_name=product.supplier_name,
+        _product_row(product, fmt, supplier_name=product.supplier_name,
                      category=None if product.category_id is None else (product.category_id, product.category_name,
                                                                          product.category_slug),
-                     images=parts.images.get(product.id, []), variations=parts.variations.get(product.id, []),
-                     urls=urls)
+                     images=parts.images.get(product.id, []), variations=parts.variations.get(product.id, []))
         for product in page
     ]
 

@@ -3,15 +3,16 @@ queryset answers, in one query of the same SQL, and refuses what it cannot prepa
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
-from core.prepared import PreparedRead, PreparedReadError
+from core import prepared as prepared_module
+from core.prepared import SHAPE, PreparedRead, PreparedReadError
 from entrepreneurs.selectors import custom_url_matches
 from social.models import StoreProduct
-from tests.factories import EntrepreneurFactory, StorefrontFactory, StoreProductFactory
+from tests.factories import CustomerFactory, EntrepreneurFactory, StorefrontFactory, StoreProductFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +124,34 @@ def test_values_are_made_their_declared_kind_as_the_orm_would():
     assert by_pk(pk=str(user.pk)) == [("42",)]
     with pytest.raises(ValueError):
         by_pk(pk="not a number")
+
+
+def _users_page(bottom, top):
+    return User.objects.order_by("id").values_list("id", "email")[bottom:top]
+
+
+USERS_PAGE = PreparedRead(_users_page, bottom=SHAPE, top=SHAPE)
+
+
+def test_shape_arguments_compile_one_shape_per_value_and_equal_the_queryset():
+    for _ in range(5):
+        CustomerFactory()
+    for bottom, top in ((0, 2), (2, 4), (0, 2), (4, 9), (3, 3), (9, 12)):
+        with CaptureQueriesContext(connection) as orm:
+            expected = list(_users_page(bottom, top))
+        with CaptureQueriesContext(connection) as prepared:
+            assert USERS_PAGE(bottom=bottom, top=top) == expected
+        # the slice is in the SQL text; an empty slice is answered without a query, as Django answers it
+        assert [q["sql"] for q in prepared.captured_queries] == [q["sql"] for q in orm.captured_queries]
+    assert len(orm.captured_queries) == 1 and expected == []  # past the end: one query, no rows
+    shapes = [key for key in connections["default"].__dict__["_prepared_reads"] if key[0] == USERS_PAGE._key]
+    assert sorted(shapes) == sorted({(USERS_PAGE._key, b, t) for b, t in ((0, 2), (2, 4), (4, 9), (3, 3), (9, 12))})
+
+
+def test_past_max_shapes_a_read_runs_unprepared(monkeypatch):
+    monkeypatch.setattr(prepared_module, "MAX_SHAPES", 2)
+    read = PreparedRead(_users_page, bottom=SHAPE, top=SHAPE)
+    CustomerFactory()
+    for bottom in range(4):
+        assert read(bottom=bottom, top=bottom + 1) == list(_users_page(bottom, bottom + 1))
+    assert len([key for key in connections["default"].__dict__["_prepared_reads"] if key[0] == read._key]) == 2

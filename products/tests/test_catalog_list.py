@@ -3,7 +3,7 @@ one throttle evaluation per request."""
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from rest_framework import throttling
 
@@ -236,3 +236,40 @@ def test_the_rows_timestamps_are_the_fields_own(zone):
         assert _when(moment) == _WHEN.to_representation(moment)
         assert _when(moment).endswith("Z" if zone == "UTC" else "+01:00")
     assert _when(None) is None
+
+
+def test_the_catalog_as_opened_is_read_prepared_and_equals_the_orm_page(api_client):
+    """No filter, search or ordering asked for: the page comes from a read compiled once per connection and slice
+    (``selectors.catalog_default_page_rows``) — the same rows, ties in the ordering included, as the ORM's page of
+    ``catalog_product_list()``; anything else asked for takes the ORM's path."""
+    from products import selectors
+
+    products = _catalog(5)
+    for i, product in enumerate(products):  # ties on created_at: the id decides
+        Product.objects.filter(pk=product.pk).update(created_at=products[i // 2].created_at)
+    for bottom, top in ((0, 2), (2, 4), (4, 5), (0, 5), (5, 5), (3, 9)):
+        assert selectors.catalog_default_page_rows(bottom, top) == selectors.catalog_page_rows(
+            catalog_product_list(), bottom, top)
+    shapes = connections["default"].__dict__["_prepared_reads"]
+    before = {key for key in shapes if key[0] == selectors._DEFAULT_PAGE._key}
+    opened = [api_client.get(LIST, {"page_size": 2, "page": n, "_": "a"}).json()["results"] for n in (1, 2, 3)]
+    assert {key for key in shapes if key[0] == selectors._DEFAULT_PAGE._key} == before  # no new slice compiled
+    asked = [api_client.get(LIST, {"page_size": 2, "page": n, "ordering": "-created_at"}).json()["results"]
+             for n in (1, 2, 3)]
+    assert [[row["id"] for row in page] for page in opened] == [[row["id"] for row in page] for page in asked]
+    assert opened[0] == api_client.get(LIST, {"page_size": 2, "in_stock": "true"}).json()["results"]
+
+
+@pytest.mark.parametrize("name", [
+    "products/1/a.jpg", "products/1/a b.jpg", "products/1/\u00e9t\u00e9 \u20a6.jpg", "products/1/a?b#c;d:e%20f.jpg",
+    "products/1/a+b&c=d~e!f*(g)'h.jpg", "products//1/a.jpg", "products/./1/a.jpg", "products/../a.jpg",
+    "/products/1/a.jpg", "products\\1\\a.jpg", "products/1/", "a", "",
+])
+def test_image_urls_from_the_media_prefix_equal_the_storages_own(rf, settings, name):
+    from products.models import ProductImage
+    from products.serializers import _RowFormat, absolute_storage_url
+
+    settings.ALLOWED_HOSTS = ["testserver", "shop.example.com"]
+    storage = ProductImage._meta.get_field("image").storage
+    for request in (rf.get("/"), rf.get("/", secure=True, HTTP_HOST="shop.example.com:8443")):
+        assert _RowFormat(request).image_url(name) == absolute_storage_url(request, storage, name)

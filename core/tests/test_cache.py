@@ -1,0 +1,77 @@
+"""``core.cache.cached_value`` with the tokens a request has already read: a value this process has seen under
+those very tokens costs no round trip, and nothing is answered that the shared cache would not answer."""
+import pytest
+
+from core import cache as core_cache
+
+
+class _CountingCache:
+    def __init__(self, cache):
+        self.cache, self.calls = cache, 0
+
+    def __getattr__(self, name):
+        attribute = getattr(self.cache, name)
+        if callable(attribute):
+            def counted(*args, **kwargs):
+                self.calls += 1
+                return attribute(*args, **kwargs)
+            return counted
+        return attribute
+
+
+@pytest.fixture
+def counting(monkeypatch, settings):
+    settings.PUBLIC_CACHE_SECONDS = 300
+    wrapper = _CountingCache(core_cache.cache)
+    monkeypatch.setattr(core_cache, "cache", wrapper)
+    monkeypatch.setattr(core_cache, "_LOCAL_VALUES", {})
+    wrapper.cache.clear()
+    return wrapper
+
+
+def _value(counting, computed, known, parts=("a",)):
+    def compute():
+        computed.append(1)
+        return 40 + len(computed)
+    return core_cache.cached_value(name="n", scopes=["v:x"], parts=parts, compute=compute, known=known)
+
+
+def test_a_value_seen_under_the_requests_tokens_costs_no_round_trip(counting):
+    computed = []
+    tokens = core_cache.current_tokens(["v:x"])
+    assert _value(counting, computed, tokens) == 41 and computed == [1]
+    calls = counting.calls
+    assert _value(counting, computed, tokens) == 41 and counting.calls == calls  # process memory
+    assert _value(counting, computed, None) == 41 and counting.calls > calls  # no tokens known: the shared cache
+    assert _value(counting, computed, tokens, parts=("b",)) == 42  # other parts: another value
+    assert computed == [1, 1]
+
+
+def test_a_bump_makes_the_remembered_value_unreachable(counting):
+    computed = []
+    tokens = core_cache.current_tokens(["v:x"])
+    assert _value(counting, computed, tokens) == 41
+    core_cache.bump("v:x")
+    fresh = core_cache.current_tokens(["v:x"])
+    assert fresh != tokens
+    assert _value(counting, computed, fresh) == 42 and computed == [1, 1]
+    calls = counting.calls
+    assert _value(counting, computed, fresh) == 42 and counting.calls == calls
+
+
+def test_nothing_is_remembered_when_the_scope_moved_during_the_request(counting):
+    computed = []
+    stale = core_cache.current_tokens(["v:x"])
+    core_cache.bump("v:x")  # a write lands between the request's token read and its count
+    assert _value(counting, computed, stale) == 41
+    assert core_cache._LOCAL_VALUES == {}
+    calls = counting.calls
+    assert _value(counting, computed, stale) == 41 and counting.calls > calls  # asks the shared cache again
+
+
+def test_a_full_memory_starts_over(counting, monkeypatch):
+    monkeypatch.setattr(core_cache, "_LOCAL_VALUES_MAX", 2)
+    tokens = core_cache.current_tokens(["v:x"])
+    for part in "abc":
+        _value(counting, [], tokens, parts=(part,))
+    assert len(core_cache._LOCAL_VALUES) == 1
