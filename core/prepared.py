@@ -4,7 +4,8 @@ the database takes to answer them) and run the remembered SQL with the new value
 
 ``PreparedRead(build, **kinds)``: ``build(**args)`` returns the queryset — of model instances (``select_related``
 and ``select_for_update`` included) or of ``values_list`` rows — and ``kinds`` names each argument's kind: ``int``,
-``str`` or ``list`` (a list of ints); values are made that kind (``str(value)``, ``int(value)``). Calling the read
+``str``, ``datetime`` (an aware one, compared with a DateTimeField) or ``list`` (a list of ints); values are made
+that kind (``str(value)``, ``int(value)``; a naive datetime is refused). Calling the read
 with real values returns a list (instances or tuples), the same as ``list(build(**args))``; the tests hold the two
 equal. A fourth kind, ``SHAPE``, is for what Django writes into the SQL text itself rather than as a parameter (a
 slice's LIMIT and OFFSET): each distinct value (hashable) is a shape of its own, compiled once, and ``build`` gets
@@ -25,16 +26,20 @@ Not for reads whose SQL depends on anything but the declared arguments (a filter
 ordering chosen by the client): those stay ordinary querysets.
 """
 from collections.abc import Callable
+from datetime import UTC, datetime
 from itertools import count
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models.query import ModelIterable, QuerySet, ValuesListIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
+from django.utils import timezone
 
 # Probe values: distinctive, inside every integer column's range (Django treats out-of-range lookups as empty).
 _INT_PROBE_BASE = 1_987_654_000
 _STR_PROBE = "\x1eprepared-probe-{}\x1e"
+
+_DATETIME_PROBE = datetime(2097, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 SHAPE = "shape"  # the kind of an argument that selects the compiled shape (module docstring)
 MAX_SHAPES = 64  # compiled shapes per read and connection for SHAPE arguments
@@ -66,7 +71,14 @@ class _Shape:
         except EmptyResultSet:  # an empty shape (an empty slice…): Django answers it without a query, as does run()
             self.sql = None
             return
-        self.slots = self._slots(params, {name: probe for name, probe in probes.items() if name not in shaped})
+        connection = connections[alias]
+        # A datetime is compiled as the backend adapts it (SQLite: text in the connection's time zone): its probe
+        # is found, and the real value put, in that form.
+        adapted = {name: connection.ops.adapt_datetimefield_value(probe) for name, probe in probes.items()
+                   if isinstance(probe, datetime) and name not in shaped}
+        self.slots = self._slots(params, {name: adapted.get(name, probe) for name, probe in probes.items()
+                                          if name not in shaped})
+        self.adapt = frozenset(adapted)
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         self.converters = list(compiler.get_converters(fields).items())
         if self.models:
@@ -106,6 +118,9 @@ class _Shape:
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         if self.sql is None:
             return []
+        if self.adapt:
+            args = {name: connection.ops.adapt_datetimefield_value(value) if name in self.adapt else value
+                    for name, value in args.items()}
         params = [slot[1] if slot[0] == "const" else
                   (args[slot[1]] if slot[2] is None else args[slot[1]][slot[2]]) for slot in self.slots]
         with connection.cursor() as cursor:
@@ -140,8 +155,9 @@ class PreparedRead:
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: type):
         for name, kind in kinds.items():
-            if kind not in (int, str, list, SHAPE):
-                raise PreparedReadError(f"argument {name!r}: kind must be int, str, list or SHAPE, not {kind!r}")
+            if kind not in (int, str, datetime, list, SHAPE):
+                raise PreparedReadError(f"argument {name!r}: kind must be int, str, datetime, list or SHAPE, "
+                                        f"not {kind!r}")
         self.build = build
         self.kinds = kinds
         self._key = f"prepared-read-{next(self._ids)}"
@@ -159,7 +175,10 @@ class PreparedRead:
                 continue
             # As the ORM would prepare them for the columns they are compared with (a str column's value is
             # its text, whatever the caller passed); an int that is not one raises ValueError, as in the ORM.
-            if kind is list:
+            if kind is datetime:
+                if not isinstance(args[name], datetime) or timezone.is_naive(args[name]):
+                    raise TypeError(f"argument {name!r}: an aware datetime is expected, got {args[name]!r}")
+            elif kind is list:
                 args[name] = sorted({int(value) for value in args[name]})
                 if not args[name]:
                     return list(self.build(**args))
@@ -195,6 +214,8 @@ class PreparedRead:
                 probes[name] = _STR_PROBE.format(next(numbers))
             elif kind is SHAPE:
                 probes[name] = args[name]
+            elif kind is datetime:
+                probes[name] = _DATETIME_PROBE.replace(microsecond=next(numbers) % 1_000_000)
             else:
                 probes[name] = [next(numbers) for _ in args[name]]
         return probes

@@ -16,17 +16,17 @@ again. Orders that do not expire (``reserved_until`` empty, e.g. pay on delivery
 """
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from core.errors import Conflict
 from core.prepared import PreparedRead
 
-from .models import Order, OrderItem, OrderStatus, PaymentStatus
+from .models import Order, OrderStatus, PaymentStatus
 
 
 class ReservationLimitExceeded(Conflict):
@@ -38,19 +38,30 @@ _LOCK_CUSTOMER = PreparedRead(lambda pk: get_user_model().objects.select_for_upd
                               pk=int)
 
 
-def _unpaid_orders(customer, now):
-    return Order.objects.filter(
-        customer=customer, status=OrderStatus.PENDING, payment_status=PaymentStatus.PENDING,
+# The customer's unpaid reservations with their lines: one row per order line (an order without lines: one row of
+# Nones), compiled once per connection (core.prepared).
+_UNPAID_HOLDINGS = PreparedRead(
+    lambda customer_id, now: Order.objects.filter(
+        customer_id=customer_id, status=OrderStatus.PENDING, payment_status=PaymentStatus.PENDING,
         reserved_until__gt=now,
-    )
+    ).values_list("pk", "checkout_id", "items__product_id", "items__quantity"),
+    customer_id=int, now=datetime,
+)
 
 
-def _reservation_count(orders) -> int:
-    """Unpaid reservations held: one per unpaid order placed on its own, one per checkout (however many
-    parcels it was split into: the shopper placed it in one go and pays it in one go). One query."""
-    counts = orders.aggregate(single=Count("pk", filter=Q(checkout__isnull=True)),
-                              checkouts=Count("checkout_id", distinct=True))
-    return counts["single"] + counts["checkouts"]
+def _holdings(rows) -> tuple[int, Counter]:
+    """Unpaid reservations held — one per unpaid order placed on its own, one per checkout (however many parcels
+    it was split into: the shopper placed it in one go and pays it in one go) — and the units they hold per
+    product, from ``_UNPAID_HOLDINGS``'s rows."""
+    singles, checkouts, units = set(), set(), Counter()
+    for order_id, checkout_id, product_id, quantity in rows:
+        if checkout_id is None:
+            singles.add(order_id)
+        else:
+            checkouts.add(checkout_id)
+        if product_id is not None:
+            units[product_id] += quantity
+    return len(singles) + len(checkouts), units
 
 
 def _line_units(lines: Iterable[Any]) -> Counter:
@@ -76,12 +87,10 @@ def check_unpaid_reservation_limits(customer, lines: Iterable[Any], *, new_reser
     concurrent placements by one customer are counted one after the other (lock order: user row →
     product rows → variation rows).
     """
-    now = timezone.now()
     _LOCK_CUSTOMER(pk=customer.pk)
-    orders = _unpaid_orders(customer, now)
+    held, held_units = _holdings(_UNPAID_HOLDINGS(customer_id=customer.pk, now=timezone.now()))
 
     max_reservations = settings.ORDER_MAX_UNPAID_ORDERS
-    held = _reservation_count(orders)
     if held + new_reservations > max_reservations:
         raise ReservationLimitExceeded(
             f"You already have {held} unpaid order{'s' if held != 1 else ''} holding stock (at most "
@@ -92,11 +101,6 @@ def check_unpaid_reservation_limits(customer, lines: Iterable[Any], *, new_reser
     new_units = _line_units(lines)
     if not new_units:
         return
-    if held:
-        held_rows = OrderItem.objects.filter(order__in=orders).values("product_id").annotate(units=Sum("quantity"))
-        held_units = Counter({row["product_id"]: row["units"] for row in held_rows})
-    else:  # nothing reserved: no units to add up (the common case costs no query)
-        held_units = Counter()
 
     max_per_product = settings.ORDER_MAX_UNPAID_UNITS_PER_PRODUCT
     for product_id in sorted(new_units):

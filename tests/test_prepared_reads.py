@@ -1,5 +1,6 @@
 """``core.prepared.PreparedRead`` (issue 17): a read compiled once per connection answers exactly what its
 queryset answers, in one query of the same SQL, and refuses what it cannot prepare."""
+from datetime import datetime
 from decimal import Decimal as D
 
 import pytest
@@ -155,3 +156,36 @@ def test_past_max_shapes_a_read_runs_unprepared(monkeypatch):
     for bottom in range(4):
         assert read(bottom=bottom, top=bottom + 1) == list(_users_page(bottom, bottom + 1))
     assert len([key for key in connections["default"].__dict__["_prepared_reads"] if key[0] == read._key]) == 2
+
+
+def _joined_since(moment):
+    return User.objects.filter(date_joined__gt=moment).order_by("id").values_list("id")
+
+
+JOINED_SINCE = PreparedRead(_joined_since, moment=datetime)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Africa/Lagos"])
+def test_datetimes_are_compared_as_the_backend_adapts_them(zone):
+    from datetime import UTC, timedelta
+
+    from django.utils import timezone
+
+    users = [CustomerFactory() for _ in range(3)]
+    base = datetime(2026, 12, 3, 10, 0, 0, 500, tzinfo=UTC)
+    for n, user in enumerate(users):
+        User.objects.filter(pk=user.pk).update(date_joined=base + timedelta(minutes=n))
+    with timezone.override(zone):
+        for moment in (base - timedelta(seconds=1), base, base + timedelta(minutes=1, microseconds=-1),
+                       (base + timedelta(minutes=1)).astimezone(timezone.get_fixed_timezone(60)),
+                       base + timedelta(hours=1)):
+            with CaptureQueriesContext(connection) as orm:
+                expected = list(_joined_since(moment))
+            with CaptureQueriesContext(connection) as prepared:
+                assert JOINED_SINCE(moment=moment) == expected
+            assert [q["sql"] for q in prepared.captured_queries] == [q["sql"] for q in orm.captured_queries]
+    assert [len(list(_joined_since(m))) for m in (base - timedelta(seconds=1), base)] == [3, 2]
+    with pytest.raises(TypeError, match="aware datetime"):
+        JOINED_SINCE(moment=datetime(2026, 12, 3, 10, 0))  # naive
+    with pytest.raises(TypeError, match="aware datetime"):
+        JOINED_SINCE(moment="2026-12-03")
