@@ -5,6 +5,7 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import pagination
 from core.cache import cached_api_read
 from core.errors import NotFound, ValidationFailed
 from core.exceptions import error_response
@@ -21,7 +22,10 @@ from .permissions import IsVerifiedSupplier
 from .search import ProductSearchFilter
 from .selectors import (
     catalog_compact_list,
+    catalog_compact_rows,
+    catalog_default_compact_rows,
     catalog_default_page_rows,
+    catalog_page_images,
     catalog_page_parts,
     catalog_page_rows,
     catalog_product_list,
@@ -37,6 +41,7 @@ from .serializers import (
     ProductImageUploadSerializer,
     ProductSerializer,
     catalog_rows,
+    compact_rows,
 )
 
 CATALOG_VIEWS = ("full", "compact")
@@ -98,14 +103,23 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
         description="compact: only id, name, price (base price) and thumbnail per product.")])
     @cached_api_read(name="catalog-products", scopes=[CATALOG])  # same for everyone; stale on any catalog change
     def list(self, request, *args, **kwargs):
-        if self._compact():
-            return super().list(request, *args, **kwargs)
-        # The page of products as rows with their supplier's name and category (one query), then their images and
-        # variations as rows (one IN query each, the two the detail's prefetch runs), shaped as ProductSerializer
-        # shapes them.
-        # The catalog as it opens (no filter, search or ordering asked for) reads its page through a read compiled
-        # once per connection and slice: the same rows as catalog_page_rows on get_queryset().
+        # The page of products as rows (the full view: with their supplier's name and category, one query), then
+        # their images (and for the full view variations) as rows, one IN query each — the queries the detail's
+        # prefetch runs — shaped as ProductSerializer / CompactProductSerializer shape them. The catalog as it
+        # opens (no filter, search or ordering asked for) reads its page through a read compiled once per
+        # connection and slice: the same rows as the ORM's page of get_queryset().
         as_opened = not any(name in request.query_params for name in (*CatalogPagination.count_params, "ordering"))
+        if self._compact():
+            def compact_page(object_list, bottom, top):
+                # (the compact view skips a deep page's offset by key, as CatalogPagination.window_by_pk says)
+                by_key = self.paginator.window_by_pk and bottom >= pagination.WINDOW_FROM_OFFSET
+                if as_opened:
+                    return catalog_default_compact_rows(bottom, top, by_key=by_key)
+                return catalog_compact_rows(object_list, bottom, top, by_key=by_key)
+
+            self.paginator.page_rows = compact_page
+            page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
+            return self.get_paginated_response(compact_rows(page, catalog_page_images(page), request))
         self.paginator.page_rows = ((lambda object_list, bottom, top: catalog_default_page_rows(bottom, top))
                                     if as_opened else catalog_page_rows)
         page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))

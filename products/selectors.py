@@ -160,19 +160,57 @@ class CatalogPageParts:
     variations: dict[int, list[VariationRow]]  # product id → its active variations in id order
 
 
+class CompactRow(NamedTuple):
+    """What ``?view=compact`` shows of a product besides its thumbnail (``Product`` columns)."""
+
+    id: int
+    name: str
+    base_price: Decimal
+
+
+def catalog_compact_rows(object_list: QuerySet[Product], bottom: int, top: int, *, by_key: bool) -> list[CompactRow]:
+    """One page of the compact catalog as ``CompactRow`` values: ``object_list[bottom:top]``, found by key first
+    (``core.pagination.window``) when ``by_key``."""
+    page = object_list.prefetch_related(None)
+    page = window(page, bottom, top) if by_key else page[bottom:top]
+    return [CompactRow(*row) for row in page.values_list(*CompactRow._fields)]
+
+
+def catalog_default_compact_rows(bottom: int, top: int, *, by_key: bool) -> list[CompactRow]:
+    """``catalog_compact_rows(catalog_compact_list(), …)`` for the catalog as it opens, compiled once per connection
+    and slice (``core.prepared``), as ``catalog_default_page_rows``."""
+    return [CompactRow(*row) for row in _DEFAULT_COMPACT_PAGE(bottom=bottom, top=top, by_key=by_key)]
+
+
+def _compact_values(bottom: int, top: int, by_key: bool) -> QuerySet:
+    page = catalog_compact_list().prefetch_related(None)
+    page = window(page, bottom, top) if by_key else page[bottom:top]
+    return page.values_list(*CompactRow._fields)
+
+
+_DEFAULT_COMPACT_PAGE = PreparedRead(_compact_values, bottom=SHAPE, top=SHAPE, by_key=SHAPE)
+
+
+def catalog_page_images(products: Sequence[ProductRow | CompactRow]) -> dict[int, list[ImageRow]]:
+    """The images of one page of the catalog, product id → its images in display order (one IN query)."""
+    images: dict[int, list[ImageRow]] = defaultdict(list)
+    ids = [product.id for product in products]
+    if ids:
+        for row in _PAGE_IMAGES(product_ids=ids):
+            images[row[0]].append(ImageRow(*row))
+    return images
+
+
 def catalog_page_parts(products: Sequence[ProductRow]) -> CatalogPageParts:
     """The images and active variations of one page of the catalog: the same two IN queries as
     ``catalog_product_list``'s prefetches, read as rows (the list builds no model instance for them and no
     prefetch machinery; ``products.serializers.catalog_rows`` shapes them)."""
     ids = [product.id for product in products]
-    images: dict[int, list[ImageRow]] = defaultdict(list)
     variations: dict[int, list[VariationRow]] = defaultdict(list)
     if ids:
-        for row in _PAGE_IMAGES(product_ids=ids):
-            images[row[0]].append(ImageRow(*row))
         for row in _PAGE_VARIATIONS(product_ids=ids):
             variations[row[0]].append(VariationRow(*row))
-    return CatalogPageParts(images=images, variations=variations)
+    return CatalogPageParts(images=catalog_page_images(products), variations=variations)
 
 
 # Compiled once per connection and page length (core.prepared).

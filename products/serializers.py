@@ -12,7 +12,15 @@ from rest_framework.settings import api_settings
 from core.money import quantize
 
 from .models import Category, Product, ProductImage, ProductVariation
-from .selectors import IMAGE_ORDERING, VARIATION_ORDERING, CatalogPageParts, ImageRow, ProductRow, VariationRow
+from .selectors import (
+    IMAGE_ORDERING,
+    VARIATION_ORDERING,
+    CatalogPageParts,
+    CompactRow,
+    ImageRow,
+    ProductRow,
+    VariationRow,
+)
 
 MAX_VARIATIONS = 100
 
@@ -285,6 +293,19 @@ class ProductSerializer(serializers.ModelSerializer):
 
     def get_primary_image(self, obj) -> str | None:
         return primary_image_url(obj, self.context.get("request"))
+
+
+def compact_rows(page: list[CompactRow], images: dict[int, list[ImageRow]], request) -> list[dict]:
+    """A compact catalog page from ``selectors.catalog_compact_rows`` and ``selectors.catalog_page_images``, as
+    ``CompactProductSerializer`` shapes it (``products/tests/test_catalog_list.py`` holds the two equal)."""
+    fmt = _RowFormat(request)
+    result = []
+    for product in page:
+        shown = images.get(product.id, ())
+        primary = next((image for image in shown if image.is_primary), shown[0] if shown else None)
+        result.append({"id": product.id, "name": product.name, "price": _PRICE.to_representation(product.base_price),
+                       "thumbnail": None if primary is None else fmt.image_url(primary.name)})
+    return result
 
 
 def _compact_representation(product: Product, request) -> dict:

@@ -273,3 +273,24 @@ def test_image_urls_from_the_media_prefix_equal_the_storages_own(rf, settings, n
     storage = ProductImage._meta.get_field("image").storage
     for request in (rf.get("/"), rf.get("/", secure=True, HTTP_HOST="shop.example.com:8443")):
         assert _RowFormat(request).image_url(name) == absolute_storage_url(request, storage, name)
+
+
+@pytest.mark.parametrize("deep_from", [500, 0])
+def test_the_compact_rows_equal_the_compact_serializer(api_client, rf, monkeypatch, deep_from):
+    """``?view=compact`` is built from rows (``serializers.compact_rows``), through the prepared read as the
+    catalog opens and the ORM otherwise, shallow or found by key: each the ``CompactProductSerializer`` of the
+    products as model instances — a primary image, none marked primary (the first one), none at all."""
+    monkeypatch.setattr("core.pagination.WINDOW_FROM_OFFSET", deep_from)
+    _catalog(3)
+    unmarked = ProductFactory()
+    ProductImageFactory(product=unmarked, image="products/u/2.jpg", position=2)
+    ProductImageFactory(product=unmarked, image="products/u/1.jpg", position=1)
+    ProductFactory()
+    request = rf.get("/")
+    expected = list(CompactProductSerializer(list(catalog_compact_list()), many=True,
+                                             context={"request": request}).data)
+    assert [row["thumbnail"] for row in expected[:2]] == [None, "http://testserver/media/products/u/1.jpg"]
+    for params in ({}, {"in_stock": "true"}, {"ordering": "-created_at"}):
+        pages = [api_client.get(LIST, {**params, "view": "compact", "page_size": 2, "page": n, "_": deep_from})
+                 .json()["results"] for n in (1, 2, 3)]
+        assert [row for page in pages for row in page] == expected, params
