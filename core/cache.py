@@ -18,6 +18,7 @@ connects the signals of the models that read shows, next to that read (``product
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
@@ -127,10 +128,11 @@ def bump(*scopes: str) -> None:
         transaction.on_commit(lambda: _set_new_tokens(scopes_list), robust=True)
 
 
-# Values of ``cached_value`` this process has seen, keyed by (key, the tokens they were built under). An entry is
-# only ever found with the tokens a request has just read, so it is exactly as fresh as the shared entry it mirrors;
-# a bump leaves it unreachable (and the dict is emptied when full, so unreachable entries do not pile up).
-_LOCAL_VALUES: dict[tuple, Any] = {}
+# Values of ``cached_value`` this process has seen, keyed by (key, the tokens they were built under), with the time
+# they expire as the shared entry does (``cache_timeout()``: the last resort should a bump be lost). An entry is only
+# ever found with the tokens a request has just read, so it is as fresh as the shared entry it mirrors; a bump
+# leaves it unreachable (and the dict is emptied when full, so unreachable entries do not pile up).
+_LOCAL_VALUES: dict[tuple, tuple[Any, float]] = {}
 _LOCAL_VALUES_MAX = 1024
 
 
@@ -140,8 +142,9 @@ def cached_value(*, name: str, scopes: Iterable[str], parts: Iterable[Any], comp
     that is never ``None``). A hit is one cache round trip; a cache that is down computes every time.
 
     ``known``: the scopes' tokens this request has already read (``request_tokens``). With every scope's token
-    known, a value this process has seen under those very tokens is answered from process memory, with no round
-    trip. Only for immutable values (a count): the same object is handed to every such caller."""
+    known, a value this process has seen under those very tokens (and not longer ago than the shared entry lives)
+    is answered from process memory, with no round trip. Only for immutable values (a count): the same object is
+    handed to every such caller."""
     if not caching_enabled():
         return compute()
     scopes = tuple(scopes)
@@ -149,9 +152,9 @@ def cached_value(*, name: str, scopes: Iterable[str], parts: Iterable[Any], comp
     local = None
     if known and all(known.get(scope) for scope in scopes):
         local = (key, *(known[scope] for scope in scopes))
-        value = _LOCAL_VALUES.get(local)
-        if value is not None:
-            return value
+        remembered = _LOCAL_VALUES.get(local)
+        if remembered is not None and remembered[1] > time.monotonic():
+            return remembered[0]
     value, fetched = lookup(key, also=scopes)
     if value is None:
         tokens = safe_tokens(scopes, known=fetched)
@@ -165,7 +168,7 @@ def cached_value(*, name: str, scopes: Iterable[str], parts: Iterable[Any], comp
         if built_under == local:  # else the scopes moved since the request read them: remember nothing
             if len(_LOCAL_VALUES) >= _LOCAL_VALUES_MAX:
                 _LOCAL_VALUES.clear()
-            _LOCAL_VALUES[local] = value
+            _LOCAL_VALUES[local] = (value, time.monotonic() + cache_timeout())
     return value
 
 

@@ -71,10 +71,10 @@ class CachedCountPagination(StandardPagination):
     # Deep pages skip their offset on an index instead of reading every skipped row (``_KnownCountPaginator.page``).
     window_by_pk: bool = False
     # ``page_rows(object_list, bottom, top)``: how the page's rows are read instead of ``object_list[bottom:top]``
-    # (its own columns, joins, a prepared read…), usually from ``window(object_list, bottom, top)`` so that the
-    # count and the skipping stay on the plain list and neither joins what only the page's rows show (a join before
-    # an unindexed ORDER BY would join every row it sorts). The same conditions as ``window_by_pk``. None: as they
-    # are.
+    # (its own columns, joins, a prepared read…), often from ``window(object_list, bottom, top)`` so that the count
+    # and the skipping stay on the plain list and neither joins what only the page's rows show (a join before an
+    # unindexed ORDER BY would join every row it sorts); it decides itself whether to window (``window_by_pk`` is
+    # not applied to it), under the same conditions as ``window_by_pk``. None: the page is read as it is.
     page_rows: Callable | None = None
 
     def paginate_queryset(self, queryset, request, view=None):

@@ -7,9 +7,11 @@ and ``select_for_update`` included) or of ``values_list`` rows — and ``kinds``
 ``str``, ``datetime`` (an aware one, compared with a DateTimeField) or ``list`` (a list of ints); values are made
 that kind (``str(value)``, ``int(value)``; a naive datetime is refused). Calling the read
 with real values returns a list (instances or tuples), the same as ``list(build(**args))``; the tests hold the two
-equal. A fourth kind, ``SHAPE``, is for what Django writes into the SQL text itself rather than as a parameter (a
-slice's LIMIT and OFFSET): each distinct value (hashable) is a shape of its own, compiled once, and ``build`` gets
-the value as it is; past ``MAX_SHAPES`` values per read and connection, the read runs unprepared.
+equal. One more kind, ``SHAPE``, is for what Django writes into the SQL text itself rather than as a parameter (a
+slice's LIMIT and OFFSET): each distinct value (hashable; ``1`` and ``True`` are distinct) is a shape of its own,
+compiled once, and ``build`` gets the value as it is; past ``MAX_SHAPES`` values per read and connection, that
+read's shapes are forgotten and compiled again as they come. An empty slice compiles to no query: the caller
+answers it (Django runs none either), the read refuses it.
 
 How: on each connection, the first call of each shape calls ``build`` with *probe* values, compiles it, and finds
 every probe among the compiled parameters; every other parameter is a constant of the shape. Later calls put the
@@ -68,9 +70,9 @@ class _Shape:
         compiler = query.get_compiler(using=alias)
         try:
             self.sql, params = compiler.as_sql()
-        except EmptyResultSet:  # an empty shape (an empty slice…): Django answers it without a query, as does run()
-            self.sql = None
-            return
+        except EmptyResultSet as exc:  # e.g. a probe out of a small integer column's range: nothing to run
+            raise PreparedReadError("the read compiles to no query (an empty slice is the caller's to answer, "
+                                    "and a probe may be out of a column's range)") from exc
         connection = connections[alias]
         # A datetime is compiled as the backend adapts it (SQLite: text in the connection's time zone): its probe
         # is found, and the real value put, in that form.
@@ -116,8 +118,6 @@ class _Shape:
     def run(self, connection, args: dict) -> list:
         if self.for_update and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        if self.sql is None:
-            return []
         if self.adapt:
             args = {name: connection.ops.adapt_datetimefield_value(value) if name in self.adapt else value
                     for name, value in args.items()}
@@ -171,7 +171,11 @@ class PreparedRead:
         lengths = []
         for name, kind in self.kinds.items():
             if kind is SHAPE:
-                lengths.append(args[name])
+                try:
+                    hash(args[name])
+                except TypeError as exc:
+                    raise PreparedReadError(f"argument {name!r}: a SHAPE value must be hashable") from exc
+                lengths.append((type(args[name]), args[name]))
                 continue
             # As the ORM would prepare them for the columns they are compared with (a str column's value is
             # its text, whatever the caller passed); an int that is not one raises ValueError, as in the ORM.
@@ -193,8 +197,10 @@ class PreparedRead:
         if shape is None:
             if self._shaped:
                 counts = connection.__dict__.setdefault("_prepared_read_shapes", {})
-                if counts.get(self._key, 0) >= MAX_SHAPES:
-                    return list(self.build(**args))
+                if counts.get(self._key, 0) >= MAX_SHAPES:  # start over: the shapes in use come back first
+                    for old in [old for old in shapes if old[0] == self._key]:
+                        del shapes[old]
+                    counts[self._key] = 0
                 counts[self._key] = counts.get(self._key, 0) + 1
             probes = self._probes(args)
             shape = shapes[key] = _Shape(self.build(**probes), probes, alias, self._shape_args)

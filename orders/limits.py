@@ -44,7 +44,7 @@ _UNPAID_HOLDINGS = PreparedRead(
     lambda customer_id, now: Order.objects.filter(
         customer_id=customer_id, status=OrderStatus.PENDING, payment_status=PaymentStatus.PENDING,
         reserved_until__gt=now,
-    ).values_list("pk", "checkout_id", "items__product_id", "items__quantity"),
+    ).order_by().values_list("pk", "checkout_id", "items__product_id", "items__quantity"),
     customer_id=int, now=datetime,
 )
 

@@ -113,7 +113,10 @@ def catalog_page_rows(object_list: QuerySet[Product], bottom: int, top: int) -> 
 
 def catalog_default_page_rows(bottom: int, top: int) -> list[ProductRow]:
     """``catalog_page_rows(catalog_product_list(), bottom, top)`` — the catalog as it opens (no filter, no search,
-    the default ordering), its most asked-for list — compiled once per connection and slice (``core.prepared``)."""
+    the default ordering), its most asked-for list — compiled once per connection and slice (``core.prepared``). An
+    empty slice (an empty catalog) is no query, as for the ORM."""
+    if top <= bottom:
+        return []
     return [ProductRow(*row) for row in _DEFAULT_PAGE(bottom=bottom, top=top)]
 
 
@@ -179,6 +182,8 @@ def catalog_compact_rows(object_list: QuerySet[Product], bottom: int, top: int, 
 def catalog_default_compact_rows(bottom: int, top: int, *, by_key: bool) -> list[CompactRow]:
     """``catalog_compact_rows(catalog_compact_list(), …)`` for the catalog as it opens, compiled once per connection
     and slice (``core.prepared``), as ``catalog_default_page_rows``."""
+    if top <= bottom:
+        return []
     return [CompactRow(*row) for row in _DEFAULT_COMPACT_PAGE(bottom=bottom, top=top, by_key=by_key)]
 
 

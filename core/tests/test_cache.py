@@ -75,3 +75,17 @@ def test_a_full_memory_starts_over(counting, monkeypatch):
     for part in "abc":
         _value(counting, [], tokens, parts=(part,))
     assert len(core_cache._LOCAL_VALUES) == 1
+
+
+def test_a_remembered_value_expires_with_the_shared_entry(counting, monkeypatch, settings):
+    """Should a bump be lost, the memory is no longer-lived than the shared entry (``PUBLIC_CACHE_SECONDS``)."""
+    computed = []
+    tokens = core_cache.current_tokens(["v:x"])
+    now = [1000.0]
+    monkeypatch.setattr(core_cache.time, "monotonic", lambda: now[0])
+    assert _value(counting, computed, tokens) == 41
+    now[0] += settings.PUBLIC_CACHE_SECONDS - 1
+    calls = counting.calls
+    assert _value(counting, computed, tokens) == 41 and counting.calls == calls
+    now[0] += 2
+    assert _value(counting, computed, tokens) == 41 and counting.calls > calls  # asks the shared cache again

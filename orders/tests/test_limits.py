@@ -171,3 +171,18 @@ def test_placing_orders_is_throttled_per_user(auth_client, customer, store, monk
     # Reads are not counted, and another customer has its own budget.
     assert client.get(URL).status_code == 200
     assert place(auth_client(CustomerFactory()), store, (0, 1)).status_code == 201
+
+
+def test_an_unpaid_order_without_lines_still_holds_a_reservation(auth_client, customer, store):
+    """The holdings are one read of the unpaid orders joined to their lines: an order with no line left (an
+    admin's repair, a partial data fix) is still one reservation, and holds no units."""
+    from orders.models import OrderItem
+
+    client = auth_client(customer)
+    for _ in range(2):
+        assert place(client, store, (0, 5)).status_code == 201
+    OrderItem.objects.filter(order=Order.objects.filter(customer=customer).first()).delete()
+    assert place(client, store, (0, 15)).status_code == 201  # 5 + 15 units of the product: at the bound of 20
+    refused = place(client, store, (1, 1))
+    assert refused.status_code == 409
+    assert refused.json()["details"] == {"limit": "unpaid_orders", "maximum": 3, "unpaid_orders": 3}
