@@ -2,6 +2,7 @@
 from django.db.models import F, Prefetch, QuerySet
 
 from core.errors import NotFound
+from core.prepared import PreparedRead
 from entrepreneurs.models import RESERVED_CUSTOM_URLS
 from entrepreneurs.selectors import custom_url_matches
 from products.models import ProductImage, ProductVariation
@@ -56,16 +57,20 @@ def store_product_get_for_owner(*, user, store_product_id: int) -> StoreProduct:
 def public_storefront_get(*, custom_url: str) -> EntrepreneurStorefront:
     """A published storefront of an active entrepreneur, by case-insensitive address; otherwise 404."""
     normalized = (custom_url or "").lower()
-    storefront = None
-    if normalized not in RESERVED_CUSTOM_URLS:
-        storefront = (
-            EntrepreneurStorefront.objects.select_related("entrepreneur")
-            .filter(custom_url_matches(normalized, "entrepreneur__"), entrepreneur__is_active=True, is_published=True)
-            .first()
-        )
-    if storefront is None:
+    found = [] if normalized in RESERVED_CUSTOM_URLS else _PUBLISHED_STOREFRONT(custom_url=normalized)
+    if not found:
         raise NotFound("Storefront not found.")
-    return storefront
+    return found[0]
+
+
+# Every storefront, product, cart and checkout page a shopper opens reads it first: compiled once per connection
+# (core.prepared). ``.first()`` of the one match (the address is unique whatever its case).
+_PUBLISHED_STOREFRONT = PreparedRead(
+    lambda custom_url: EntrepreneurStorefront.objects.select_related("entrepreneur")
+    .filter(custom_url_matches(custom_url, "entrepreneur__"), entrepreneur__is_active=True, is_published=True)
+    .order_by("pk")[:1],
+    custom_url=str,
+)
 
 
 def public_store_products(*, storefront: EntrepreneurStorefront) -> QuerySet[StoreProduct]:

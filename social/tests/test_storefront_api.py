@@ -101,3 +101,28 @@ def test_validation_errors(auth_client, payload):
     assert response.status_code == 400
     assert set(response.json()["details"]) == set(payload)
     assert not EntrepreneurStorefront.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_published_storefront_read_answers_as_the_orm_does():
+    """``public_storefront_get`` (a read compiled once per connection): the address whatever its case, only a
+    published store of an active entrepreneur, reserved words never; its entrepreneur comes with it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.errors import NotFound
+    from social.selectors import public_storefront_get
+
+    shop = StorefrontFactory(entrepreneur=EntrepreneurFactory(custom_url="Ada-Styles"), is_published=True)
+    StorefrontFactory(entrepreneur=EntrepreneurFactory(custom_url="hidden-shop"), is_published=False)
+    gone = StorefrontFactory(entrepreneur=EntrepreneurFactory(custom_url="gone-shop"), is_published=True)
+    gone.entrepreneur.is_active = False
+    gone.entrepreneur.save()
+    for address in ("ada-styles", "ADA-STYLES", "Ada-Styles"):
+        with CaptureQueriesContext(connection) as queries:
+            found = public_storefront_get(custom_url=address)
+            assert found.entrepreneur.custom_url == "ada-styles"  # (stored lower-case)
+        assert found.pk == shop.pk and len(queries.captured_queries) == 1
+    for address in ("hidden-shop", "gone-shop", "nobody", "", "api", "admin"):
+        with pytest.raises(NotFound):
+            public_storefront_get(custom_url=address)
