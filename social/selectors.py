@@ -1,5 +1,5 @@
 """Reads for storefronts and store products, each with a fixed number of queries."""
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from core.errors import NotFound
 from core.prepared import PreparedRead
@@ -54,23 +54,36 @@ def store_product_get_for_owner(*, user, store_product_id: int) -> StoreProduct:
 
 # --- Public (shopper-facing) reads ---
 
-def public_storefront_get(*, custom_url: str) -> EntrepreneurStorefront:
-    """A published storefront of an active entrepreneur, by case-insensitive address; otherwise 404."""
-    normalized = (custom_url or "").lower()
-    found = [] if normalized in RESERVED_CUSTOM_URLS else _PUBLISHED_STOREFRONT(custom_url=normalized)
-    if not found:
-        raise NotFound("Storefront not found.")
-    return found[0]
+def store_matches(custom_url: str, prefix: str = "") -> Q:
+    """A filter: the published store of an active entrepreneur at ``custom_url`` (any case); ``prefix`` reaches
+    the store from a related model (``"storefront__"``)."""
+    return (Q(custom_url_matches(custom_url, f"{prefix}entrepreneur__"))
+            & Q(**{f"{prefix}entrepreneur__is_active": True, f"{prefix}is_published": True}))
 
 
-# Every storefront, product, cart and checkout page a shopper opens reads it first: compiled once per connection
-# (core.prepared). ``.first()`` of the one match (the address is unique whatever its case).
+def published_storefront(custom_url: str) -> EntrepreneurStorefront | None:
+    """The published store of an active entrepreneur at ``custom_url`` (any case), with its entrepreneur; None."""
+    found = _PUBLISHED_STOREFRONT(custom_url=custom_url)
+    return found[0] if found else None
+
+
+# Every storefront, product, cart and checkout page a shopper opens reads it first, and a placement whose store
+# lists none of its products: compiled once per connection (core.prepared). ``.first()`` of the one match (the
+# address is unique whatever its case).
 _PUBLISHED_STOREFRONT = PreparedRead(
-    lambda custom_url: EntrepreneurStorefront.objects.select_related("entrepreneur")
-    .filter(custom_url_matches(custom_url, "entrepreneur__"), entrepreneur__is_active=True, is_published=True)
+    lambda custom_url: EntrepreneurStorefront.objects.select_related("entrepreneur").filter(store_matches(custom_url))
     .order_by("pk")[:1],
     custom_url=str,
 )
+
+
+def public_storefront_get(*, custom_url: str) -> EntrepreneurStorefront:
+    """A published storefront of an active entrepreneur, by case-insensitive address; otherwise 404."""
+    normalized = (custom_url or "").lower()
+    storefront = None if normalized in RESERVED_CUSTOM_URLS else published_storefront(normalized)
+    if storefront is None:
+        raise NotFound("Storefront not found.")
+    return storefront
 
 
 def public_store_products(*, storefront: EntrepreneurStorefront) -> QuerySet[StoreProduct]:

@@ -12,9 +12,10 @@ from core.money import ZERO
 from core.prepared import PreparedRead
 from products.models import Product, ProductVariation
 from social.models import EntrepreneurStorefront, StoreProduct
+from social.selectors import store_matches
 
 from ..pricing import LineInput, unit_prices
-from .placement import load_storefront, store_matches
+from .placement import load_storefront
 
 MAX_ORDER_LINES = 50
 MAX_LINE_QUANTITY = 10_000

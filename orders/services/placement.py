@@ -2,14 +2,13 @@
 import secrets
 
 from django.db import IntegrityError
-from django.db.models import Q
 from django.utils import timezone
 
 from core.dates import LAGOS
 from core.errors import NotFound, ValidationFailed
 from core.models import insert_unless_exists
-from entrepreneurs.selectors import custom_url_matches
 from social.models import EntrepreneurStorefront
+from social.selectors import published_storefront
 
 from ..models import Order, SourceChannel
 
@@ -51,19 +50,9 @@ def clean_source_channel(value) -> str:
     return value
 
 
-def store_matches(custom_url: str, prefix: str = "") -> Q:
-    """A filter: the published store of an active entrepreneur at ``custom_url`` (any case); ``prefix`` reaches
-    the store from a related model (``"storefront__"``)."""
-    return (Q(custom_url_matches(custom_url, f"{prefix}entrepreneur__"))
-            & Q(**{f"{prefix}entrepreneur__is_active": True, f"{prefix}is_published": True}))
-
-
 def load_storefront(custom_url: str) -> EntrepreneurStorefront:
     custom_url = (custom_url or "").strip()
-    storefront = (
-        EntrepreneurStorefront.objects.select_related("entrepreneur").filter(store_matches(custom_url)).first()
-        if custom_url else None
-    )
+    storefront = published_storefront(custom_url) if custom_url else None
     if storefront is None:
         raise NotFound("Store not found.", details={"entrepreneur_custom_url": custom_url})
     return storefront
