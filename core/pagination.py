@@ -45,12 +45,12 @@ class _KnownCountPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        # (a shallow page: skipping its few rows costs less than the subquery)
+        by_key = self._window_by_pk and bottom >= WINDOW_FROM_OFFSET
         if self._page_rows is not None:
-            return self._get_page(self._page_rows(self.object_list, bottom, top), number, self)
-        if not self._window_by_pk or bottom < WINDOW_FROM_OFFSET:
-            # (a shallow page: skipping its few rows costs less than the subquery)
-            return self._get_page(self.object_list[bottom:top], number, self)
-        return self._get_page(window(self.object_list, bottom, top), number, self)
+            return self._get_page(self._page_rows(self.object_list, bottom, top, by_key=by_key), number, self)
+        rows = window(self.object_list, bottom, top) if by_key else self.object_list[bottom:top]
+        return self._get_page(rows, number, self)
 
 
 def window(object_list, bottom: int, top: int):
@@ -70,11 +70,12 @@ class CachedCountPagination(StandardPagination):
     count_params: Iterable[str] = ()
     # Deep pages skip their offset on an index instead of reading every skipped row (``_KnownCountPaginator.page``).
     window_by_pk: bool = False
-    # ``page_rows(object_list, bottom, top)``: how the page's rows are read instead of ``object_list[bottom:top]``
-    # (its own columns, joins, a prepared read…), often from ``window(object_list, bottom, top)`` so that the count
-    # and the skipping stay on the plain list and neither joins what only the page's rows show (a join before an
-    # unindexed ORDER BY would join every row it sorts); it decides itself whether to window (``window_by_pk`` is
-    # not applied to it), under the same conditions as ``window_by_pk``. None: the page is read as it is.
+    # ``page_rows(object_list, bottom, top, by_key=…)``: how the page's rows are read instead of
+    # ``object_list[bottom:top]`` (its own columns, joins, a prepared read…); ``by_key`` says whether this paginator
+    # would find them by key (``window``: ``window_by_pk`` and a deep page). Often from ``window(object_list,
+    # bottom, top)`` in any case, so that the count and the skipping stay on the plain list and neither joins what
+    # only the page's rows show (a join before an unindexed ORDER BY would join every row it sorts). The same
+    # conditions as ``window_by_pk``. None: the page is read as it is.
     page_rows: Callable | None = None
 
     def paginate_queryset(self, queryset, request, view=None):

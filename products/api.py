@@ -5,7 +5,6 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import pagination
 from core.cache import cached_api_read
 from core.errors import NotFound, ValidationFailed
 from core.exceptions import error_response
@@ -110,17 +109,11 @@ class CatalogProductViewSet(viewsets.ReadOnlyModelViewSet):
         # connection and slice: the same rows as the ORM's page of get_queryset().
         as_opened = not any(name in request.query_params for name in (*CatalogPagination.count_params, "ordering"))
         if self._compact():
-            def compact_page(object_list, bottom, top):
-                # (the compact view skips a deep page's offset by key, as CatalogPagination.window_by_pk says)
-                by_key = self.paginator.window_by_pk and bottom >= pagination.WINDOW_FROM_OFFSET
-                if as_opened:
-                    return catalog_default_compact_rows(bottom, top, by_key=by_key)
-                return catalog_compact_rows(object_list, bottom, top, by_key=by_key)
-
-            self.paginator.page_rows = compact_page
+            self.paginator.page_rows = ((lambda object_list, bottom, top, by_key: catalog_default_compact_rows(
+                bottom, top, by_key=by_key)) if as_opened else catalog_compact_rows)
             page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
             return self.get_paginated_response(compact_rows(page, catalog_page_images(page), request))
-        self.paginator.page_rows = ((lambda object_list, bottom, top: catalog_default_page_rows(bottom, top))
+        self.paginator.page_rows = ((lambda object_list, bottom, top, by_key: catalog_default_page_rows(bottom, top))
                                     if as_opened else catalog_page_rows)
         page = list(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(catalog_rows(page, catalog_page_parts(page), request))

@@ -101,14 +101,16 @@ class ProductRow(NamedTuple):
 _PRODUCT_ROW_COLUMNS = (*ProductRow._fields[:13], "supplier__company_name", "category__name", "category__slug")
 
 
-def catalog_page_rows(object_list: QuerySet[Product], bottom: int, top: int) -> list[ProductRow]:
+def catalog_page_rows(object_list: QuerySet[Product], bottom: int, top: int, *,
+                      by_key: bool = True) -> list[ProductRow]:
     """One page of the catalog (``object_list`` filtered and ordered; ``bottom:top`` its slice) as ``ProductRow``
     values, the supplier and category joined — on the page's rows only, once ``core.pagination.window`` has found
-    them: the window skips and sorts products alone (off the ordering index where one covers it), and PostgreSQL
-    joins the page's 20 rows by primary key (≈ 0.4 ms of planning and execution more than the bare page, against
-    two IN queries of ≈ 1.5 ms each from Python). Joining before the window would join every row an unindexed
-    ordering (price, name) sorts: 26 → 41 ms."""
-    return [ProductRow(*row) for row in _page_values(window(object_list.prefetch_related(None), bottom, top))]
+    them, shallow pages too (``by_key``, the paginator's choice for a bare list, does not apply here): the window
+    skips and sorts products alone (off the ordering index where one covers it), and PostgreSQL joins the page's 20
+    rows by primary key (≈ 0.4 ms of planning and execution more than the bare page, against two IN queries of
+    ≈ 1.5 ms each from Python). Joining before the window would join every row an unindexed ordering (price, name)
+    sorts: 26 → 41 ms."""
+    return [ProductRow(*row) for row in _page_values(object_list, bottom, top)]
 
 
 def catalog_default_page_rows(bottom: int, top: int) -> list[ProductRow]:
@@ -120,14 +122,12 @@ def catalog_default_page_rows(bottom: int, top: int) -> list[ProductRow]:
     return [ProductRow(*row) for row in _DEFAULT_PAGE(bottom=bottom, top=top)]
 
 
-def _page_values(page: QuerySet[Product]) -> QuerySet:
-    return page.values_list(*_PRODUCT_ROW_COLUMNS)
+def _page_values(object_list: QuerySet[Product], bottom: int, top: int) -> QuerySet:
+    return window(object_list.prefetch_related(None), bottom, top).values_list(*_PRODUCT_ROW_COLUMNS)
 
 
-_DEFAULT_PAGE = PreparedRead(
-    lambda bottom, top: _page_values(window(catalog_product_list().prefetch_related(None), bottom, top)),
-    bottom=SHAPE, top=SHAPE,
-)
+_DEFAULT_PAGE = PreparedRead(lambda bottom, top: _page_values(catalog_product_list(), bottom, top),
+                             bottom=SHAPE, top=SHAPE)
 
 
 class ImageRow(NamedTuple):
@@ -174,9 +174,7 @@ class CompactRow(NamedTuple):
 def catalog_compact_rows(object_list: QuerySet[Product], bottom: int, top: int, *, by_key: bool) -> list[CompactRow]:
     """One page of the compact catalog as ``CompactRow`` values: ``object_list[bottom:top]``, found by key first
     (``core.pagination.window``) when ``by_key``."""
-    page = object_list.prefetch_related(None)
-    page = window(page, bottom, top) if by_key else page[bottom:top]
-    return [CompactRow(*row) for row in page.values_list(*CompactRow._fields)]
+    return [CompactRow(*row) for row in _compact_values(object_list, bottom, top, by_key)]
 
 
 def catalog_default_compact_rows(bottom: int, top: int, *, by_key: bool) -> list[CompactRow]:
@@ -187,13 +185,16 @@ def catalog_default_compact_rows(bottom: int, top: int, *, by_key: bool) -> list
     return [CompactRow(*row) for row in _DEFAULT_COMPACT_PAGE(bottom=bottom, top=top, by_key=by_key)]
 
 
-def _compact_values(bottom: int, top: int, by_key: bool) -> QuerySet:
-    page = catalog_compact_list().prefetch_related(None)
+def _compact_values(object_list: QuerySet[Product], bottom: int, top: int, by_key: bool) -> QuerySet:
+    page = object_list.prefetch_related(None)
     page = window(page, bottom, top) if by_key else page[bottom:top]
     return page.values_list(*CompactRow._fields)
 
 
-_DEFAULT_COMPACT_PAGE = PreparedRead(_compact_values, bottom=SHAPE, top=SHAPE, by_key=SHAPE)
+_DEFAULT_COMPACT_PAGE = PreparedRead(
+    lambda bottom, top, by_key: _compact_values(catalog_compact_list(), bottom, top, by_key),
+    bottom=SHAPE, top=SHAPE, by_key=SHAPE,
+)
 
 
 def catalog_page_images(products: Sequence[ProductRow | CompactRow]) -> dict[int, list[ImageRow]]:
