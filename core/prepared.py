@@ -76,10 +76,10 @@ class _Shape:
         connection = connections[alias]
         # A datetime is compiled as the backend adapts it (SQLite: text in the connection's time zone): its probe
         # is found, and the real value put, in that form.
-        adapted = {name: connection.ops.adapt_datetimefield_value(probe) for name, probe in probes.items()
-                   if isinstance(probe, datetime) and name not in shaped}
-        self.slots = self._slots(params, {name: adapted.get(name, probe) for name, probe in probes.items()
-                                          if name not in shaped})
+        compiled = {name: probe for name, probe in probes.items() if name not in shaped}  # (shape values: in the text)
+        adapted = {name: connection.ops.adapt_datetimefield_value(probe) for name, probe in compiled.items()
+                   if isinstance(probe, datetime)}
+        self.slots = self._slots(params, {**compiled, **adapted})
         self.adapt = frozenset(adapted)
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         self.converters = list(compiler.get_converters(fields).items())
@@ -168,14 +168,14 @@ class PreparedRead:
     def __call__(self, **args) -> list:
         if set(args) != set(self.kinds):
             raise TypeError(f"expected the arguments {sorted(self.kinds)}, got {sorted(args)}")
-        lengths = []
+        shape_of = []  # what selects the compiled shape: each list's length, each SHAPE value
         for name, kind in self.kinds.items():
             if kind is SHAPE:
                 try:
                     hash(args[name])
                 except TypeError as exc:
                     raise PreparedReadError(f"argument {name!r}: a SHAPE value must be hashable") from exc
-                lengths.append((type(args[name]), args[name]))
+                shape_of.append((type(args[name]), args[name]))
                 continue
             # As the ORM would prepare them for the columns they are compared with (a str column's value is
             # its text, whatever the caller passed); an int that is not one raises ValueError, as in the ORM.
@@ -186,13 +186,13 @@ class PreparedRead:
                 args[name] = sorted({int(value) for value in args[name]})
                 if not args[name]:
                     return list(self.build(**args))
-                lengths.append(len(args[name]))
+                shape_of.append(len(args[name]))
             else:
                 args[name] = kind(args[name])
         alias = self._db or self._alias(args)
         connection = connections[alias]
         shapes = connection.__dict__.setdefault("_prepared_reads", {})
-        key = (self._key, *lengths)
+        key = (self._key, *shape_of)
         shape = shapes.get(key)
         if shape is None:
             if self._shaped:
