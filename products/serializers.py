@@ -186,6 +186,11 @@ def _image_representation(image: ImageRow, fmt: _RowFormat) -> dict:
             "created_at": fmt.when(image.created_at)}
 
 
+def _primary_row(images) -> ImageRow | None:
+    """``primary_image`` for image rows: the one marked primary, else the first."""
+    return next((image for image in images if image.is_primary), images[0] if images else None)
+
+
 def _variation_representation(variation: VariationRow) -> dict:
     return {"id": variation.id, "name": variation.name, "attributes": variation.attributes, "sku": variation.sku,
             "price_modifier": _PRICE.to_representation(variation.price_modifier),
@@ -200,7 +205,7 @@ def _product_row(product: Product | ProductRow, fmt: _RowFormat, *, supplier_nam
                  images: list[ImageRow], variations: list[VariationRow]) -> dict:
     """``ProductSerializer(product).data`` without DRF's per-field machinery (the catalog list's hot path;
     ``products/tests/test_catalog_list.py`` proves the two equal, field by field)."""
-    primary = next((image for image in images if image.is_primary), images[0] if images else None)
+    primary = _primary_row(images)
     return {
         "id": product.id, "name": product.name, "slug": product.slug, "description": product.description,
         "sku": product.sku, "category": product.category_id,
@@ -301,8 +306,7 @@ def compact_rows(page: list[CompactRow], images: dict[int, list[ImageRow]], requ
     fmt = _RowFormat(request)
     result = []
     for product in page:
-        shown = images.get(product.id, ())
-        primary = next((image for image in shown if image.is_primary), shown[0] if shown else None)
+        primary = _primary_row(images.get(product.id, ()))
         result.append({"id": product.id, "name": product.name, "price": _PRICE.to_representation(product.base_price),
                        "thumbnail": None if primary is None else fmt.image_url(primary.name)})
     return result
