@@ -27,7 +27,7 @@ ENV PATH="/opt/venv/bin:$PATH" \
     DJANGO_ENVIRONMENT=production \
     PORT=8000
 
-# No extra system packages: the psycopg2-binary and Pillow wheels bundle their libraries.
+# No extra system packages: the psycopg-binary and Pillow wheels bundle their libraries.
 RUN groupadd --system --gid 10001 payjaro \
     && useradd --system --uid 10001 --gid payjaro --home-dir /app --no-create-home --shell /usr/sbin/nologin payjaro
 

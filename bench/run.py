@@ -104,10 +104,9 @@ def production_env(args, stub_port: int) -> dict[str, str]:
 
 
 def create_database(args) -> None:
-    import psycopg2
+    import psycopg
 
-    conn = psycopg2.connect(args.admin_db_url, connect_timeout=5)
-    conn.autocommit = True
+    conn = psycopg.connect(args.admin_db_url, connect_timeout=5, autocommit=True)
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{args.db_name}"')
         cur.execute(f'CREATE DATABASE "{args.db_name}"')
@@ -115,10 +114,9 @@ def create_database(args) -> None:
 
 
 def drop_database(args) -> None:
-    import psycopg2
+    import psycopg
 
-    conn = psycopg2.connect(args.admin_db_url, connect_timeout=5)
-    conn.autocommit = True
+    conn = psycopg.connect(args.admin_db_url, connect_timeout=5, autocommit=True)
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
     conn.close()

@@ -74,6 +74,7 @@ print(json.dumps({
     "DB_HOST": settings.DATABASES["default"]["HOST"],
     "CONN_MAX_AGE": settings.DATABASES["default"]["CONN_MAX_AGE"],
     "CONN_HEALTH_CHECKS": settings.DATABASES["default"]["CONN_HEALTH_CHECKS"],
+    "DB_OPTIONS": settings.DATABASES["default"]["OPTIONS"],
     "CACHE_BACKEND": settings.CACHES["default"]["BACKEND"],
     "CACHE_LOCATION": settings.CACHES["default"]["LOCATION"],
     "SESSION_ENGINE": settings.SESSION_ENGINE,
@@ -169,6 +170,8 @@ def test_production_settings_values():
     assert values["DB_HOST"] == "db.internal.invalid"
     assert values["CONN_MAX_AGE"] == 60
     assert values["CONN_HEALTH_CHECKS"] is True
+    # psycopg 3, parameters bound by the server, statements prepared after 5 runs on a connection.
+    assert values["DB_OPTIONS"] == {"connect_timeout": 5, "server_side_binding": True, "prepare_threshold": 5}
     assert values["CACHE_BACKEND"] == "django_redis.cache.RedisCache"
     assert values["CACHE_LOCATION"] == "redis://redis.internal.invalid:6379/0"
     assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
@@ -193,6 +196,18 @@ def test_production_settings_values():
     assert values["LOG_HANDLERS"] == {
         "console": {"class": "logging.StreamHandler", "stream": "ext://sys.__stdout__"}
     }
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("0", 0), (" 12 ", 12), ("off", None), ("OFF", None), ("", 5)])
+def test_prepared_statements_threshold_from_the_environment(raw, expected):
+    assert dump_settings(DATABASE_PREPARE_THRESHOLD=raw)["DB_OPTIONS"]["prepare_threshold"] == expected
+
+
+@pytest.mark.parametrize("raw", ["-1", "five", "1.5"])
+def test_a_bad_prepared_statements_threshold_is_refused_by_name(raw):
+    result = run_python(production_env(DATABASE_PREPARE_THRESHOLD=raw), "manage.py", "check")
+    assert result.returncode != 0
+    assert "DATABASE_PREPARE_THRESHOLD must be a whole number" in result.stderr
 
 
 def test_media_on_s3_when_a_bucket_is_configured():

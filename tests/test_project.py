@@ -199,3 +199,25 @@ def test_env_example_values_are_commented_except_safe_ones():
     active = [line for line in (Path(settings.BASE_DIR) / ".env.example").read_text().splitlines()
               if line.strip() and not line.lstrip().startswith("#")]
     assert active == ["DJANGO_ENVIRONMENT=development"]
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_bind_on_the_server_and_prepare_repeated_statements():
+    """The suite runs with the production driver options on PostgreSQL (and leaves other engines alone)."""
+    from django.db import connection
+
+    from payjaro_project.settings.env import postgresql_prepared_statements
+
+    sqlite = {"ENGINE": "django.db.backends.sqlite3", "NAME": "x"}
+    postgresql_prepared_statements(sqlite)
+    assert "OPTIONS" not in sqlite
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    options = connection.settings_dict["OPTIONS"]
+    assert options["server_side_binding"] is True and options["prepare_threshold"] == 5
+    with connection.cursor() as cursor:
+        for _ in range(6):
+            cursor.execute("SELECT count(*) FROM users_user WHERE id = %s", [1])
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ["SELECT count(*) FROM users_user WHERE id = $1%"])
+        assert cursor.fetchone()[0] == 1

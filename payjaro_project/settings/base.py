@@ -5,7 +5,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from .env import env_bool, env_decimal, env_int, env_list, env_str
+from .env import env_bool, env_decimal, env_int, env_list, env_str, postgresql_prepared_statements
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -89,6 +89,7 @@ DATABASES = {
         conn_max_age=env_int("CONN_MAX_AGE", 0),
     )
 }
+postgresql_prepared_statements(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 

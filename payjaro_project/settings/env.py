@@ -52,3 +52,33 @@ def env_decimal(name: str, default: str) -> Decimal:
 def env_list(name: str, default: str = "") -> list[str]:
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def postgresql_prepared_statements(database: dict) -> None:
+    """PostgreSQL (psycopg 3): parameters bound by the server, and a statement a connection has run
+    ``DATABASE_PREPARE_THRESHOLD`` times (default 5) prepared, so PostgreSQL plans it once per connection instead
+    of on every execution (planning was two thirds of an order placement's time in PostgreSQL). ``off`` sends
+    every statement unprepared: for a transaction-pooling PgBouncer that cannot keep a connection's prepared
+    statements (older than 1.21, or without ``max_prepared_statements``). Other engines are left as they are."""
+    if database.get("ENGINE") != "django.db.backends.postgresql":
+        return
+    options = database.setdefault("OPTIONS", {})
+    options["server_side_binding"] = True
+    options["prepare_threshold"] = env_prepare_threshold("DATABASE_PREPARE_THRESHOLD", 5)
+
+
+def env_prepare_threshold(name: str, default: int) -> int | None:
+    """A whole number ≥ 0 (0: prepare at first use), or "off" (never prepare: ``None``)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value == "off":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ImproperlyConfigured(f"{name} must be a whole number ≥ 0 or off, not {raw!r}")
+    return number

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
 from .base import BASE_DIR, REST_FRAMEWORK
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str, postgresql_prepared_statements
 
 _missing: list[str] = []
 
@@ -65,6 +65,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     )
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+postgresql_prepared_statements(DATABASES["default"])
 
 # --- Cache (also the throttling store) and sessions on Redis ---
 CACHES = {
