@@ -111,9 +111,22 @@ def key_for(*parts: Any) -> str:
 
 # --- Invalidation -----------------------------------------------------------------------------------
 
+def redis_client(backend=None):
+    """The raw Redis client (for writes) behind a django-redis cache; ``None`` for any other cache backend."""
+    client = getattr(cache if backend is None else backend, "client", None)
+    return client.get_client(write=True) if hasattr(client, "get_client") else None
+
+
 def _set_new_tokens(scopes: list[str]) -> None:
+    tokens = {scope: _new_token() for scope in scopes}
     try:
-        cache.set_many({scope: _new_token() for scope in scopes}, timeout=None)
+        redis = redis_client()
+        if redis is not None:
+            # One MSET of what ``set_many(timeout=None)`` writes (each key's value, no expiry) — set_many pipelines
+            # a SET per key, and a stock change bumps the catalog and every storefront selling the product.
+            redis.mset({cache.make_key(scope): cache.client.encode(token) for scope, token in tokens.items()})
+        else:
+            cache.set_many(tokens, timeout=None)
     except Exception:  # noqa: BLE001 — the entries still expire after cache_timeout()
         logger.exception("cache invalidation failed for %s", scopes)
 

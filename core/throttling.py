@@ -21,19 +21,16 @@ import time
 from redis.exceptions import RedisError
 from rest_framework import throttling
 
+from core.cache import redis_client
+
 logger = logging.getLogger(__name__)
 
 CACHE_ERRORS = (RedisError, OSError)
 
 
-def _redis_client(cache):
-    client = getattr(cache, "client", None)
-    return client.get_client(write=True) if hasattr(client, "get_client") else None
-
-
 def window_hit(cache, key: str, period: int) -> tuple[int, int]:
     """Count one request in ``key``'s window of ``period`` seconds: (requests so far in it, seconds left)."""
-    redis = _redis_client(cache)
+    redis = redis_client(cache)
     if redis is not None:
         raw = cache.make_key(key)
         pipe = redis.pipeline(transaction=False)

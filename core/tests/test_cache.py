@@ -89,3 +89,40 @@ def test_a_remembered_value_expires_with_the_shared_entry(counting, monkeypatch,
     assert _value(counting, computed, tokens) == 41 and counting.calls == calls
     now[0] += 2
     assert _value(counting, computed, tokens) == 41 and counting.calls > calls  # asks the shared cache again
+
+
+def test_a_bump_on_redis_is_one_command_that_the_cache_reads_back_without_expiry(monkeypatch):
+    """Through django-redis, new tokens are one MSET: read back by ``cache.get_many`` (same keys, same encoding),
+    and like ``set_many(timeout=None)`` they never expire."""
+    import uuid
+
+    from django_redis.cache import RedisCache
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    backend = RedisCache("redis://127.0.0.1:6379/15", {"OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+                                                      "KEY_PREFIX": f"bump-{uuid.uuid4().hex}"})
+    try:
+        backend.client.get_client(write=True).ping()
+    except RedisConnectionError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    monkeypatch.setattr(core_cache, "cache", backend)
+    raw = backend.client.get_client(write=True)
+    commands = []
+    original = raw.execute_command
+
+    def counted(*args, **kwargs):
+        commands.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(raw, "execute_command", counted)
+    scopes = ["v:catalog", "v:storefront:1", "v:storefront:2"]
+    before = core_cache.current_tokens(scopes)
+    commands.clear()
+    core_cache.bump(*scopes, "v:catalog", "")  # repeated and empty scopes are ignored
+    assert commands == ["MSET"]
+    after = backend.get_many(scopes)
+    assert set(after) == set(scopes)
+    assert all(after[scope] != before[scope] and len(after[scope]) == 16 for scope in scopes)
+    assert all(backend.ttl(scope) is None for scope in scopes)  # no expiry
+    assert core_cache.current_tokens(scopes) == after
+    backend.delete_many(scopes)
