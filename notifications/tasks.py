@@ -9,6 +9,7 @@ from core.broker import BROKER_ERRORS
 from core.errors import GatewayError
 from notifications.channels import SmsRejected, email_send, sms_configured, sms_send
 from notifications.messages import build_messages, loggable_ids
+from notifications.outbox import notifications_flush, outbox_push
 
 logger = logging.getLogger(__name__)
 
@@ -16,11 +17,28 @@ logger = logging.getLogger(__name__)
 _RETRY = {"retry_backoff": True, "retry_backoff_max": 600, "retry_jitter": True, "max_retries": 5}
 
 def enqueue_notification(event: str, ids: dict) -> None:
-    """The dispatcher ``core.notifications.notify`` calls after commit (registered in ``NotificationsConfig.ready``)."""
+    """The dispatcher ``core.notifications.notify`` calls after commit (registered in ``NotificationsConfig.ready``):
+    one push to the outbox (``notifications.outbox``), or, without one, the ``send_notification`` task."""
+    if outbox_push(event, ids):
+        return
+    publish_notification(event, ids)
+
+
+def publish_notification(event: str, ids: dict) -> None:
     try:
         send_notification.delay(event, ids)
     except BROKER_ERRORS:
         logger.exception("Could not enqueue notification %s %s; the broker is unavailable", event, loggable_ids(ids))
+
+
+def _publish_or_raise(event: str, ids: dict) -> None:
+    send_notification.delay(event, ids)  # a broker error is raised: the flush keeps the event for its next run
+
+
+@shared_task(name="notifications.tasks.flush_notifications")
+def flush_notifications() -> int:
+    """Render the events waiting in the outbox (``notifications.outbox``); a no-op without one."""
+    return notifications_flush(render=send_notification.run, publish=_publish_or_raise)
 
 
 @shared_task(autoretry_for=(GatewayError, DatabaseOperationalError), **_RETRY)

@@ -283,6 +283,11 @@ VISITOR_ID_SALT = env_str("VISITOR_ID_SALT", "") or SECRET_KEY
 # empty (no REDIS_URL): written at once. The flush job runs every ANALYTICS_VIEW_FLUSH_SECONDS.
 ANALYTICS_VIEW_BUFFER_URL = env_str("ANALYTICS_VIEW_BUFFER_URL", REDIS_URL)
 ANALYTICS_VIEW_FLUSH_SECONDS = env_int("ANALYTICS_VIEW_FLUSH_SECONDS", 30)
+# Notifications are pushed to this Redis list after the commit and rendered by the worker (notifications.outbox);
+# unset: the Celery broker's Redis when tasks are not eager; empty: no outbox (a task is published per event).
+# The flush job runs every NOTIFICATIONS_FLUSH_SECONDS.
+NOTIFICATIONS_OUTBOX_URL = env_str("NOTIFICATIONS_OUTBOX_URL", None)
+NOTIFICATIONS_FLUSH_SECONDS = env_int("NOTIFICATIONS_FLUSH_SECONDS", 2)
 
 # --- Payment gateways ---
 PAYSTACK_SECRET_KEY = env_str("PAYSTACK_SECRET_KEY", "")
@@ -336,6 +341,12 @@ CELERY_BEAT_SCHEDULE = {
     "release-matured-earnings": {
         "task": "payments.tasks.release_matured_earnings",
         "schedule": timedelta(hours=1),
+    },
+    "flush-notifications": {
+        "task": "notifications.tasks.flush_notifications",
+        "schedule": timedelta(seconds=NOTIFICATIONS_FLUSH_SECONDS),
+        # A flush that waited longer than a few intervals in the queue is superseded by the next one.
+        "options": {"expires": NOTIFICATIONS_FLUSH_SECONDS * 5},
     },
     "flush-view-events": {
         "task": "analytics.tasks.flush_view_events",
