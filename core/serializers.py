@@ -16,13 +16,15 @@ def _fresh(field):
 
 
 class FieldsBuiltOnceMixin:
-    """For a read-only output ``ModelSerializer`` whose fields depend only on its class (no ``get_fields`` that
-    reads the request, the instance or the context): the fields ``ModelSerializer.get_fields()`` derives from the
-    model — field introspection, kwargs, relation lookups, on every instantiation — are derived once per class,
-    and each instance gets its own unbound copies. An order's detail or create response builds three of them
-    (the order, its items, its history).
+    """For a serializer whose fields depend only on its class (no ``get_fields`` that reads the request, the
+    instance or the context): its fields are built once per class — for a ``ModelSerializer`` the fields
+    ``get_fields()`` derives from the model (field introspection, kwargs, relation lookups), for a plain
+    ``Serializer`` its declared fields, which DRF deep-copies (re-running every field's ``__init__``) on every
+    instantiation — and each instance gets its own unbound copies (``_fresh``). An order's detail or create
+    response builds three of them (the order, its items, its history); an order's input four (the cart, its
+    lines, the address).
 
-    The built fields are kept on the exact class (a subclass with its own ``Meta`` builds its own)."""
+    The built fields are kept on the exact class (a subclass with its own ``Meta`` or fields builds its own)."""
 
     def get_fields(self):
         cls = type(self)

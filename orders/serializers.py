@@ -13,7 +13,7 @@ from .shipping import NIGERIAN_STATES
 # --- input -----------------------------------------------------------------------------------------
 
 
-class OrderItemInputSerializer(serializers.Serializer):
+class OrderItemInputSerializer(FieldsBuiltOnceMixin, serializers.Serializer):
     product_id = serializers.IntegerField(min_value=1)
     variation_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
@@ -23,7 +23,7 @@ class OrderItemInputSerializer(serializers.Serializer):
     )
 
 
-class ShippingAddressSerializer(serializers.Serializer):
+class ShippingAddressSerializer(FieldsBuiltOnceMixin, serializers.Serializer):
     full_name = serializers.CharField(max_length=200)
     phone = serializers.CharField(max_length=32, help_text="Nigerian number, e.g. 08012345678; stored as E.164.")
     address = serializers.CharField(max_length=500)
@@ -31,7 +31,7 @@ class ShippingAddressSerializer(serializers.Serializer):
     state = serializers.CharField(max_length=100, help_text="One of: " + ", ".join(NIGERIAN_STATES) + " (case-insensitive).")
 
 
-class OrderCreateSerializer(serializers.Serializer):
+class OrderCreateSerializer(FieldsBuiltOnceMixin, serializers.Serializer):
     entrepreneur_custom_url = serializers.CharField(max_length=50)
     items = OrderItemInputSerializer(
         many=True, allow_empty=False, max_length=MAX_ORDER_LINES,

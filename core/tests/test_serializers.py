@@ -1,4 +1,5 @@
-"""``FieldsBuiltOnceMixin``: the model-derived fields are built once per class, every instance gets its own."""
+"""``FieldsBuiltOnceMixin``: the model-derived (or declared) fields are built once per class, every instance gets
+its own."""
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
@@ -72,3 +73,46 @@ def test_fields_holding_fields_are_copied_whole():
     assert first["tags"].child is not second["tags"].child
     assert first["tags"].child.parent is first["tags"] and second["tags"].child.parent is second["tags"]
     assert first["groups"].child_relation is not second["groups"].child_relation
+
+
+class _Line(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=5)
+
+
+class _Cart(serializers.Serializer):
+    store = serializers.CharField(max_length=5)
+    lines = _Line(many=True, allow_empty=False)
+    note = serializers.ChoiceField(choices=["a", "b"], required=False, default="a")
+
+
+class _LineOnce(FieldsBuiltOnceMixin, _Line):
+    pass
+
+
+class _CartOnce(FieldsBuiltOnceMixin, serializers.Serializer):
+    store = serializers.CharField(max_length=5)
+    lines = _LineOnce(many=True, allow_empty=False)
+    note = serializers.ChoiceField(choices=["a", "b"], required=False, default="a")
+
+
+@pytest.mark.parametrize("data", [
+    {"store": "shop", "lines": [{"product_id": 3, "quantity": 2}, {"product_id": 4, "quantity": 1}], "note": "b"},
+    {"store": "toolong", "lines": [{"product_id": 0, "quantity": 9}, {"quantity": "x"}], "note": "z"},
+    {"store": "", "lines": []},
+    {"lines": "nope"},
+])
+def test_a_plain_input_serializer_validates_as_without_it(data):
+    """Declared fields built once: the same validated data and the same errors, line by line."""
+    once, plain = _CartOnce(data=data), _Cart(data=data)
+    assert once.is_valid() is plain.is_valid()
+    assert once.errors == plain.errors
+    assert once.validated_data == plain.validated_data
+
+
+def test_a_plain_serializers_instances_share_no_bound_field():
+    first, second = _CartOnce().fields, _CartOnce().fields
+    assert all(first[name] is not second[name] for name in first)
+    assert first["store"].parent is not second["store"].parent
+    assert first["lines"].child is not second["lines"].child  # the nested serializer is copied whole
+    assert first["lines"].child.parent is first["lines"]
