@@ -24,6 +24,10 @@ the value, such as ``contains``), a probe used twice, prefetches, annotations or
 other than models or ``values_list`` rows. ``select_for_update`` outside a transaction is refused at every call,
 as Django refuses it.
 
+``PreparedUpdate(build, **kinds)`` does the same for an UPDATE: ``build(**args)`` returns ``(queryset, values)``, what
+``queryset.update(**values)`` would be given, and the call answers the count of rows changed (Django's update
+compile was 0.25 ms of a stock reservation's 0.32).
+
 Not for reads whose SQL depends on anything but the declared arguments (a filter built from the request, an
 ordering chosen by the client): those stay ordinary querysets.
 """
@@ -32,8 +36,9 @@ from datetime import UTC, datetime
 from itertools import count
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, router, transaction
 from django.db.models.query import ModelIterable, QuerySet, ValuesListIterable, get_related_populators
+from django.db.models.sql import UpdateQuery
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -93,14 +98,17 @@ class _Shape:
 
     @staticmethod
     def _slots(params, probes: dict[str, object]) -> list[tuple]:
-        """Per compiled parameter: ("arg", name, index or None) for a probe's place, ("const", value) otherwise."""
+        """Per compiled parameter: ("arg", name, index or None, wrap) for a probe's place, ("const", value)
+        otherwise. ``wrap``: the int subclass the backend typed the value with (psycopg 3 binds an integer column's
+        value as ``Int4``/``Int2``… so the server knows its type), put on the real value too; else None."""
         where = {}
         for name, probe in probes.items():
             for index, value in enumerate(probe) if isinstance(probe, list) else [(None, probe)]:
                 where[(type(value), value)] = (name, index)
         slots, seen = [], set()
         for param in params:
-            found = where.get((type(param), param))
+            typed = type(param) is not int and isinstance(param, int) and not isinstance(param, bool)
+            found = where.get((int, int(param)) if typed else (type(param), param))
             if found is None:
                 if isinstance(param, str) and "prepared-probe-" in param:
                     raise PreparedReadError(f"a probe came out transformed: {param!r}")
@@ -109,7 +117,7 @@ class _Shape:
             if found in seen:
                 raise PreparedReadError(f"argument {found[0]!r} is used more than once")
             seen.add(found)
-            slots.append(("arg", *found))
+            slots.append(("arg", *found, type(param) if typed else None))
         missing = set(where.values()) - seen
         if missing:
             raise PreparedReadError(f"arguments not found among the parameters: {sorted(name for name, _ in missing)}")
@@ -118,11 +126,7 @@ class _Shape:
     def run(self, connection, args: dict) -> list:
         if self.for_update and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        if self.adapt:
-            args = {name: connection.ops.adapt_datetimefield_value(value) if name in self.adapt else value
-                    for name, value in args.items()}
-        params = [slot[1] if slot[0] == "const" else
-                  (args[slot[1]] if slot[2] is None else args[slot[1]][slot[2]]) for slot in self.slots]
+        params = self._params(connection, args)
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -138,6 +142,20 @@ class _Shape:
                 populator.populate(row, instance)
             results.append(instance)
         return results
+
+    def _params(self, connection, args: dict) -> list:
+        if self.adapt:
+            args = {name: connection.ops.adapt_datetimefield_value(value) if name in self.adapt else value
+                    for name, value in args.items()}
+        params = []
+        for slot in self.slots:
+            if slot[0] == "const":
+                params.append(slot[1])
+                continue
+            _arg, name, index, wrap = slot
+            value = args[name] if index is None else args[name][index]
+            params.append(value if wrap is None else wrap(value))
+        return params
 
     def _convert(self, row: list, connection) -> list:
         for position, (converters, expression) in self.converters:
@@ -185,7 +203,7 @@ class PreparedRead:
             elif kind is list:
                 args[name] = sorted({int(value) for value in args[name]})
                 if not args[name]:
-                    return list(self.build(**args))
+                    return self._unprepared(args)
                 shape_of.append(len(args[name]))
             else:
                 args[name] = kind(args[name])
@@ -203,8 +221,13 @@ class PreparedRead:
                     counts[self._key] = 0
                 counts[self._key] = counts.get(self._key, 0) + 1
             probes = self._probes(args)
-            shape = shapes[key] = _Shape(self.build(**probes), probes, alias, self._shape_args)
+            shape = shapes[key] = self._shape_class(self.build(**probes), probes, alias, self._shape_args)
         return shape.run(connection, args)
+
+    _shape_class = _Shape
+
+    def _unprepared(self, args: dict):
+        return list(self.build(**args))  # e.g. an empty list: Django answers it without a query
 
     def _alias(self, args: dict) -> str:
         self._db = self.build(**self._probes(args)).db
@@ -225,3 +248,55 @@ class PreparedRead:
             else:
                 probes[name] = [next(numbers) for _ in args[name]]
         return probes
+
+
+class _UpdateShape(_Shape):
+    """One compiled UPDATE on one connection: the SQL and where each argument goes; running it answers the count of
+    rows it changed, as ``QuerySet.update`` does."""
+
+    def __init__(self, built: tuple, probes: dict[str, object], alias: str, shaped: frozenset = frozenset()):
+        queryset, values = built
+        if queryset._prefetch_related_lookups or queryset.query.annotation_select or queryset.query.extra_select:
+            raise PreparedReadError("an update of a queryset with prefetches or annotations cannot be prepared")
+        if queryset.query.is_sliced:
+            raise PreparedReadError("a sliced queryset cannot be updated")
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(values)
+        query.get_initial_alias()
+        if query.related_updates or query.count_active_tables() != 1:
+            raise PreparedReadError("only an update of one table's own columns, filtered on them, can be prepared")
+        self.sql, params = query.get_compiler(using=alias).as_sql()
+        if not self.sql:
+            raise PreparedReadError("an update without values cannot be prepared")
+        connection = connections[alias]
+        compiled = {name: probe for name, probe in probes.items() if name not in shaped}
+        adapted = {name: connection.ops.adapt_datetimefield_value(probe) for name, probe in compiled.items()
+                   if isinstance(probe, datetime)}
+        self.slots = self._slots(params, {**compiled, **adapted})
+        self.adapt = frozenset(adapted)
+
+    def run(self, connection, args: dict) -> int:
+        params = self._params(connection, args)
+        with transaction.mark_for_rollback_on_error(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            return cursor.rowcount
+
+
+class PreparedUpdate(PreparedRead):
+    """An UPDATE compiled once per connection and shape, then run with new values: ``build(**args)`` returns
+    ``(queryset, values)`` — what ``queryset.update(**values)`` would be given (``F()`` expressions included) — and
+    the call answers the number of rows changed, as ``update()`` does. The kinds, the probes and what is refused
+    are the reads' (module docstring); only one table's own columns, filtered on them, can be updated (no join, no
+    parent model of a multi-table model). An argument is found once among the parameters: a value needed twice
+    (``SET stock = stock − q WHERE stock >= q``) is two arguments."""
+
+    _shape_class = _UpdateShape
+
+    def _unprepared(self, args: dict) -> int:
+        queryset, values = self.build(**args)
+        return queryset.update(**values)
+
+    def _alias(self, args: dict) -> str:
+        queryset, _values = self.build(**self._probes(args))
+        self._db = router.db_for_write(queryset.model)
+        return self._db

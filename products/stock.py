@@ -19,12 +19,14 @@ after commit, set and adjust through the rows' ``post_save`` signal, as every ot
 """
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from core.errors import InsufficientStock, NotFound, ValidationFailed
+from core.prepared import PreparedUpdate
 from products.caching import invalidate_products_on_commit
 
 from .models import InventoryAdjustment, Product, ProductVariation
@@ -73,9 +75,7 @@ def stock_reserve(lines: Iterable[StockLine]) -> None:
         taken: list[StockLine] = []
         for line in lines:
             model, pk = _target(line)
-            if model.objects.filter(pk=pk, stock_quantity__gte=line.quantity).update(
-                stock_quantity=F("stock_quantity") - line.quantity, updated_at=now
-            ) == 1:
+            if _TAKE[model](pk=pk, take=line.quantity, at_least=line.quantity, now=now) == 1:
                 taken.append(line)
                 continue
             short = line
@@ -93,7 +93,26 @@ def stock_reserve(lines: Iterable[StockLine]) -> None:
 def _give_back(lines: Iterable[StockLine], now) -> None:
     for line in lines:
         model, pk = _target(line)
-        model.objects.filter(pk=pk).update(stock_quantity=F("stock_quantity") + line.quantity, updated_at=now)
+        _GIVE[model](pk=pk, give=line.quantity, now=now)
+
+
+# The conditional decrement and the increment of a product's or a variation's stock, compiled once per database
+# connection (core.prepared): ``SET stock = stock − take WHERE id = pk AND stock >= at_least`` (take = at_least).
+def _taking(model):
+    return PreparedUpdate(lambda pk, take, at_least, now: (
+        model.objects.filter(pk=pk, stock_quantity__gte=at_least),
+        {"stock_quantity": F("stock_quantity") - take, "updated_at": now},
+    ), pk=int, take=int, at_least=int, now=datetime)
+
+
+def _giving(model):
+    return PreparedUpdate(lambda pk, give, now: (
+        model.objects.filter(pk=pk), {"stock_quantity": F("stock_quantity") + give, "updated_at": now},
+    ), pk=int, give=int, now=datetime)
+
+
+_TAKE = {model: _taking(model) for model in (Product, ProductVariation)}
+_GIVE = {model: _giving(model) for model in (Product, ProductVariation)}
 
 
 def stock_release(lines: Iterable[StockLine]) -> None:

@@ -207,3 +207,76 @@ def test_datetimes_are_compared_as_the_backend_adapts_them():
         JOINED_SINCE(moment=datetime(2026, 12, 3, 10, 0))  # naive
     with pytest.raises(TypeError, match="aware datetime"):
         JOINED_SINCE(moment="2026-12-03")
+
+
+# --- PreparedUpdate ------------------------------------------------------------------------------------------
+
+
+def _stock_update(pk, take, at_least, now):
+    from django.db.models import F
+
+    from products.models import Product
+
+    return (Product.objects.filter(pk=pk, stock_quantity__gte=at_least),
+            {"stock_quantity": F("stock_quantity") - take, "updated_at": now})
+
+
+def test_an_update_runs_the_sql_of_queryset_update_and_answers_its_row_count():
+    from django.utils import timezone
+
+    from products.models import Product
+    from tests.factories import ProductFactory
+
+    take = prepared_module.PreparedUpdate(_stock_update, pk=int, take=int, at_least=int, now=datetime)
+    product, other = ProductFactory(stock_quantity=5), ProductFactory(stock_quantity=5)
+    now = timezone.now()
+    queryset, values = _stock_update(other.pk, 2, 2, now)
+    with CaptureQueriesContext(connection) as orm:
+        assert queryset.update(**values) == 1
+    for expected_rows, left in ((1, 3), (1, 1), (0, 1)):  # the third asks for 2 of the 1 left: nothing changes
+        with CaptureQueriesContext(connection) as mine:
+            assert take(pk=product.pk, take=2, at_least=2, now=now) == expected_rows
+        assert [q["sql"].replace(f'"id" = {product.pk} ', f'"id" = {other.pk} ') for q in mine.captured_queries] == [
+            q["sql"] for q in orm.captured_queries]
+        product.refresh_from_db()
+        assert product.stock_quantity == left
+    assert product.updated_at == now
+    assert Product.objects.get(pk=other.pk).stock_quantity == 3  # only the row asked for
+    assert take(pk=987654, take=1, at_least=1, now=now) == 0
+
+
+def test_an_update_compiles_once_per_connection():
+    from django.utils import timezone
+
+    from tests.factories import ProductFactory
+
+    take = prepared_module.PreparedUpdate(_stock_update, pk=int, take=int, at_least=int, now=datetime)
+    product = ProductFactory(stock_quantity=10)
+    take(pk=product.pk, take=1, at_least=1, now=timezone.now())
+    compiled = connections["default"].__dict__["_prepared_reads"]
+    shapes = [key for key in compiled if key[0] == take._key]
+    first = compiled[shapes[0]]
+    take(pk=product.pk, take=3, at_least=3, now=timezone.now())
+    assert len(shapes) == 1 and compiled[shapes[0]] is first
+    product.refresh_from_db()
+    assert product.stock_quantity == 6
+
+
+def test_an_update_with_an_empty_list_changes_nothing_like_the_orm():
+    bump = prepared_module.PreparedUpdate(lambda ids: (User.objects.filter(pk__in=ids), {"first_name": "x"}), ids=list)
+    user = CustomerFactory(first_name="Ada")
+    assert bump(ids=[]) == 0
+    assert bump(ids=[user.pk, user.pk]) == 1
+    user.refresh_from_db()
+    assert user.first_name == "x"
+
+
+@pytest.mark.parametrize("build", [
+    lambda name: (User.objects.filter(referred_by__username=name), {"first_name": "x"}),  # a join
+    lambda name: (User.objects.filter(username=name), {"first_name": name, "last_name": name}),  # used twice
+    lambda name: (User.objects.filter(username=name)[:1], {"first_name": "x"}),  # sliced
+    lambda name: (User.objects.filter(username=name).annotate(n=Count("groups")), {"first_name": "x"}),
+])
+def test_what_cannot_be_prepared_as_an_update_is_refused(build):
+    with pytest.raises(PreparedReadError):
+        prepared_module.PreparedUpdate(build, name=str)(name="ada")
