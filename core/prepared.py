@@ -4,8 +4,9 @@ the database takes to answer them) and run the remembered SQL with the new value
 
 ``PreparedRead(build, **kinds)``: ``build(**args)`` returns the queryset — of model instances (``select_related``
 and ``select_for_update`` included) or of ``values_list`` rows — and ``kinds`` names each argument's kind: ``int``,
-``str``, ``datetime`` (an aware one, compared with a DateTimeField) or ``list`` (a list of ints); values are made
-that kind (``str(value)``, ``int(value)``; a naive datetime is refused). Calling the read
+``str``, ``Decimal`` (an amount: its probe has two places), ``datetime`` (an aware one, compared with a
+DateTimeField) or ``list`` (a list of ints); values are made that kind (``str(value)``, ``int(value)``,
+``Decimal(value)``; a naive datetime and a float amount are refused). Calling the read
 with real values returns a list (instances or tuples), the same as ``list(build(**args))``; the tests hold the two
 equal. One more kind, ``SHAPE``, is for what Django writes into the SQL text itself rather than as a parameter (a
 slice's LIMIT and OFFSET): each distinct value (hashable; ``1`` and ``True`` are distinct) is a shape of its own,
@@ -33,6 +34,7 @@ ordering chosen by the client): those stay ordinary querysets.
 """
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from itertools import count
 
 from django.core.exceptions import EmptyResultSet
@@ -173,8 +175,8 @@ class PreparedRead:
 
     def __init__(self, build: Callable[..., QuerySet], **kinds: type):
         for name, kind in kinds.items():
-            if kind not in (int, str, datetime, list, SHAPE):
-                raise PreparedReadError(f"argument {name!r}: kind must be int, str, datetime, list or SHAPE, "
+            if kind not in (int, str, Decimal, datetime, list, SHAPE):
+                raise PreparedReadError(f"argument {name!r}: kind must be int, str, Decimal, datetime, list or SHAPE, "
                                         f"not {kind!r}")
         self.build = build
         self.kinds = kinds
@@ -206,6 +208,8 @@ class PreparedRead:
                     return self._unprepared(args)
                 shape_of.append(len(args[name]))
             else:
+                if kind is Decimal and isinstance(args[name], float):
+                    raise TypeError(f"argument {name!r}: an amount is a Decimal (or int, str), not a float")
                 args[name] = kind(args[name])
         alias = self._db or self._alias(args)
         connection = connections[alias]
@@ -239,6 +243,8 @@ class PreparedRead:
         for name, kind in self.kinds.items():
             if kind is int:
                 probes[name] = next(numbers)
+            elif kind is Decimal:  # two places: what a money column keeps
+                probes[name] = Decimal(next(numbers)).scaleb(-2)
             elif kind is str:
                 probes[name] = _STR_PROBE.format(next(numbers))
             elif kind is SHAPE:

@@ -8,13 +8,15 @@ Lock order: wallets are locked in the order their users first appear in a journa
 lines first, then the supplier's; a checkout's payment posts its orders in pk (= supplier) order. A journal's
 wallets are locked one by one in that order (``wallets_lock``) and moved by one UPDATE (``wallets_add``).
 """
+import functools
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Value, When
 from django.utils import timezone
 
-from core.prepared import PreparedRead
+from core.prepared import PreparedRead, PreparedUpdate
 from users.models import User
 
 from .. import ledger
@@ -62,20 +64,51 @@ _MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 def wallets_add(deltas_by_wallet: dict[int, dict[str, Decimal]]) -> None:
     """``wallet_add`` for several locked wallets (``{wallet pk: {field: delta}}``) in one UPDATE: each field moves
-    by its wallet's delta (``F(field) + CASE pk WHEN … END``), a wallet without a delta for a field by zero."""
+    by its wallet's delta (``F(field) + CASE pk WHEN … END``), a wallet without a delta for a field by zero.
+    Compiled once per connection and shape — which wallets move which fields (``core.prepared``): Django's compile
+    of the CASE was 0.8 ms of a payment's two-wallet move."""
     deltas_by_wallet = {pk: changes for pk, changes in deltas_by_wallet.items() if changes}
     if not deltas_by_wallet:
         return
-    fields = list(dict.fromkeys(name for changes in deltas_by_wallet.values() for name in changes))
-    if len(deltas_by_wallet) == 1:
-        ((pk, changes),) = deltas_by_wallet.items()
-        updates = {name: F(name) + changes[name] for name in fields}
-    else:
-        updates = {name: F(name) + Case(*(When(pk=pk, then=Value(changes[name], output_field=_MONEY))
-                                          for pk, changes in deltas_by_wallet.items() if name in changes),
-                                        default=Value(Decimal("0.00"), output_field=_MONEY), output_field=_MONEY)
-                   for name in fields}
-    Wallet.objects.filter(pk__in=list(deltas_by_wallet)).update(updated_at=timezone.now(), **updates)
+    structure = tuple(tuple(sorted(changes)) for changes in deltas_by_wallet.values())
+    args = {"now": timezone.now()}
+    for i, (pk, changes) in enumerate(deltas_by_wallet.items()):
+        args[f"w{i}"] = pk
+        for name, delta in changes.items():
+            args[f"d{i}_{name}"] = delta
+            if len(structure) > 1:
+                args[f"w{i}_{name}"] = pk
+    _adding(structure)(**args)
+
+
+@functools.lru_cache(maxsize=64)
+def _adding(structure: tuple[tuple[str, ...], ...]) -> PreparedUpdate:
+    """The UPDATE of ``wallets_add`` for wallets 0…n−1 moving ``structure[i]``'s fields. Its arguments: ``now``;
+    ``w{i}``, the i-th wallet's pk (the filter), and per field it moves ``d{i}_{field}`` (its delta) and, with more
+    than one wallet, ``w{i}_{field}`` (the same pk, in the field's CASE)."""
+    fields = list(dict.fromkeys(name for moved in structure for name in moved))
+
+    def build(now, **args):
+        if len(structure) == 1:
+            updates = {name: F(name) + args[f"d0_{name}"] for name in fields}
+        else:
+            updates = {name: F(name) + Case(*(When(pk=args[f"w{i}_{name}"],
+                                                   then=Value(args[f"d{i}_{name}"], output_field=_MONEY))
+                                              for i, moved in enumerate(structure) if name in moved),
+                                            default=Value(Decimal("0.00"), output_field=_MONEY), output_field=_MONEY)
+                       for name in fields}
+        wallets = [args[f"w{i}"] for i in range(len(structure))]
+        queryset = Wallet.objects.filter(pk=wallets[0]) if len(wallets) == 1 else Wallet.objects.filter(pk__in=wallets)
+        return queryset, {"updated_at": now, **updates}
+
+    kinds = {"now": datetime}
+    for i, moved in enumerate(structure):
+        kinds[f"w{i}"] = int
+        for name in moved:
+            kinds[f"d{i}_{name}"] = Decimal
+            if len(structure) > 1:
+                kinds[f"w{i}_{name}"] = int
+    return PreparedUpdate(build, **kinds)
 
 
 def wallet_journal_post(*, entry_type: str, idempotency_key: str, lines: list[Line], description: str = "",

@@ -48,6 +48,38 @@ def test_existing_wallets_are_locked_one_query_each_and_moved_by_one_update():
                        other.pk: (D("10.00"), D("5.00"))}
 
 
+def test_each_shape_of_move_is_compiled_once_and_every_call_moves_its_own_amounts():
+    """``wallets_add`` is prepared per shape (which wallets move which fields): shapes alternate, amounts differ
+    each call, and every figure ends where the sum of its deltas puts it."""
+    from payments.services import wallets as wallets_module
+
+    entrepreneur, supplier, other = _users()
+    rows = [Wallet.objects.create(user=user, kind=kind) for user, kind in
+            ((entrepreneur, "entrepreneur"), (supplier, "supplier"), (other, "entrepreneur"))]
+    a, b, c = (row.pk for row in rows)
+    wallets_module._adding.cache_clear()
+    moves = [
+        {a: {"pending_balance": D("1.10")}, b: {"pending_balance": D("2.20"), "total_earned": D("2.20")}},
+        {c: {"balance": D("0.05")}},
+        {a: {"pending_balance": D("3.00")}, b: {"pending_balance": D("0.01"), "total_earned": D("4.00")}},
+        {b: {"total_earned": D("-1.00")}, a: {"balance": D("7.77"), "pending_balance": D("-4.10")}, c: {"balance": D("1")}},
+        {c: {"balance": D("0.95")}},
+    ]
+    for move in moves:
+        with transaction.atomic():
+            wallets_add(move)
+    assert wallets_module._adding.cache_info().currsize == 3  # three shapes among the five moves
+    expected = {pk: {"balance": D("0.00"), "pending_balance": D("0.00"), "total_earned": D("0.00")} for pk in (a, b, c)}
+    for move in moves:
+        for pk, changes in move.items():
+            for name, delta in changes.items():
+                expected[pk][name] += delta
+    got = {w.pk: {"balance": w.balance, "pending_balance": w.pending_balance, "total_earned": w.total_earned}
+           for w in Wallet.objects.all()}
+    assert got == expected
+    assert expected[c]["balance"] == D("2.00") and expected[a]["pending_balance"] == D("0.00")
+
+
 def test_a_wallet_without_changes_is_not_written():
     entrepreneur, _, _ = _users()
     wallet = Wallet.objects.create(user=entrepreneur, kind="entrepreneur")
