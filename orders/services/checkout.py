@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from core.dates import LAGOS
 from core.errors import PermissionDenied, ValidationFailed
+from core.models import insert_rows
 from core.money import ZERO, check_storable
 from core.notifications import notify
 from core.permissions import has_role, is_admin
@@ -214,7 +215,7 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
         cod_phone=cart.address["phone"] if cart.is_cod else "",
     )
     save_with_unique_order_id(order)
-    items = OrderItem.objects.bulk_create([
+    items = insert_rows([
         OrderItem(
             order=order,
             product=line.product,
@@ -230,10 +231,10 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
         )
         for line, priced in zip(parcel.lines, pricing.lines, strict=True)
     ])
-    history = OrderStatusHistory.objects.create(
+    (history,) = insert_rows([OrderStatusHistory(
         order=order, status=OrderStatus.PENDING, created_by=cart.customer,
         notes=f"Order placed (checkout {checkout.checkout_id})" if checkout else "Order placed",
-    )
+    )])
     # The 201 body equals the detail route's fresh read: orders/tests/test_write_queries.py.
     _attach_written_rows(order, items=items, history=[history])
     notify("cod_order_placed" if cart.is_cod else "order_placed", order_id=order.pk)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from core.models import insert_rows
 from core.notifications import notify
 from core.permissions import has_role, is_admin
 
@@ -207,8 +208,8 @@ def order_mark_paid(*, order_id=None, locked_order: Order | None = None, notes: 
             order.payment_method = payment_method[:30]
             fields.append("payment_method")
         order.save(update_fields=fields)
-        OrderStatusHistory.objects.create(order=order, status=OrderStatus.PAID, previous_status=previous,
-                                          notes=(notes or "Payment confirmed").strip(), created_by=None)
+        insert_rows([OrderStatusHistory(order=order, status=OrderStatus.PAID, previous_status=previous,
+                                        notes=(notes or "Payment confirmed").strip(), created_by=None)])
         notify("order_paid", order_id=order.pk)
     return order
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from core.models import insert_rows
 from entrepreneurs.models import EntrepreneurProfile
 from orders.models import Order, OrderStatus
 
@@ -41,7 +42,7 @@ def earnings_record_payment(*, order: Order, txn: Transaction) -> None:
     )
     if journal is None:
         return
-    Earnings.objects.bulk_create([
+    insert_rows([
         Earnings(entrepreneur=order.entrepreneur, order=order, earning_type=Earnings.EarningType.MARKUP,
                  amount=order.markup_amount, status=Earnings.Status.PENDING),
         Earnings(entrepreneur=order.entrepreneur, order=order, earning_type=Earnings.EarningType.COMMISSION,
