@@ -21,24 +21,17 @@ def enqueue_notification(event: str, ids: dict) -> None:
     one push to the outbox (``notifications.outbox``), or, without one, the ``send_notification`` task."""
     if outbox_push(event, ids):
         return
-    publish_notification(event, ids)
-
-
-def publish_notification(event: str, ids: dict) -> None:
     try:
         send_notification.delay(event, ids)
     except BROKER_ERRORS:
         logger.exception("Could not enqueue notification %s %s; the broker is unavailable", event, loggable_ids(ids))
 
 
-def _publish_or_raise(event: str, ids: dict) -> None:
-    send_notification.delay(event, ids)  # a broker error is raised: the flush keeps the event for its next run
-
-
 @shared_task(name="notifications.tasks.flush_notifications")
 def flush_notifications() -> int:
     """Render the events waiting in the outbox (``notifications.outbox``); a no-op without one."""
-    return notifications_flush(render=send_notification.run, publish=_publish_or_raise)
+    # A broker error of the fallback publish is raised into the flush, which keeps the event for its next run.
+    return notifications_flush(render=send_notification.run, publish=send_notification.delay)
 
 
 @shared_task(autoretry_for=(GatewayError, DatabaseOperationalError), **_RETRY)
