@@ -20,10 +20,8 @@ What can be lost, and when:
 One flusher at a time (a Redis lock that expires after ``LOCK_SECONDS``); a flush writes at most
 ``max_batches × batch_size`` events and leaves the rest for the next run.
 """
-import functools
 import json
 import logging
-import secrets
 import uuid
 from datetime import datetime
 
@@ -32,6 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.redis_lists import drain, list_client
 from entrepreneurs.models import EntrepreneurProfile
 from products.models import Product
 from users.models import User
@@ -65,14 +64,9 @@ def buffer_key() -> str:
     return getattr(settings, "ANALYTICS_VIEW_BUFFER_KEY", "payjaro:analytics:view-events")
 
 
-@functools.cache
-def _client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-
-
 def _client() -> redis.Redis | None:
     url = buffer_url()
-    return _client_for(url) if url else None
+    return list_client(url) if url else None
 
 
 def view_event_record(*, event_type: str, request, entrepreneur_id: int, product_id: int | None = None,
@@ -141,27 +135,17 @@ def _write_inflight(client: redis.Redis, inflight: str) -> int:
 def view_events_flush(*, batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
     """Write buffered view events to the database in batches; returns how many were flushed."""
     client = _client()
-    if client is None:
-        return 0
     key = buffer_key()
-    inflight, lock = f"{key}:inflight", f"{key}:flush-lock"
-    token = secrets.token_hex(8)
-    if not client.set(lock, token, nx=True, ex=LOCK_SECONDS):
-        logger.info("View events flush skipped: another flush is running")
-        return 0
-    flushed = 0
-    try:
-        flushed += _write_inflight(client, inflight)  # left over by a flush that died
+
+    def work(inflight: str) -> int:
+        flushed = _write_inflight(client, inflight)  # left over by a flush that died
         for _ in range(max_batches):
             if not client.eval(_MOVE_BATCH, 2, key, inflight, batch_size):
                 break
             flushed += _write_inflight(client, inflight)
-    finally:
-        if client.get(lock) == token.encode():
-            client.delete(lock)
-    if flushed:
-        logger.info("Flushed %d buffered view events", flushed)
-    return flushed
+        return flushed
+
+    return drain(client, key, lock_seconds=LOCK_SECONDS, label="View events", work=work)
 
 
 def view_events_pending() -> int:

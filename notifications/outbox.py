@@ -24,14 +24,14 @@ Events wait at most one flush interval (plus the worker's queue) before they are
 (a Redis lock that expires after ``LOCK_SECONDS``); a flush renders at most ``max_items`` events and leaves the
 rest for the next run.
 """
-import functools
 import json
 import logging
-import secrets
 from collections.abc import Callable
 
 import redis
 from django.conf import settings
+
+from core.redis_lists import drain, list_client
 
 logger = logging.getLogger(__name__)
 
@@ -56,14 +56,9 @@ def outbox_key() -> str:
     return getattr(settings, "NOTIFICATIONS_OUTBOX_KEY", "") or DEFAULT_KEY
 
 
-@functools.cache
-def _client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-
-
 def _client() -> redis.Redis | None:
     url = outbox_url()
-    return _client_for(url) if url else None
+    return list_client(url) if url else None
 
 
 def outbox_push(event: str, ids: dict) -> bool:
@@ -115,16 +110,10 @@ def notifications_flush(*, render: Callable[[str, dict], object], publish: Calla
     """Render the outbox's events in arrival order (``render(event, ids)``; ``publish`` on failure). Returns
     how many were handed over. What an earlier flush left in flight goes first."""
     client = _client()
-    if client is None:
-        return 0
     key = outbox_key()
-    inflight, lock = f"{key}:inflight", f"{key}:flush-lock"
-    token = secrets.token_hex(8)
-    if not client.set(lock, token, nx=True, ex=LOCK_SECONDS):
-        logger.info("Notifications flush skipped: another flush is running")
-        return 0
-    handed = 0
-    try:
+
+    def work(inflight: str) -> int:
+        handed = 0
         for raw in client.lrange(inflight, 0, -1):  # left by a flush that died
             if not _hand_over(raw, render=render, publish=publish):
                 return handed
@@ -132,18 +121,13 @@ def notifications_flush(*, render: Callable[[str, dict], object], publish: Calla
             handed += 1
         while handed < max_items:
             raw = client.lmove(key, inflight, "LEFT", "RIGHT")
-            if raw is None:
-                break
-            if not _hand_over(raw, render=render, publish=publish):
+            if raw is None or not _hand_over(raw, render=render, publish=publish):
                 break
             client.lrem(inflight, 1, raw)
             handed += 1
-    finally:
-        if client.get(lock) == token.encode():
-            client.delete(lock)
-    if handed:
-        logger.info("Flushed %d notifications from the outbox", handed)
-    return handed
+        return handed
+
+    return drain(client, key, lock_seconds=LOCK_SECONDS, label="Notifications", work=work)
 
 
 def notifications_pending() -> int:

@@ -1,8 +1,6 @@
 """The view-event buffer (analytics.buffer): views pushed to Redis, flushed in order, never twice, never lost
 by a flush that fails half-way. Needs a Redis (``TEST_REDIS_URL``, default database 5 on loopback); each test
 uses a key of its own, deleted afterwards."""
-import os
-import uuid
 
 import pytest
 import redis
@@ -11,24 +9,13 @@ from django.test import RequestFactory
 from analytics import buffer
 from analytics.models import AnalyticsEvent
 from tests.factories import EntrepreneurFactory, ProductFactory
+from tests.redis_lists import redis_list_fixture
 
 pytestmark = pytest.mark.django_db
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
-
-@pytest.fixture
-def buffered(settings):
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL) for the view-event buffer tests")
-    key = f"test:view-events:{uuid.uuid4().hex}"
-    settings.ANALYTICS_VIEW_BUFFER_URL = REDIS_URL
-    settings.ANALYTICS_VIEW_BUFFER_KEY = key
-    client = redis.Redis.from_url(REDIS_URL)
-    yield client, key
-    client.delete(key, f"{key}:inflight", f"{key}:flush-lock")
+buffered = redis_list_fixture(url_setting="ANALYTICS_VIEW_BUFFER_URL", key_setting="ANALYTICS_VIEW_BUFFER_KEY",
+                              name="view-events")
 
 
 def view(entrepreneur, product=None, n=0, **extra):

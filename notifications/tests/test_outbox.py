@@ -3,12 +3,9 @@ renders the events in the worker in arrival order, loses none when it dies half-
 the retrying task. Needs a Redis (``TEST_REDIS_URL``, default database 5 on loopback); each test uses a key of its
 own, deleted afterwards."""
 import logging
-import os
-import uuid
 from unittest import mock
 
 import pytest
-import redis
 from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
@@ -19,24 +16,13 @@ from core.notifications import notify
 from notifications import outbox
 from notifications.tasks import enqueue_notification, flush_notifications, send_notification
 from tests.factories import CustomerFactory, EntrepreneurFactory, ProductFactory, SupplierFactory
+from tests.redis_lists import redis_list_fixture
 
 pytestmark = pytest.mark.django_db
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
-
-@pytest.fixture
-def boxed(settings):
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL) for the notification outbox tests")
-    key = f"test:notifications:{uuid.uuid4().hex}"
-    settings.NOTIFICATIONS_OUTBOX_URL = REDIS_URL
-    settings.NOTIFICATIONS_OUTBOX_KEY = key
-    client = redis.Redis.from_url(REDIS_URL)
-    yield client, key
-    client.delete(key, f"{key}:inflight", f"{key}:flush-lock")
+boxed = redis_list_fixture(url_setting="NOTIFICATIONS_OUTBOX_URL", key_setting="NOTIFICATIONS_OUTBOX_KEY",
+                           name="notifications")
 
 
 @pytest.fixture
