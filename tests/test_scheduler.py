@@ -134,6 +134,23 @@ def test_one_failing_job_is_logged_and_the_others_still_run(settings, caplog):
                for r in caplog.records)
 
 
+@shared_task(name="tests.scheduler_idle")
+def scheduler_idle():
+    return 0
+
+
+@pytest.mark.django_db
+def test_a_quick_run_with_nothing_to_do_is_a_debug_line(settings, caplog):
+    settings.CELERY_BEAT_SCHEDULE = {
+        "idle": {"task": "tests.scheduler_idle", "schedule": timedelta(seconds=2)},
+        "ok": {"task": "tests.scheduler_ok", "schedule": timedelta(minutes=5)},
+    }
+    with caplog.at_level(logging.DEBUG, logger="payjaro.scheduler"):
+        call_command("run_scheduler", "--once")
+    levels = {r.getMessage().split(" (")[0]: r.levelno for r in caplog.records if " ran in " in r.getMessage()}
+    assert levels == {"scheduler: idle": logging.DEBUG, "scheduler: ok": logging.INFO}
+
+
 def test_unknown_task_or_entry_is_refused(settings):
     settings.CELERY_BEAT_SCHEDULE = {"ghost": {"task": "nowhere.tasks.ghost", "schedule": 60}}
     with pytest.raises(CommandError, match="do not exist"):

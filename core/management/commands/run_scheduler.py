@@ -59,7 +59,10 @@ def run_job(job: Job) -> bool:
         return False
     finally:
         close_old_connections()
-    logger.info("scheduler: %s (%s) ran in %.2fs → %r", job.name, job.task_name, time.monotonic() - started, result)
+    elapsed = time.monotonic() - started
+    # A quick run that found nothing to do (a flush every 2 s of an empty outbox) is a DEBUG line, not console noise.
+    level = logging.INFO if result or elapsed >= 1 else logging.DEBUG
+    logger.log(level, "scheduler: %s (%s) ran in %.2fs → %r", job.name, job.task_name, elapsed, result)
     return True
 
 
