@@ -280,3 +280,20 @@ def test_an_update_with_an_empty_list_changes_nothing_like_the_orm():
 def test_what_cannot_be_prepared_as_an_update_is_refused(build):
     with pytest.raises(PreparedReadError):
         prepared_module.PreparedUpdate(build, name=str)(name="ada")
+
+
+def test_an_amount_is_a_decimal_never_a_float():
+    from decimal import Decimal
+
+    from django.db.models import F
+
+    from payments.models import Wallet
+
+    add = prepared_module.PreparedUpdate(
+        lambda pk, delta: (Wallet.objects.filter(pk=pk), {"balance": F("balance") + delta}), pk=int, delta=Decimal)
+    with pytest.raises(TypeError, match="not a float"):
+        add(pk=1, delta=0.1)
+    wallet = Wallet.objects.create(user=CustomerFactory(), kind="entrepreneur")
+    assert add(pk=wallet.pk, delta="0.10") == 1 and add(pk=wallet.pk, delta=Decimal("2.05")) == 1
+    wallet.refresh_from_db()
+    assert wallet.balance == Decimal("2.15")
