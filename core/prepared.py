@@ -80,14 +80,7 @@ class _Shape:
         except EmptyResultSet as exc:  # e.g. a probe out of a small integer column's range: nothing to run
             raise PreparedReadError("the read compiles to no query (an empty slice is the caller's to answer, "
                                     "and a probe may be out of a column's range)") from exc
-        connection = connections[alias]
-        # A datetime is compiled as the backend adapts it (SQLite: text in the connection's time zone): its probe
-        # is found, and the real value put, in that form.
-        compiled = {name: probe for name, probe in probes.items() if name not in shaped}  # (shape values: in the text)
-        adapted = {name: connection.ops.adapt_datetimefield_value(probe) for name, probe in compiled.items()
-                   if isinstance(probe, datetime)}
-        self.slots = self._slots(params, {**compiled, **adapted})
-        self.adapt = frozenset(adapted)
+        self._place(params, probes, alias, shaped)
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         self.converters = list(compiler.get_converters(fields).items())
         if self.models:
@@ -97,6 +90,17 @@ class _Shape:
             self.model_slice = slice(start, end)
             self.init_list = [column[0].target.attname for column in select[start:end]]
             self.related_populators = get_related_populators(klass_info, select, alias)
+
+    def _place(self, params, probes: dict[str, object], alias: str, shaped: frozenset) -> None:
+        """Where each argument goes among the compiled ``params`` (``slots``) and which are adapted (``adapt``). A
+        datetime is compiled as the backend adapts it (SQLite: text in the connection's time zone): its probe is
+        found, and the real value put, in that form. Shape values are in the SQL text, not among the params."""
+        connection = connections[alias]
+        compiled = {name: probe for name, probe in probes.items() if name not in shaped}
+        adapted = {name: connection.ops.adapt_datetimefield_value(probe) for name, probe in compiled.items()
+                   if isinstance(probe, datetime)}
+        self.slots = self._slots(params, {**compiled, **adapted})
+        self.adapt = frozenset(adapted)
 
     @staticmethod
     def _slots(params, probes: dict[str, object]) -> list[tuple]:
@@ -274,12 +278,7 @@ class _UpdateShape(_Shape):
         self.sql, params = query.get_compiler(using=alias).as_sql()
         if not self.sql:
             raise PreparedReadError("an update without values cannot be prepared")
-        connection = connections[alias]
-        compiled = {name: probe for name, probe in probes.items() if name not in shaped}
-        adapted = {name: connection.ops.adapt_datetimefield_value(probe) for name, probe in compiled.items()
-                   if isinstance(probe, datetime)}
-        self.slots = self._slots(params, {**compiled, **adapted})
-        self.adapt = frozenset(adapted)
+        self._place(params, probes, alias, shaped)
 
     def run(self, connection, args: dict) -> int:
         params = self._params(connection, args)
