@@ -75,10 +75,6 @@ def env_prepare_threshold(name: str, default: int) -> int | None:
     value = raw.strip().lower()
     if value == "off":
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
+    if not (value.isascii() and value.isdigit()):
         raise ImproperlyConfigured(f"{name} must be a whole number ≥ 0 or off, not {raw!r}")
-    return number
+    return int(value)
