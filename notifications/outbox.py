@@ -27,6 +27,7 @@ rest for the next run.
 import json
 import logging
 from collections.abc import Callable
+from itertools import islice
 
 import redis
 from django.conf import settings
@@ -113,15 +114,14 @@ def notifications_flush(*, render: Callable[[str, dict], object], publish: Calla
     key = outbox_key()
 
     def work(inflight: str) -> int:
+        def taken():  # what a flush that died left in flight first, then the outbox's events moved in flight
+            yield from client.lrange(inflight, 0, -1)
+            while (raw := client.lmove(key, inflight, "LEFT", "RIGHT")) is not None:
+                yield raw
+
         handed = 0
-        for raw in client.lrange(inflight, 0, -1):  # left by a flush that died
+        for raw in islice(taken(), max_items):  # (lazy: no event is moved in flight past the bound)
             if not _hand_over(raw, render=render, publish=publish):
-                return handed
-            client.lrem(inflight, 1, raw)
-            handed += 1
-        while handed < max_items:
-            raw = client.lmove(key, inflight, "LEFT", "RIGHT")
-            if raw is None or not _hand_over(raw, render=render, publish=publish):
                 break
             client.lrem(inflight, 1, raw)
             handed += 1
