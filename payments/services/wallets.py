@@ -71,21 +71,28 @@ def wallets_add(deltas_by_wallet: dict[int, dict[str, Decimal]]) -> None:
     if not deltas_by_wallet:
         return
     structure = tuple(tuple(sorted(changes)) for changes in deltas_by_wallet.values())
-    args = {"now": timezone.now()}
+    _adding(structure)(now=timezone.now(), **_move_arguments(deltas_by_wallet))
+
+
+def _move_arguments(deltas_by_wallet: dict[int, dict[str, Decimal]]) -> dict[str, int | Decimal]:
+    """The arguments of ``_adding``'s UPDATE for these moves (wallets numbered 0…n−1 in their order): ``w{i}``, the
+    i-th wallet's pk (the filter), and per field it moves ``d{i}_{field}`` (its delta) and, with more than one
+    wallet, ``w{i}_{field}`` (the same pk, in the field's CASE)."""
+    several = len(deltas_by_wallet) > 1
+    args: dict[str, int | Decimal] = {}
     for i, (pk, changes) in enumerate(deltas_by_wallet.items()):
         args[f"w{i}"] = pk
         for name, delta in changes.items():
             args[f"d{i}_{name}"] = delta
-            if len(structure) > 1:
+            if several:
                 args[f"w{i}_{name}"] = pk
-    _adding(structure)(**args)
+    return args
 
 
 @functools.lru_cache(maxsize=64)
 def _adding(structure: tuple[tuple[str, ...], ...]) -> PreparedUpdate:
-    """The UPDATE of ``wallets_add`` for wallets 0…n−1 moving ``structure[i]``'s fields. Its arguments: ``now``;
-    ``w{i}``, the i-th wallet's pk (the filter), and per field it moves ``d{i}_{field}`` (its delta) and, with more
-    than one wallet, ``w{i}_{field}`` (the same pk, in the field's CASE)."""
+    """The UPDATE of ``wallets_add`` for wallets 0…n−1 moving ``structure[i]``'s fields; its arguments are ``now``
+    and ``_move_arguments``'."""
     fields = list(dict.fromkeys(name for moved in structure for name in moved))
 
     def build(now, **args):
@@ -101,14 +108,10 @@ def _adding(structure: tuple[tuple[str, ...], ...]) -> PreparedUpdate:
         queryset = Wallet.objects.filter(pk=wallets[0]) if len(wallets) == 1 else Wallet.objects.filter(pk__in=wallets)
         return queryset, {"updated_at": now, **updates}
 
-    kinds = {"now": datetime}
-    for i, moved in enumerate(structure):
-        kinds[f"w{i}"] = int
-        for name in moved:
-            kinds[f"d{i}_{name}"] = Decimal
-            if len(structure) > 1:
-                kinds[f"w{i}_{name}"] = int
-    return PreparedUpdate(build, **kinds)
+    # The arguments of a move of this shape (any pks and deltas): pks are ints, deltas amounts.
+    sample = _move_arguments({i: dict.fromkeys(moved, Decimal(0)) for i, moved in enumerate(structure)})
+    kinds = {name: Decimal if isinstance(value, Decimal) else int for name, value in sample.items()}
+    return PreparedUpdate(build, now=datetime, **kinds)
 
 
 def wallet_journal_post(*, entry_type: str, idempotency_key: str, lines: list[Line], description: str = "",
