@@ -196,3 +196,14 @@ def test_the_command_and_the_beat_job(boxed, settings, capsys):
     settings.NOTIFICATIONS_OUTBOX_URL = ""
     call_command("flush_notifications")
     assert "No notification outbox" in capsys.readouterr().out
+
+
+def test_the_bound_counts_what_was_left_in_flight_and_moves_nothing_past_it(boxed):
+    client, key = boxed
+    for n in range(4):
+        enqueue_notification("order_paid", {"order_id": n})
+    client.lmove(key, f"{key}:inflight", "LEFT", "RIGHT")  # left in flight by a flush that died
+    seen, render = recorder()
+    assert outbox.notifications_flush(render=render, publish=None, max_items=2) == 2
+    assert [ids["order_id"] for _event, ids in seen] == [0, 1]
+    assert client.llen(f"{key}:inflight") == 0 and client.llen(key) == 2  # the rest still waits in the outbox
