@@ -1,4 +1,5 @@
-from django.db import connections, models, router
+from django.db import DatabaseError, connections, models, router
+from django.db.models.signals import post_save, pre_save
 
 
 class TimeStampedModel(models.Model):
@@ -9,8 +10,8 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-def _insert(instances: list[models.Model], *, unique_field: str | None = None) -> list[tuple]:
-    """One ``INSERT … VALUES (…), (…) [ON CONFLICT (<unique_field>) DO NOTHING] RETURNING <pk>`` for new rows of
+def _insert(instances: list[models.Model], *, unique_field: str | tuple[str, ...] | None = None) -> list[tuple]:
+    """One ``INSERT … VALUES (…), (…) [ON CONFLICT (<unique fields>) DO NOTHING] RETURNING <pk>`` for new rows of
     one model; the returned rows (one per row inserted). Each field's value is what ``save()`` would write
     (``pre_save``: auto_now_add stamps; ``get_db_prep_save``)."""
     model = type(instances[0])
@@ -24,7 +25,9 @@ def _insert(instances: list[models.Model], *, unique_field: str | None = None) -
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     columns = ", ".join(quote(field.column) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    conflict = f" ON CONFLICT ({quote(meta.get_field(unique_field).column)}) DO NOTHING" if unique_field else ""
+    unique = (unique_field,) if isinstance(unique_field, str) else unique_field or ()
+    conflict = (f" ON CONFLICT ({', '.join(quote(meta.get_field(name).column) for name in unique)}) DO NOTHING"
+                if unique else "")
     # Only the model's own table and column names are in the text (quoted); every value is a parameter.
     sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(instances))}{conflict} RETURNING {pk}"  # noqa: S608
     with connection.cursor() as cursor:
@@ -40,12 +43,14 @@ def _saved(instance: models.Model, pk) -> None:
     instance._state.adding = False
 
 
-def insert_unless_exists(instance: models.Model, *, unique_field: str) -> bool:
-    """Insert ``instance`` unless a row with the same ``unique_field`` exists: one statement,
-    ``INSERT … ON CONFLICT (<field>) DO NOTHING RETURNING <pk>`` (PostgreSQL; SQLite ≥ 3.35), in place of an
-    existence check and an INSERT. Returns whether the row was inserted; if it was, ``instance`` is saved (its pk
-    set). A row that a concurrent transaction is inserting makes the statement wait for that transaction: skipped
-    if it commits, inserted if it rolls back. Sends no model signals and calls no ``save()``."""
+def insert_unless_exists(instance: models.Model, *, unique_field: str | tuple[str, ...]) -> bool:
+    """Insert ``instance`` unless a row with the same ``unique_field`` exists (or the same values of the fields of
+    a tuple, which must be one unique constraint): one statement,
+    ``INSERT … ON CONFLICT (<fields>) DO NOTHING RETURNING <pk>`` (PostgreSQL; SQLite ≥ 3.35), in place of an
+    existence check and an INSERT; in a transaction a duplicate needs no savepoint (nothing fails). Returns
+    whether the row was inserted; if it was, ``instance`` is saved (its pk set). A row that a concurrent transaction
+    is inserting makes the statement wait for that transaction: skipped if it commits, inserted if it
+    rolls back. Sends no model signals and calls no ``save()``."""
     returned = _insert([instance], unique_field=unique_field)
     if not returned:
         return False
@@ -72,3 +77,49 @@ def insert_rows(instances: list[models.Model]) -> list[models.Model]:
     for instance, (pk,) in zip(instances, returned, strict=True):
         _saved(instance, pk)
     return instances
+
+
+_UPDATE_SQL: dict[tuple, str] = {}
+
+
+def save_fields(instance: models.Model, update_fields: list[str]) -> None:
+    """``instance.save(update_fields=…)`` for a saved row: the same ``UPDATE <table> SET <col> = %s, … WHERE <pk> =
+    %s`` with the same values (each field's ``pre_save``, so an ``auto_now`` field listed is stamped, then
+    ``get_db_prep_save``) and the same error when no row was updated, without ``save()``'s per-call machinery
+    (0.3 ms of Python on the bench machine). The SQL text is built once per model, fields and database. A model
+    with ``pre_save``/``post_save`` receivers, or a value that is an expression (``F()``…), goes through
+    ``save()`` itself, so signals and expressions behave as they always do."""
+    model = type(instance)
+    meta = model._meta
+    names = list(dict.fromkeys(update_fields))
+    named = {meta.get_field(name) for name in names}  # FieldDoesNotExist for a name that is not a field
+    if any(not field.concrete or field.primary_key or field.model is not model for field in named):
+        raise ValueError(f"save_fields: {names} must be the model's own non-primary-key columns")
+    fields = [field for field in meta.local_concrete_fields if field in named]  # in the model's order, as save()
+    if instance.pk is None or instance._state.adding:
+        raise ValueError(f"save_fields: {instance!r} is not saved yet")
+    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+        instance.save(update_fields=names)
+        return
+    instance._prepare_related_fields_for_save(operation_name="save", fields=fields)
+    raw = [field.pre_save(instance, add=False) for field in fields]
+    if any(hasattr(value, "resolve_expression") for value in raw):
+        instance.save(update_fields=names)
+        return
+    alias = router.db_for_write(model, instance=instance)
+    connection = connections[alias]
+    key = (model, tuple(field.name for field in fields), alias)
+    sql = _UPDATE_SQL.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        table = quote(meta.db_table)
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        # Only the model's own table and column names are in the text (quoted); every value is a parameter.
+        sql = _UPDATE_SQL[key] = f"UPDATE {table} SET {assignments} WHERE {table}.{quote(meta.pk.column)} = %s"  # noqa: S608
+    values = [field.get_db_prep_save(value, connection) for field, value in zip(fields, raw, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, meta.pk.get_db_prep_value(instance.pk, connection)])
+        updated = cursor.rowcount
+    if not updated:
+        raise DatabaseError("Save with update_fields did not affect any rows.")
+    instance._state.db = alias

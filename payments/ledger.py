@@ -27,7 +27,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q, Sum
 
-from core.models import insert_unless_exists
+from core.models import insert_rows, insert_unless_exists
 from core.money import ZERO, quantize
 from orders.models import COD, Order
 from orders.pricing import entrepreneur_share, supplier_share
@@ -87,10 +87,8 @@ def ledger_post(*, entry_type: str, idempotency_key: str, lines: list[Line], des
                            order=order, withdrawal=withdrawal, transaction=txn)
     if not insert_unless_exists(journal, unique_field="idempotency_key"):
         return None
-    LedgerEntry.objects.bulk_create(
-        [LedgerEntry(journal=journal, account=line.account, user_id=line.user_id, amount=quantize(line.amount))
-         for line in lines]
-    )
+    insert_rows([LedgerEntry(journal=journal, account=line.account, user_id=line.user_id, amount=quantize(line.amount))
+                 for line in lines])
     return journal
 
 

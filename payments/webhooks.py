@@ -4,12 +4,14 @@ The body is only a hint: payments are re-verified with the gateway's API by ``pa
 """
 import hashlib
 import logging
+from datetime import datetime
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, GatewayUnavailable, NotAuthenticated, NotFound, ValidationFailed
+from core.models import insert_unless_exists
 from core.parsers import loads_untrusted
+from core.prepared import PreparedUpdate
 
 from . import services
 from .gateways import flutterwave, paystack
@@ -126,13 +128,21 @@ def _check_signature(provider: str, raw_body: bytes, headers) -> None:
 
 
 def _record_delivery(**fields) -> WebhookEvent:
-    """INSERT the delivery's record. In autocommit (a webhook request) the lone INSERT is its own transaction, so
-    it needs no BEGIN and COMMIT round trips around it, and a duplicate's IntegrityError leaves the connection
-    usable; inside a caller's transaction a savepoint keeps a duplicate from breaking that transaction."""
-    if transaction.get_connection().in_atomic_block:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(**fields)
-    return WebhookEvent.objects.create(**fields)
+    """The delivery's record: one ``INSERT … ON CONFLICT (provider, event_key) DO NOTHING``, so a new delivery (the
+    usual case) costs no read and a redelivery (or a concurrent one, which the INSERT waits for) inserts nothing —
+    no error, so no savepoint either — and reads the row that is there."""
+    record = WebhookEvent(**fields)
+    if insert_unless_exists(record, unique_field=("provider", "event_key")):
+        return record
+    return WebhookEvent.objects.get(provider=fields["provider"], event_key=fields["event_key"])
+
+
+# The delivery's outcome, written once (the first time it is applied): compiled once per connection.
+_RECORD_OUTCOME = PreparedUpdate(
+    lambda pk, now, result: (WebhookEvent.objects.filter(pk=pk, processed_at__isnull=True),
+                             {"processed_at": now, "result": result}),
+    pk=int, now=datetime, result=str,
+)
 
 
 def webhook_process(*, provider: str, raw_body: bytes, headers) -> str:
@@ -152,11 +162,8 @@ def webhook_process(*, provider: str, raw_body: bytes, headers) -> str:
     identity = data.get("id") or data.get("reference") or data.get("tx_ref") or hashlib.sha256(raw_body).hexdigest()
     reference = str(data.get("reference") or data.get("tx_ref") or "")[:128]
     event_key = f"{event}:{identity}"[:200]
-    try:  # INSERT first: a new delivery (the usual case) costs no read; a redelivery hits the unique key
-        record = _record_delivery(provider=provider, event_key=event_key, event_type=event[:100],
-                                  reference=reference, payload=payload)
-    except IntegrityError:  # delivered before (or by a concurrent delivery)
-        record = WebhookEvent.objects.get(provider=provider, event_key=event_key)
+    record = _record_delivery(provider=provider, event_key=event_key, event_type=event[:100], reference=reference,
+                              payload=payload)
     if record.processed_at is not None:
         return "duplicate"
     try:
@@ -175,6 +182,5 @@ def webhook_process(*, provider: str, raw_body: bytes, headers) -> str:
                          reference)
         WebhookEvent.objects.filter(pk=record.pk, processed_at__isnull=True).update(result="error")
         return "error"
-    WebhookEvent.objects.filter(pk=record.pk, processed_at__isnull=True).update(processed_at=timezone.now(),
-                                                                                 result=result[:200])
+    _RECORD_OUTCOME(pk=record.pk, now=timezone.now(), result=result[:200])
     return result

@@ -64,3 +64,27 @@ def test_refused():
     unsaved_order = type(order)()
     with pytest.raises(ValueError, match="unsaved related object"):
         insert_rows([OrderStatusHistory(order=unsaved_order, status="pending")])
+
+
+def test_insert_unless_exists_on_a_unique_constraint_of_several_fields():
+    """``(provider, event_key)`` is one constraint: the same pair is skipped without an error (the surrounding
+    transaction goes on, no savepoint needed), the same key under another provider is inserted."""
+    from django.db import transaction
+
+    from core.models import insert_unless_exists
+    from payments.models import WebhookEvent
+
+    def event(provider):
+        return WebhookEvent(provider=provider, event_key="charge.success:1", event_type="charge.success",
+                            reference="PAY-1", payload={"event": "charge.success"})
+
+    with transaction.atomic():
+        first = event("paystack")
+        with CaptureQueriesContext(connection) as context:
+            assert insert_unless_exists(first, unique_field=("provider", "event_key")) is True
+            again = event("paystack")
+            assert insert_unless_exists(again, unique_field=("provider", "event_key")) is False
+        assert len(context.captured_queries) == 2  # no savepoints
+        assert first.pk and again.pk is None and again._state.adding
+        assert insert_unless_exists(event("flutterwave"), unique_field=("provider", "event_key")) is True
+        assert WebhookEvent.objects.filter(event_key="charge.success:1").count() == 2

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from core.models import insert_rows
+from core.models import insert_rows, save_fields
 from core.notifications import notify
 from core.permissions import has_role, is_admin
 
@@ -207,7 +207,7 @@ def order_mark_paid(*, order_id=None, locked_order: Order | None = None, notes: 
         if payment_method:
             order.payment_method = payment_method[:30]
             fields.append("payment_method")
-        order.save(update_fields=fields)
+        save_fields(order, fields)
         insert_rows([OrderStatusHistory(order=order, status=OrderStatus.PAID, previous_status=previous,
                                         notes=(notes or "Payment confirmed").strip(), created_by=None)])
         notify("order_paid", order_id=order.pk)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import NotFound, ValidationFailed
+from core.models import save_fields
 from core.money import CURRENCY, quantize
 from core.notifications import notify
 from core.permissions import is_admin
@@ -120,15 +121,15 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
         fields = ["metadata", "updated_at"]
         if verification.status == PENDING and _abandoned_for_good(txn, verification):
             txn.status = TxStatus.FAILED
-            txn.save(update_fields=[*fields, "status"])
+            save_fields(txn, [*fields, "status"])
             logger.info("payment %s abandoned and its order is no longer payable: failed", txn.transaction_id)
             return txn
         if verification.status == PENDING:
-            txn.save(update_fields=fields)
+            save_fields(txn, fields)
             return txn
         if verification.status == FAILED:
             txn.status = TxStatus.FAILED
-            txn.save(update_fields=[*fields, "status"])
+            save_fields(txn, [*fields, "status"])
             logger.info("payment %s failed at %s (%s)", txn.transaction_id, txn.provider, verification.gateway_status)
             return txn
 
@@ -145,13 +146,13 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
             txn.flagged = True
             txn.flag_reason = "; ".join(problems)
             txn.status = TxStatus.FAILED
-            txn.save(update_fields=[*fields, "flagged", "flag_reason", "status"])
+            save_fields(txn, [*fields, "flagged", "flag_reason", "status"])
             logger.error("payment %s flagged, order(s) %s NOT paid: %s", txn.transaction_id, paid_for, txn.flag_reason)
             return txn
 
         txn.status = TxStatus.COMPLETED
         txn.completed_at = timezone.now()
-        txn.save(update_fields=[*fields, "status", "completed_at"])
+        save_fields(txn, [*fields, "status", "completed_at"])
         for order in orders:
             order = order_mark_paid(locked_order=order, notes=f"Paid via {txn.provider} ({txn.transaction_id})",
                                     payment_method=txn.provider)
@@ -179,7 +180,7 @@ def _refund_late_payment(*, txn: Transaction, orders: list[Order], problems: lis
     txn.completed_at = timezone.now()
     txn.flagged = True
     txn.flag_reason = ("; ".join(problems) + " — refunded automatically")[:2000]
-    txn.save(update_fields=[*fields, "status", "completed_at", "flagged", "flag_reason"])
+    save_fields(txn, [*fields, "status", "completed_at", "flagged", "flag_reason"])
     journal = ledger.ledger_post(
         entry_type=JournalEntry.EntryType.LATE_PAYMENT, idempotency_key=f"late_payment:{txn.transaction_id}",
         order=orders[0] if len(orders) == 1 else None, txn=txn,
@@ -227,5 +228,5 @@ def sandbox_checkout_complete(*, reference: str, outcome: str) -> Transaction:
             raise NotFound("Unknown payment reference.")
         if txn.status == TxStatus.PENDING and not txn.metadata.get("sandbox_outcome"):
             txn.metadata = {**txn.metadata, "sandbox_outcome": outcome}
-            txn.save(update_fields=["metadata", "updated_at"])
+            save_fields(txn, ["metadata", "updated_at"])
     return payment_confirm(reference=reference, provider=Provider.SANDBOX)

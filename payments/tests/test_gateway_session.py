@@ -10,7 +10,8 @@ import pytest
 
 from core.errors import GatewayUnavailable
 from payments.gateways import SUCCESS, PaystackClient
-from payments.gateways.base import gateway_session
+from payments.gateways import base
+from payments.gateways.base import environment_proxies, gateway_session
 
 
 class _Gateway:
@@ -19,6 +20,8 @@ class _Gateway:
     def __init__(self):
         self.connections: list[tuple] = []
         self.cookies: list[str | None] = []
+        self.authorizations: list[str | None] = []
+        self.paths: list[str] = []
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -28,6 +31,8 @@ class _Gateway:
             def do_GET(self):  # noqa: N802 — http.server's naming
                 gateway.connections.append(self.client_address)
                 gateway.cookies.append(self.headers.get("Cookie"))
+                gateway.authorizations.append(self.headers.get("Authorization"))
+                gateway.paths.append(self.path)
                 reference = self.path.rsplit("/", 1)[-1]
                 raw = json.dumps({"status": True, "message": "Verification successful", "data": {
                     "id": 1000 + len(gateway.connections), "status": "success", "reference": reference,
@@ -127,3 +132,44 @@ def test_a_post_on_a_dropped_connection_is_never_sent_twice(closing_gateway):
     with pytest.raises(GatewayUnavailable):
         client.request("POST", "/refund", json={"transaction": "PAY-1"})
     assert closing_gateway.dropped == 1 and len(closing_gateway.connections) == 1
+
+
+@pytest.fixture
+def fresh_environment(monkeypatch):
+    """The proxy settings are read once per process and origin: forgotten around each of these tests."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
+                 "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    base._origin_proxies.cache_clear()
+    yield monkeypatch
+    base._origin_proxies.cache_clear()
+
+
+def test_a_netrc_entry_for_the_gateway_never_replaces_the_bearer_key(gateway, tmp_path, fresh_environment):
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password not-our-key\n")
+    netrc.chmod(0o600)
+    fresh_environment.setenv("NETRC", str(netrc))
+    fresh_environment.setenv("HOME", str(tmp_path))
+    assert PaystackClient().verify("PAY-1").status == SUCCESS
+    assert gateway.authorizations == [f"Bearer {PaystackClient().secret_key}"]
+
+
+def test_the_environment_proxy_is_used_and_no_proxy_honoured(gateway, settings, fresh_environment):
+    """``HTTP_PROXY`` names the proxy (here the test's server, which answers as the gateway would): the request goes
+    to it with the gateway's absolute URL; a host in ``NO_PROXY`` is reached directly."""
+    fresh_environment.setenv("HTTP_PROXY", gateway.url)
+    fresh_environment.setenv("NO_PROXY", "direct.example")
+    settings.PAYSTACK_BASE_URL = "http://paystack.example"  # reachable only through the proxy
+    assert PaystackClient().verify("PAY-1").status == SUCCESS
+    assert gateway.paths == ["http://paystack.example/transaction/verify/PAY-1"]
+    assert environment_proxies("http://paystack.example/x")["http"] == gateway.url
+    assert environment_proxies("http://direct.example/x") == {}
+
+
+def test_the_proxy_settings_are_read_once_per_origin(fresh_environment):
+    fresh_environment.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert environment_proxies("https://api.paystack.co/transaction/verify/A") == {"https": "http://proxy.example:3128"}
+    fresh_environment.delenv("HTTPS_PROXY")
+    assert environment_proxies("https://api.paystack.co/transaction/verify/B") == {"https": "http://proxy.example:3128"}
+    assert base._origin_proxies.cache_info().misses == 1
