@@ -1,6 +1,10 @@
 """What the project's serializers share."""
 import copy
 
+from django.db.models.manager import BaseManager
+from rest_framework import serializers
+from rest_framework.fields import FileField, HiddenField, SkipField
+from rest_framework.relations import ManyRelatedField, RelatedField
 from rest_framework.serializers import BaseSerializer
 
 
@@ -33,3 +37,74 @@ class FieldsBuiltOnceMixin:
             built = super().get_fields()
             cls._fields_built_once = built  # a race stores equal values: harmless
         return {name: _fresh(field) for name, field in built.items()}
+
+
+_METHOD, _PLAIN, _ONE, _MANY = "method", "plain", "one", "many"
+
+
+def _representation_plan(cls) -> list[tuple] | None:
+    """How ``cls`` represents an instance, field by field, worked out once from a prototype instance's bound fields;
+    None when some readable field is not one this plan can stand in for (see ``PlannedRepresentationMixin``)."""
+    steps = []
+    for field in cls()._readable_fields:
+        if isinstance(field, serializers.SerializerMethodField):
+            steps.append((_METHOD, field.field_name, None, field.method_name))
+        elif isinstance(field, serializers.ListSerializer):
+            if type(field) is not serializers.ListSerializer:  # a list class of its own: its own to_representation
+                return None
+            steps.append((_MANY, field.field_name, field, type(field.child)))
+        elif isinstance(field, BaseSerializer):
+            steps.append((_ONE, field.field_name, field, type(field)))
+        elif (isinstance(field, RelatedField | ManyRelatedField | FileField | HiddenField)
+              or not type(field).__module__.startswith("rest_framework.")):
+            return None  # may read the request or the parent (URLs, pk-only objects) or is ours: DRF's own path
+        else:
+            steps.append((_PLAIN, field.field_name, field, None))
+    return steps
+
+
+class PlannedRepresentationMixin:
+    """For an output serializer (``.data`` of an instance): ``to_representation`` without building and binding a
+    fresh copy of every field for every instance (DRF copies each declared field, deep-copies each nested
+    serializer and binds them all, per serializer instance; an order's 201 built five serializers' fields).
+
+    The class's readable fields are bound once, on a prototype instance, and each instance is represented by
+    walking them: a model or plain field through that prototype's ``get_attribute`` and ``to_representation``
+    (which read only the field's own configuration); a ``SerializerMethodField`` by calling the method on this
+    instance (so ``self.context`` is this serializer's); a nested serializer (one, or ``many=True``) by a fresh
+    instance of its class with this serializer's context, as DRF's nested serializers share the root's context.
+    ``None`` is ``None`` and a ``SkipField`` skips the field, as in DRF's ``Serializer.to_representation``.
+
+    A class with a readable field that may read the request or its parent (related and file fields, a custom list
+    serializer) or a field class of our own is represented by DRF's own path. Fields must depend only on the class
+    (as with ``FieldsBuiltOnceMixin``); ``core/tests/test_serializers.py`` and the order tests hold each planned
+    serializer equal to DRF's representation. The plan is kept on the exact class."""
+
+    def to_representation(self, instance):
+        cls = type(self)
+        plan = cls.__dict__.get("_representation_plan", False)
+        if plan is False:
+            plan = _representation_plan(cls)
+            cls._representation_plan = plan  # a race stores equal plans: harmless
+        if plan is None:
+            return super().to_representation(instance)
+        ret = {}
+        for kind, name, field, extra in plan:
+            if kind == _METHOD:
+                ret[name] = getattr(self, extra)(instance)
+                continue
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            if attribute is None:
+                ret[name] = None
+            elif kind == _PLAIN:
+                ret[name] = field.to_representation(attribute)
+            elif kind == _ONE:
+                ret[name] = extra(context=self.context).to_representation(attribute)
+            else:
+                child = extra(context=self.context)
+                items = attribute.all() if isinstance(attribute, BaseManager) else attribute
+                ret[name] = [child.to_representation(item) for item in items]
+        return ret

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from core.permissions import has_role, is_admin
-from core.serializers import FieldsBuiltOnceMixin
+from core.serializers import FieldsBuiltOnceMixin, PlannedRepresentationMixin
 from social.channels import ShareChannel
 
 from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
@@ -119,7 +119,7 @@ class OrderListFilterSerializer(serializers.Serializer):
 #   admin         everything.
 
 
-class CustomerOrderItemSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+class CustomerOrderItemSerializer(PlannedRepresentationMixin, FieldsBuiltOnceMixin, serializers.ModelSerializer):
     product_id = serializers.IntegerField(read_only=True)
     variation_id = serializers.IntegerField(read_only=True, allow_null=True)
 
@@ -145,7 +145,7 @@ class OrderItemSerializer(CustomerOrderItemSerializer):
         read_only_fields = fields
 
 
-class CustomerStatusHistorySerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+class CustomerStatusHistorySerializer(PlannedRepresentationMixin, FieldsBuiltOnceMixin, serializers.ModelSerializer):
     class Meta:
         model = OrderStatusHistory
         fields = ["id", "previous_status", "status", "notes", "created_at"]
@@ -164,7 +164,7 @@ class OrderStatusHistorySerializer(CustomerStatusHistorySerializer):
         return {"id": user.pk, "username": user.username, "user_type": user.user_type} if user else None
 
 
-class _PartySerializer(serializers.Serializer):
+class _PartySerializer(PlannedRepresentationMixin, serializers.Serializer):
     id = serializers.IntegerField()
 
 
@@ -179,7 +179,7 @@ class EntrepreneurSummarySerializer(_PartySerializer):
     custom_url = serializers.CharField()
 
 
-class StoreSummarySerializer(serializers.Serializer):
+class StoreSummarySerializer(PlannedRepresentationMixin, serializers.Serializer):
     business_name = serializers.CharField()
     custom_url = serializers.CharField()
 
@@ -196,7 +196,7 @@ _ORDER_COMMON = [
 ]
 
 
-class _OrderBaseSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+class _OrderBaseSerializer(PlannedRepresentationMixin, FieldsBuiltOnceMixin, serializers.ModelSerializer):
     checkout_id = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
     # What a list's page query joins (``orders.api``); an audience that shows less narrows it.
@@ -344,7 +344,7 @@ def order_serializer_for(user) -> type[serializers.ModelSerializer]:
     return CustomerOrderSerializer
 
 
-class CheckoutSerializer(serializers.ModelSerializer):
+class CheckoutSerializer(PlannedRepresentationMixin, FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """The customer's view of a checkout (SPEC §5.1). ``subtotal`` is the items at the store's prices."""
 
     status = serializers.CharField(read_only=True, help_text="pending | paid | partially_cancelled | cancelled")
