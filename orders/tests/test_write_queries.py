@@ -104,3 +104,29 @@ def test_the_checkout_create_response_is_what_the_checkout_detail_answers(auth_c
     created = _created_and_detail(auth_client, "/api/orders/checkouts/", lines, n_suppliers=2, notes="Gate code 1234")
     assert len(created["orders"]) == 2 and created["status"] == "pending"
     assert sum(len(order["items"]) for order in created["orders"]) == lines
+
+
+def test_the_rows_attached_to_a_new_order_are_the_related_managers_own_querysets():
+    """What the placement leaves in the order's prefetch cache is ``order.items.order_by(*ITEM_ORDERING)`` (and
+    the history's), its results filled in: the same SQL, so anything else asked of it reads the right rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.selectors import HISTORY_ORDERING, ITEM_ORDERING
+    from orders.services import OrderLine, order_create
+
+    store, products = _store(3)
+    order = order_create(customer=CustomerFactory(), entrepreneur_custom_url=store.custom_url,
+                         items=[OrderLine(product_id=p.pk, quantity=1) for p in products],
+                         shipping_address=dict(VALID_ADDRESS))
+    fresh = Order.objects.get(pk=order.pk)
+    for name, ordering in (("items", ITEM_ORDERING), ("status_history", HISTORY_ORDERING)):
+        attached = order._prefetched_objects_cache[name]
+        expected = getattr(fresh, name).order_by(*ordering)
+        assert str(attached.query) == str(expected.query)
+        with CaptureQueriesContext(connection) as context:
+            rows = list(getattr(order, name).all())
+        assert context.captured_queries == []  # answered from the rows just written
+        assert [row.pk for row in rows] == [row.pk for row in expected]
+        assert list(getattr(order, name).filter(pk=rows[0].pk)) == [rows[0]]  # other questions read the table
+    assert order.items.count() == 3
