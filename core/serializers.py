@@ -42,6 +42,25 @@ class FieldsBuiltOnceMixin:
 _METHOD, _PLAIN, _ONE, _MANY = "method", "plain", "one", "many"
 
 
+def _context_free(field) -> bool:
+    """A plain field whose representation reads nothing but its own configuration: one of DRF's own, not a
+    related or file field (they read the request or return pk-only objects), no default that needs the context
+    (``CurrentUserDefault``), and for a ``ListField``/``DictField`` a child of the same kind."""
+    if (isinstance(field, RelatedField | ManyRelatedField | FileField | HiddenField)
+            or not type(field).__module__.startswith("rest_framework.")
+            or getattr(field.default, "requires_context", False)):
+        return False
+    child = getattr(field, "child", None)
+    return child is None or _context_free(child)
+
+
+def _nested_class(serializer) -> type | None:
+    """The class of a nested serializer that a fresh instance (``cls(context=…)``) represents as the declared one
+    does: one that takes no arguments of its own (``__init__`` is DRF's)."""
+    cls = type(serializer)
+    return cls if cls.__init__ is BaseSerializer.__init__ else None
+
+
 def _representation_plan(cls) -> list[tuple] | None:
     """How ``cls`` represents an instance, field by field, worked out once from a prototype instance's bound fields;
     None when some readable field is not one this plan can stand in for (see ``PlannedRepresentationMixin``)."""
@@ -50,16 +69,19 @@ def _representation_plan(cls) -> list[tuple] | None:
         if isinstance(field, serializers.SerializerMethodField):
             steps.append((_METHOD, field.field_name, None, field.method_name))
         elif isinstance(field, serializers.ListSerializer):
-            if type(field) is not serializers.ListSerializer:  # a list class of its own: its own to_representation
+            child = _nested_class(field.child)
+            if type(field) is not serializers.ListSerializer or child is None:  # a list class or arguments of its own
                 return None
-            steps.append((_MANY, field.field_name, field, type(field.child)))
+            steps.append((_MANY, field.field_name, field, child))
         elif isinstance(field, BaseSerializer):
-            steps.append((_ONE, field.field_name, field, type(field)))
-        elif (isinstance(field, RelatedField | ManyRelatedField | FileField | HiddenField)
-              or not type(field).__module__.startswith("rest_framework.")):
-            return None  # may read the request or the parent (URLs, pk-only objects) or is ours: DRF's own path
-        else:
+            nested = _nested_class(field)
+            if nested is None:
+                return None
+            steps.append((_ONE, field.field_name, field, nested))
+        elif _context_free(field):
             steps.append((_PLAIN, field.field_name, field, None))
+        else:
+            return None  # DRF's own path for the whole class
     return steps
 
 
@@ -75,10 +97,12 @@ class PlannedRepresentationMixin:
     instance of its class with this serializer's context, as DRF's nested serializers share the root's context.
     ``None`` is ``None`` and a ``SkipField`` skips the field, as in DRF's ``Serializer.to_representation``.
 
-    A class with a readable field that may read the request or its parent (related and file fields, a custom list
-    serializer) or a field class of our own is represented by DRF's own path. Fields must depend only on the class
-    (as with ``FieldsBuiltOnceMixin``); ``core/tests/test_serializers.py`` and the order tests hold each planned
-    serializer equal to DRF's representation. The plan is kept on the exact class."""
+    A nested serializer's ``parent`` is not the serializer it is nested in (a method that walks up to it must not be
+    planned). A class with a readable field that may read the request (related and file fields, a default that needs
+    the context), a custom list serializer, a nested serializer that takes arguments of its own or a field class of
+    ours is represented by DRF's own path. Fields must depend only on the class (as with ``FieldsBuiltOnceMixin``);
+    ``orders/tests/test_planned_representation.py`` holds every planned order and checkout serializer equal to
+    DRF's representation. The plan is kept on the exact class."""
 
     def to_representation(self, instance):
         cls = type(self)

@@ -129,8 +129,9 @@ def _check_signature(provider: str, raw_body: bytes, headers) -> None:
 
 def _record_delivery(**fields) -> WebhookEvent:
     """The delivery's record: one ``INSERT … ON CONFLICT (provider, event_key) DO NOTHING``, so a new delivery (the
-    usual case) costs no read and a redelivery (or a concurrent one, which the INSERT waits for) inserts nothing —
-    no error, so no savepoint either — and reads the row that is there."""
+    usual case) costs no read and a redelivery inserts nothing — no error, so no savepoint either — and reads the
+    row that is there. Two copies delivered at the same moment may both find it unprocessed and both apply it:
+    the confirmation is idempotent (the payment's row lock; a settled payment is left as it is)."""
     record = WebhookEvent(**fields)
     if insert_unless_exists(record, unique_field=("provider", "event_key")):
         return record

@@ -67,14 +67,16 @@ def test_auto_now_is_stamped_only_when_listed():
 
 
 def test_a_row_that_is_gone_is_refused_as_save_refuses_it():
+    from django.db import transaction
+
     order = create_order()
     txn = _payment(order)
     Transaction.objects.filter(pk=txn.pk).delete()
     txn.status = Transaction.Status.FAILED
-    with pytest.raises(DatabaseError, match="did not affect any rows"):
-        save_fields(txn, ["status"])
-    with pytest.raises(DatabaseError, match="did not affect any rows"):
-        txn.save(update_fields=["status"])
+    for save in (lambda: save_fields(txn, ["status"]), lambda: txn.save(update_fields=["status"])):
+        with transaction.atomic():  # each refusal marks its block for rollback
+            with pytest.raises(DatabaseError, match="did not affect any rows"):
+                save()
 
 
 def test_the_sql_text_is_built_once_per_model_and_fields():
@@ -110,9 +112,40 @@ def test_signals_and_expressions_go_through_save():
 
 def test_refused():
     order = create_order()
-    with pytest.raises(ValueError, match="own non-primary-key columns"):
+    with pytest.raises(ValueError, match="own non-primary-key, non-generated columns"):
         save_fields(order, ["id"])
-    with pytest.raises(ValueError, match="own non-primary-key columns"):
+    with pytest.raises(ValueError, match="own non-primary-key, non-generated columns"):
         save_fields(order, ["items"])  # a reverse relation, not a column
     with pytest.raises(ValueError, match="not saved yet"):
         save_fields(Order(order_id="NEW", created_at=timezone.now()), ["notes"])
+
+
+def test_nothing_to_save_is_no_query_and_a_models_own_save_is_kept(monkeypatch):
+    order = create_order()
+    with CaptureQueriesContext(connection) as context:
+        save_fields(order, [])
+    assert context.captured_queries == []
+    calls = []
+    original = Order.save
+
+    def own_save(self, *args, **kwargs):
+        calls.append(kwargs.get("update_fields"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Order, "save", own_save)
+    order.notes = "through save()"
+    save_fields(order, ["notes"])
+    assert calls == [["notes"]] and Order.objects.get(pk=order.pk).notes == "through save()"
+
+
+def test_a_refused_update_marks_the_transaction_for_rollback_as_save_does():
+    from django.db import transaction
+
+    order = create_order()
+    txn = _payment(order)
+    Transaction.objects.filter(pk=txn.pk).delete()
+    with transaction.atomic():
+        with pytest.raises(DatabaseError):
+            save_fields(txn, ["status"])
+        assert transaction.get_connection().needs_rollback  # rolled back to the block's savepoint on exit
+    assert not transaction.get_connection().needs_rollback

@@ -126,3 +126,57 @@ def test_a_field_that_may_read_the_request_takes_drfs_path():
     assert _WithUrl({"picture": None}).data == {"picture": None}
     assert vars(_WithUrl)["_representation_plan"] is None
     assert vars(_Stamped).get("_representation_plan") is not None
+
+
+class _Inner(PlannedRepresentationMixin, serializers.Serializer):
+    name = serializers.CharField()
+    seen_by = serializers.SerializerMethodField()
+
+    def get_seen_by(self, obj):
+        return self.context.get("who")
+
+
+class _Outer(PlannedRepresentationMixin, serializers.Serializer):
+    one = _Inner()
+    many = _Inner(many=True)
+
+
+def test_nested_serializers_get_this_requests_context():
+    value = {"one": {"name": "a"}, "many": [{"name": "b"}, {"name": "c"}]}
+    for who in ("first", "second"):
+        assert _Outer(value, context={"who": who}).data == {
+            "one": {"name": "a", "seen_by": who}, "many": [{"name": "b", "seen_by": who}, {"name": "c", "seen_by": who}]}
+    assert vars(_Outer)["_representation_plan"] is not None
+
+
+class _Narrowed(serializers.Serializer):
+    name = serializers.CharField()
+
+    def __init__(self, *args, upper=False, **kwargs):
+        self.upper = upper
+        super().__init__(*args, **kwargs)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        return {key: value.upper() for key, value in data.items()} if self.upper else data
+
+
+class _WithArguments(PlannedRepresentationMixin, serializers.Serializer):
+    inner = _Narrowed(upper=True)
+
+
+class _WithContextDefault(PlannedRepresentationMixin, serializers.Serializer):
+    owner = serializers.CharField(default=serializers.CurrentUserDefault(), read_only=False, required=False)
+
+
+class _WithPictures(PlannedRepresentationMixin, serializers.Serializer):
+    pictures = serializers.ListField(child=serializers.ImageField())
+
+
+def test_what_a_fresh_instance_or_the_prototype_could_not_represent_takes_drfs_path():
+    assert _WithArguments({"inner": {"name": "ada"}}).data == {"inner": {"name": "ADA"}}  # its own argument kept
+    assert vars(_WithArguments)["_representation_plan"] is None
+    _WithContextDefault({"owner": "x"}).data  # noqa: B018 — builds the plan
+    assert vars(_WithContextDefault)["_representation_plan"] is None
+    assert _WithPictures({"pictures": []}).data == {"pictures": []}
+    assert vars(_WithPictures)["_representation_plan"] is None

@@ -84,7 +84,9 @@ def _origin_proxies(origin: str) -> dict[str, str]:
 
 def environment_proxies(url: str) -> dict[str, str]:
     """The proxies the environment (``HTTPS_PROXY``, ``NO_PROXY``…) names for ``url``, as ``requests`` would find
-    them with ``trust_env``: read once per scheme and host in a process."""
+    them with ``trust_env``: read once per scheme and host in a process, so a change of those variables takes a
+    restart (as any setting does). A redirect keeps the proxies of the URL asked (with ``trust_env`` requests would
+    look again at the redirect's host); the gateways' APIs answer without redirects."""
     parts = urlsplit(url)
     return _origin_proxies(f"{parts.scheme}://{parts.netloc}")
 

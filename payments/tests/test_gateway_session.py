@@ -9,8 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from core.errors import GatewayUnavailable
-from payments.gateways import SUCCESS, PaystackClient
-from payments.gateways import base
+from payments.gateways import SUCCESS, PaystackClient, base
 from payments.gateways.base import environment_proxies, gateway_session
 
 
@@ -173,3 +172,21 @@ def test_the_proxy_settings_are_read_once_per_origin(fresh_environment):
     fresh_environment.delenv("HTTPS_PROXY")
     assert environment_proxies("https://api.paystack.co/transaction/verify/B") == {"https": "http://proxy.example:3128"}
     assert base._origin_proxies.cache_info().misses == 1
+
+
+def _new_thread_session_verify() -> list:
+    seen: list = []
+    worker = threading.Thread(target=lambda: seen.append(gateway_session().verify))  # a thread's session is new
+    worker.start()
+    worker.join(timeout=5)
+    return seen
+
+
+def test_the_ca_bundle_the_environment_names_is_verified_against(monkeypatch, tmp_path):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert _new_thread_session_verify() == [True]  # certifi's bundle, as requests' default
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(tmp_path / "curl.pem"))
+    assert _new_thread_session_verify() == [str(tmp_path / "curl.pem")]
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "requests.pem"))  # first, as in requests
+    assert _new_thread_session_verify() == [str(tmp_path / "requests.pem")]
