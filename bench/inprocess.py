@@ -11,7 +11,8 @@ the database a ``run.py --keep-db`` left behind (``payjaro_bench``), and prints 
     pg    CPU of this connection's PostgreSQL backend (``/proc/<pid>/stat``)
 
 ``--parts`` adds what the main parts of the request cost (the app CPU inside each, nested parts included in
-their parents); ``--profile`` prints cProfile's top functions (wall time, waits included). One process, no
+their parents); ``--profile`` prints cProfile's top functions (wall time, waits included; ``--profile-cpu``: CPU time of
+this process, waits excluded, ``--sort cumulative`` for the callers' view). One process, no
 concurrency: the numbers are lower than under load, and the comparison of two revisions is what they are for —
 alternate the runs (``git stash`` / ``git stash pop``) and compare, as the README's stop notes do.
 
@@ -47,6 +48,7 @@ ADDRESS = {"full_name": "Ngozi Eze", "phone": "08031234567", "address": "3 Awolo
 PARTS = [
     ("users.authentication", "JWTAuthentication.authenticate", "authentication"),
     ("rest_framework.views", "APIView.check_throttles", "throttles"),
+    ("core.throttling", "OneRoundTripThrottlesMixin.check_throttles", "throttles (one round trip)"),
     ("orders.api", "_cart_arguments", "order input (serializer)"),
     ("orders.api", "order_create", "order_create (service)"),
     ("orders.services.checkout", "_prepare", "  cart: lines, listings, prices"),
@@ -66,8 +68,10 @@ def _timed(module_name: str, dotted: str, label: str, totals: dict) -> None:
     owner = importlib.import_module(module_name)
     *path, name = dotted.split(".")
     for part in path:
-        owner = getattr(owner, part)
-    original = getattr(owner, name)
+        owner = getattr(owner, part, None)
+    original = getattr(owner, name, None)
+    if original is None:  # not in this revision (an A/B run against an older one)
+        return
 
     def wrapper(*args, **kwargs):
         started = time.process_time()
@@ -169,7 +173,10 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=400, help="requests (the first --warm are not measured)")
     parser.add_argument("--warm", type=int, default=20)
     parser.add_argument("--parts", action="store_true", help="app CPU of the request's main parts")
-    parser.add_argument("--profile", action="store_true", help="cProfile's top functions")
+    parser.add_argument("--profile", action="store_true", help="cProfile's top functions (wall time)")
+    parser.add_argument("--profile-cpu", action="store_true", help="cProfile's top functions (this process's CPU)")
+    parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative, ...)")
+    parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--db-name", default="payjaro_bench")
     parser.add_argument("--admin-db-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
@@ -209,7 +216,8 @@ def main() -> int:
         send(request)
     measured = requests[args.warm:]
     totals.clear()
-    profile = cProfile.Profile() if args.profile else None
+    profile = (cProfile.Profile(time.process_time) if args.profile_cpu
+               else cProfile.Profile() if args.profile else None)
     pg_before, cpu_before, wall_before = _backend_cpu(connection), time.process_time(), time.perf_counter()
     if profile:
         profile.enable()
@@ -221,7 +229,7 @@ def main() -> int:
     pg = _backend_cpu(connection) - pg_before
     stub.stop()
     if profile:
-        pstats.Stats(profile).sort_stats("tottime").print_stats(40)
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     count = len(measured)
     for _module, _dotted, label in PARTS:
         if label in totals:
