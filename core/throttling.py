@@ -8,7 +8,8 @@ limit. Here a request costs one round trip: ``INCR`` of the client's counter, it
 counter is new (``EXPIRE … NX``) and its remaining time read, in one pipeline. The window starts at the
 client's first request and lasts the rate's period; the ``Retry-After`` of a refusal is what remains of it.
 (A fixed window lets a client make up to twice the rate across the end of one window and the start of the
-next; the rates here are set with that in mind.)
+next; the rates here are set with that in mind.) A view applying several throttles to one request (placing an
+order: the user's rate and the placement rate) counts them all in one pipeline (``OneRoundTripThrottlesMixin``).
 
 With Redis down, every throttled endpoint would answer 500: rate limiting is a protection, not a correctness
 rule (nginx's own ``limit_req`` zones still stand in front of login), so an outage lets the request through
@@ -28,18 +29,32 @@ logger = logging.getLogger(__name__)
 CACHE_ERRORS = (RedisError, OSError)
 
 
-def window_hit(cache, key: str, period: int) -> tuple[int, int]:
-    """Count one request in ``key``'s window of ``period`` seconds: (requests so far in it, seconds left)."""
+def window_hits(cache, windows: list[tuple[str, int]]) -> list[tuple[int, int]]:
+    """Count one request in each ``(key, period)`` window: ``(requests so far in it, seconds left)`` for each, in
+    one Redis round trip however many windows (one pipeline of ``INCR``, ``EXPIRE … NX``, ``TTL`` per key)."""
     redis = redis_client(cache)
-    if redis is not None:
+    if redis is None:
+        return [_local_window_hit(cache, key, period) for key, period in windows]
+    pipe = redis.pipeline(transaction=False)
+    for key, period in windows:
         raw = cache.make_key(key)
-        pipe = redis.pipeline(transaction=False)
         pipe.incr(raw)
         pipe.expire(raw, period, nx=True)
         pipe.ttl(raw)
-        count, _expiry_set, ttl = pipe.execute()
-        left = int(ttl) if ttl is not None and int(ttl) > 0 else period
-        return int(count), left
+    replies = pipe.execute()
+    hits = []
+    for index, (_key, period) in enumerate(windows):
+        count, _expiry_set, ttl = replies[3 * index:3 * index + 3]
+        hits.append((int(count), int(ttl) if ttl is not None and int(ttl) > 0 else period))
+    return hits
+
+
+def window_hit(cache, key: str, period: int) -> tuple[int, int]:
+    """Count one request in ``key``'s window of ``period`` seconds: (requests so far in it, seconds left)."""
+    return window_hits(cache, [(key, period)])[0]
+
+
+def _local_window_hit(cache, key: str, period: int) -> tuple[int, int]:
     started = f"{key}:since"
     now = time.time()
     cache.add(started, now, period)
@@ -57,21 +72,71 @@ def window_hit(cache, key: str, period: int) -> tuple[int, int]:
 class CounterThrottleMixin:
     """``allow_request`` of a ``SimpleRateThrottle`` as one counter hit (module docstring)."""
 
-    def allow_request(self, request, view):
+    def window(self, request, view) -> tuple[str, int] | None:
+        """The ``(key, period)`` this request counts in, or ``None`` when this throttle does not apply to it."""
         if self.rate is None:
-            return True
+            return None
         self.key = self.get_cache_key(request, view)
-        if self.key is None:
+        return None if self.key is None else (self.key, self.duration)
+
+    def counted(self, count: int, remaining: int) -> bool:
+        """The request is allowed with ``count`` requests in its window so far and ``remaining`` seconds left."""
+        self.remaining = remaining
+        return count <= self.num_requests
+
+    def allow_request(self, request, view):
+        window = self.window(request, view)
+        if window is None:
             return True
         try:
-            count, self.remaining = window_hit(self.cache, self.key, self.duration)
+            ((count, remaining),) = window_hits(self.cache, [window])
         except CACHE_ERRORS as exc:
             logger.warning("throttle %s skipped: cache unavailable (%s)", type(self).__name__, exc)
             return True
-        return count <= self.num_requests
+        return self.counted(count, remaining)
 
     def wait(self):
         return getattr(self, "remaining", None)
+
+
+class OneRoundTripThrottlesMixin:
+    """For a view that applies several counter throttles to one request (a signed-in user placing an order: the
+    user rate and the placement rate): all of them counted in one Redis round trip instead of one each. The same
+    decisions as DRF's ``check_throttles`` — every throttle counts the request, the longest wait is answered —
+    and the same failing open when the cache is down."""
+
+    def check_throttles(self, request):
+        throttles = self.get_throttles()
+        if not all(isinstance(throttle, CounterThrottleMixin) for throttle in throttles):
+            return super().check_throttles(request)
+        applying = []
+        for throttle in throttles:
+            window = throttle.window(request, self)
+            if window is not None:
+                applying.append((throttle, window))
+        if not applying:
+            return None
+        durations = []
+        for cache, group in _by_cache(applying):
+            try:
+                hits = window_hits(cache, [window for _throttle, window in group])
+            except CACHE_ERRORS as exc:
+                logger.warning("throttles %s skipped: cache unavailable (%s)",
+                               ", ".join(type(throttle).__name__ for throttle, _window in group), exc)
+                continue
+            for (throttle, _window), (count, remaining) in zip(group, hits, strict=True):
+                if not throttle.counted(count, remaining):
+                    durations.append(throttle.wait())
+        if durations:
+            self.throttled(request, max((duration for duration in durations if duration is not None), default=None))
+        return None
+
+
+def _by_cache(applying: list) -> list:
+    groups: dict[int, tuple] = {}
+    for throttle, window in applying:
+        groups.setdefault(id(throttle.cache), (throttle.cache, []))[1].append((throttle, window))
+    return list(groups.values())
 
 
 class AnonRateThrottle(CounterThrottleMixin, throttling.AnonRateThrottle):
@@ -90,11 +155,11 @@ class UserRateThrottle(CounterThrottleMixin, throttling.UserRateThrottle):
 
 
 class ScopedRateThrottle(CounterThrottleMixin, throttling.ScopedRateThrottle):
-    def allow_request(self, request, view):
-        # DRF's own resolves the view's scope and its rate here, before counting.
+    def window(self, request, view):
+        # DRF's own ``allow_request`` resolves the view's scope and its rate here, before counting.
         self.scope = getattr(view, self.scope_attr, None)
         if not self.scope:
-            return True
+            return None
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        return super().window(request, view)

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from core.errors import NotFound, PermissionDenied
 from core.openapi import paginated
 from core.permissions import has_role, is_admin
-from core.throttling import AnonRateThrottle
+from core.throttling import AnonRateThrottle, OneRoundTripThrottlesMixin
 
 from . import selectors
 from .serializers import (
@@ -70,7 +70,7 @@ _LIST_PARAMS = [
 ]
 
 
-class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OrderViewSet(OneRoundTripThrottlesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Orders, scoped to the requesting user: customers see their own, entrepreneurs their store's,
     suppliers those of their products, admins all. Anyone else's order is a 404."""
 
@@ -165,7 +165,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self._paginated(selectors.orders_for_supplier(request.user))
 
 
-class CheckoutViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CheckoutViewSet(OneRoundTripThrottlesMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Checkouts (SPEC §5.1): one cart of one store, split into one order per supplier, paid at once.
     Customers see their own, admins all; other roles are refused."""
 
