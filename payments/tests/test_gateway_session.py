@@ -21,6 +21,7 @@ class _Gateway:
         self.cookies: list[str | None] = []
         self.authorizations: list[str | None] = []
         self.paths: list[str] = []
+        self.headers: list[dict] = []
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,6 +33,7 @@ class _Gateway:
                 gateway.cookies.append(self.headers.get("Cookie"))
                 gateway.authorizations.append(self.headers.get("Authorization"))
                 gateway.paths.append(self.path)
+                gateway.headers.append(dict(self.headers))
                 reference = self.path.rsplit("/", 1)[-1]
                 raw = json.dumps({"status": True, "message": "Verification successful", "data": {
                     "id": 1000 + len(gateway.connections), "status": "success", "reference": reference,
@@ -77,6 +79,27 @@ def test_consecutive_calls_share_one_connection_and_send_no_cookie(gateway):
     assert len(gateway.connections) == 3
     assert len(set(gateway.connections)) == 1  # one handshake for three calls
     assert gateway.cookies == [None, None, None]  # the gateway's Set-Cookie is not sent back
+
+
+def test_the_request_carries_our_headers_over_the_sessions_defaults(gateway):
+    assert PaystackClient().verify("PAY-1").status == SUCCESS
+    (headers,) = gateway.headers
+    assert headers["Authorization"] == f"Bearer {PaystackClient().secret_key}"
+    assert headers["Accept"] == "application/json"  # ours, over the session's */*
+    assert headers["User-Agent"].startswith("python-requests/")  # the session's default (some edges refuse none)
+    assert "gzip" in headers["Accept-Encoding"]
+
+
+def test_a_redirect_is_not_followed_and_reads_as_an_unusable_answer(rsps):
+    """The gateways' APIs answer without redirects: a 3xx is not followed (our bearer key goes nowhere else)."""
+    from core.errors import GatewayError
+
+    client = PaystackClient()
+    rsps.get(f"{client.base_url}/transaction/verify/PAY-1", status=302,
+             headers={"Location": "https://elsewhere.example/verify"})
+    with pytest.raises(GatewayError):
+        client.verify("PAY-1")
+    assert len(rsps.calls) == 1
 
 
 def test_each_thread_has_its_own_session(gateway):
