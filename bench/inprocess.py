@@ -5,8 +5,8 @@ Paystack ``charge.success`` for a distinct pending transaction, re-verified agai
 ``health`` through Django's test client with the same production settings gunicorn gets in ``run.py``, against
 the database a ``run.py --keep-db`` left behind (``payjaro_bench``), and prints per request:
 
-    app   CPU of this process (``time.process_time``; the gateway stub's thread is in it too, ≈ 0.1–0.4 ms of a
-          webhook)
+    app   CPU of this process (``time.process_time``; the gateway stub is nginx when it is installed, otherwise a
+          thread of this process, ≈ 0.1–0.4 ms of a webhook in this column)
     wall  elapsed time (includes the waits on PostgreSQL and Redis)
     pg    CPU of this connection's PostgreSQL backend (``/proc/<pid>/stat``)
 
@@ -57,7 +57,7 @@ PARTS = [
     ("django.db.backends.base.base", "BaseDatabaseWrapper.run_and_clear_commit_hooks", "  after commit"),
     ("orders.api", "OrderViewSet._out", "order output (serializer)"),
     ("payments.webhooks", "webhook_process", "webhook_process"),
-    ("payments.gateways.paystack", "PaystackClient.verify", "  verify call (stub in this process)"),
+    ("payments.gateways.paystack", "PaystackClient.verify", "  verify call"),
     ("payments.services.charges", "_apply_verification", "  the payment's transaction"),
 ]
 
@@ -155,8 +155,7 @@ def _pending_references(count: int) -> list[tuple[str, int]]:
 def webhook_requests(client, count: int, stub) -> list:
     requests = []
     for i, (reference, kobo) in enumerate(_pending_references(count)):
-        stub.amounts[reference] = kobo
-        stub.ids[reference] = 10**9 + secrets.randbelow(10**12)  # the gateway's id: unique across runs
+        stub.add(reference, kobo, 10**9 + secrets.randbelow(10**12))  # the gateway's id: unique across runs
         body = json.dumps({"event": "charge.success", "data": {
             "id": 10**9 + secrets.randbelow(10**12), "reference": reference, "amount": kobo, "currency": "NGN",
             "status": "success"}}, separators=(",", ":"))
@@ -183,7 +182,7 @@ def main() -> int:
     args = parser.parse_args()
     args.secret_key, args.port, args.workers, args.threads = "inprocess-" + "k" * 50, 8765, None, None
 
-    stub = bench.PaystackStub()
+    stub = bench.paystack_stub()
     stub.start()
     os.environ.update(bench.production_env(args, stub.port))
     os.environ["LOG_LEVEL"] = "ERROR"

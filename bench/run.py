@@ -366,12 +366,152 @@ class PaystackStub:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
 
+    def add(self, reference: str, kobo: int, gateway_id: int | None = None) -> None:
+        """Answer ``reference`` with a success for ``kobo`` (the gateway's own id: ``gateway_id`` or a new one)."""
+        self.amounts[reference] = kobo
+        if gateway_id is not None:
+            self.ids[reference] = gateway_id
+
     def start(self):
         self.thread.start()
+
+    def pids(self) -> set[int]:
+        return set()  # a thread of this process: its CPU is in the "bench" column
 
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class NginxPaystackStub:
+    """The same answers from nginx: one file per reference (the success body for its exact amount), written when
+    the reference is added; any other path answers Paystack's "not found" (400). nginx answers a verify in a few
+    microseconds of its own CPU where the Python stub spent ≈ 0.3 ms of the bench process's: the stub column of
+    the table (nginx's master and workers) is then close to what a remote gateway costs this machine — nothing."""
+
+    CONFIG = """
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    log_format calls '$status';
+    access_log {root}/access.log calls;
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+    server {{
+        listen {host}:{port};
+        location /transaction/verify/ {{
+            root {root}/answers;
+            default_type application/json;
+            try_files $uri @unknown;
+        }}
+        location / {{ return 404; }}
+        location @unknown {{
+            default_type application/json;
+            return 400 '{{"status":false,"message":"Transaction reference not found"}}';
+        }}
+    }}
+}}
+"""
+
+    def __init__(self):
+        import socket
+
+        self.root = Path(tempfile.mkdtemp(prefix="payjaro-stub-"))
+        self.root.chmod(0o755)  # nginx's workers (nobody) read the answers
+        self.answers = self.root / "answers" / "transaction" / "verify"
+        self.answers.mkdir(parents=True)
+        for directory in (self.root / "answers", self.answers.parent, self.answers):
+            directory.chmod(0o755)
+        with socket.socket() as probe:
+            probe.bind((HOST, 0))
+            self.port = probe.getsockname()[1]
+        self.process: subprocess.Popen | None = None
+        self._next_id = 4_000_000
+
+    def add(self, reference: str, kobo: int, gateway_id: int | None = None) -> None:
+        if not re.fullmatch(r"[\w.-]+", reference):
+            raise ValueError(f"unexpected reference {reference!r}")
+        if gateway_id is None:
+            self._next_id += 1
+            gateway_id = self._next_id
+        body = {"status": True, "message": "Verification successful", "data": {
+            "id": gateway_id, "status": "success", "reference": reference, "amount": kobo, "currency": "NGN",
+            "paid_at": datetime.now(UTC).isoformat(), "gateway_response": "Successful", "channel": "card"}}
+        path = self.answers / reference
+        path.write_text(json.dumps(body))
+        path.chmod(0o644)
+
+    @property
+    def amounts(self):
+        """``stub.amounts.update({reference: kobo})`` as with the Python stub."""
+        stub = self
+
+        class _Amounts:
+            def update(self, items):
+                for reference, kobo in dict(items).items():
+                    stub.add(reference, kobo)
+
+            def __setitem__(self, reference, kobo):
+                stub.add(reference, kobo)
+
+        return _Amounts()
+
+    @property
+    def calls(self) -> int:
+        try:
+            with (self.root / "access.log").open("rb") as lines:
+                return sum(1 for _line in lines)
+        except FileNotFoundError:
+            return 0
+
+    def start(self):
+        config = self.root / "nginx.conf"
+        config.write_text(self.CONFIG.format(root=self.root, host=HOST, port=self.port))
+        self.process = subprocess.Popen(["nginx", "-p", str(self.root), "-c", str(config), "-g", "daemon off;"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx stub exited: {self.process.stderr.read().decode(errors='replace')}")
+            try:
+                with urllib.request.urlopen(f"http://{HOST}:{self.port}/", timeout=1):
+                    pass
+            except urllib.error.HTTPError:
+                return  # the 404 of "/": nginx is answering
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nginx stub did not start within 10 s")
+
+    def pids(self) -> set[int]:
+        if self.process is None:
+            return set()
+        found = {self.process.pid}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    text = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(text[text.rindex(")") + 2:].split()[1]) == self.process.pid:
+                    found.add(int(entry.name))
+        return found
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def paystack_stub():
+    """nginx's stub when nginx is installed (make bench installs it), the Python one otherwise."""
+    return NginxPaystackStub() if shutil.which("nginx") else PaystackStub()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -456,10 +596,12 @@ def _process_cpu() -> dict[str, float]:
         stats[int(entry.name)] = (comm, int(fields[1]), sum(int(value) for value in fields[11:15]) / _TICK)
     app = {pid for pid, (comm, _, _) in stats.items() if pid == _GUNICORN_PID[0]}
     app |= {pid for pid, (_, ppid, _) in stats.items() if ppid in app}
-    totals = {"app": 0.0, "postgres": 0.0, "redis": 0.0}
+    totals = {"app": 0.0, "postgres": 0.0, "redis": 0.0, "stub": 0.0}
     for pid, (comm, _, seconds) in stats.items():
         if pid in app:
             totals["app"] += seconds
+        elif pid in _STUB_PIDS:
+            totals["stub"] += seconds
         elif comm.startswith("postgres"):
             totals["postgres"] += seconds
         elif comm.startswith("redis-server"):
@@ -468,6 +610,7 @@ def _process_cpu() -> dict[str, float]:
 
 
 _GUNICORN_PID = [0]  # set once gunicorn is up
+_STUB_PIDS: set[int] = set()  # nginx's, when it is the gateway stub
 
 
 def _cpu_now() -> dict[str, float]:
@@ -545,7 +688,7 @@ def statuses_since(log_file: Path, offset: int) -> tuple[dict, list[str]]:
     return counts, errors
 
 
-def scenarios(args, data: dict, port: int, workdir: Path, stub: PaystackStub) -> list[dict]:
+def scenarios(args, data: dict, port: int, workdir: Path, stub) -> list[dict]:
     base = {"Host": HOST, "X-Forwarded-Proto": "https", "User-Agent": "Mozilla/5.0 (Linux; Android 13) payjaro-bench"}
 
     def client(i: int, **extra) -> dict:
@@ -709,7 +852,8 @@ def machine() -> str:
 
 def cpu_split(result: dict) -> str:
     cpu = result.get("cpu_ms") or {}
-    return " / ".join(f"{cpu.get(key, 0):.1f}" for key in ("app", "postgres", "redis", "wrk", "bench"))
+    cpu = {**cpu, "stub": cpu.get("stub", 0) + cpu.get("bench", 0)}  # nginx's, or the Python stub's (this process)
+    return " / ".join(f"{cpu.get(key, 0):.1f}" for key in ("app", "postgres", "redis", "wrk", "stub"))
 
 
 def table(results: list[dict]) -> str:
@@ -806,8 +950,9 @@ def main() -> int:
         print("--redis-url must be on loopback", file=sys.stderr)
         return 2
 
-    stub = PaystackStub()
+    stub = paystack_stub()
     stub.start()
+    _STUB_PIDS.update(stub.pids())
     env = production_env(args, stub.port)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
