@@ -93,16 +93,19 @@ def withdrawal_payout_execute(*, withdrawal_id) -> WithdrawalRequest:
     if withdrawal.status not in (Status.APPROVED, Status.PROCESSING) or withdrawal.transfer_code:
         return withdrawal
     client = transfer_client()
-    may_have_sent = withdrawal.status == Status.PROCESSING  # an earlier attempt may have reached Paystack
 
     if not withdrawal.recipient_code:
         refused = _ensure_recipient(client, withdrawal)
         if refused is not None:
             return refused
 
-    locked = withdrawal_start_transfer(withdrawal_id=withdrawal.pk, provider=client.name)
+    locked, started = withdrawal_start_transfer(withdrawal_id=withdrawal.pk, provider=client.name)
     if locked.status != Status.PROCESSING or locked.transfer_code:
         return locked
+    # Not started here: another run (a redelivered task, reconciliation) moved it to processing and may be sending
+    # this very reference, or an earlier attempt's answer was lost. Sending it again is safe (Paystack never pays
+    # one reference twice); taking a refusal of it as final is not.
+    may_have_sent = not started
 
     def send():
         return client.transfer(amount=withdrawal.net_amount, recipient_code=withdrawal.recipient_code,
@@ -116,17 +119,56 @@ def withdrawal_payout_execute(*, withdrawal_id) -> WithdrawalRequest:
         logger.warning("payout %s inconclusive after retries: %s", withdrawal.reference_id, exc.message)
         return WithdrawalRequest.objects.get(pk=withdrawal.pk)
     except GatewayError as exc:
-        if may_have_sent:  # e.g. "duplicate reference" after a timeout: verify / the webhook will tell us
-            logger.warning("payout %s: %s after an inconclusive attempt; waiting for the outcome",
-                           withdrawal.reference_id, exc.message)
-            return withdrawal
-        return withdrawal_fail(withdrawal_id=withdrawal.pk, reason=f"Transfer refused: {exc.message}")
+        return _after_refusal(client, withdrawal, exc, may_have_sent=may_have_sent)
 
-    WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(transfer_code=result["transfer_code"],
-                                                              updated_at=timezone.now())
-    Transaction.objects.filter(transaction_id=withdrawal.reference_id).update(
-        provider_reference=result["transfer_code"], updated_at=timezone.now())
+    _record_transfer_code(withdrawal, result.get("transfer_code", ""))
     return _apply_transfer_status(withdrawal.pk, result, source="transfer")
+
+
+def _record_transfer_code(withdrawal: WithdrawalRequest, transfer_code: str) -> None:
+    """The gateway's code for our transfer, on the withdrawal (from then on ``payouts_check`` follows it and
+    reconciliation no longer re-sends it) and on its payout Transaction."""
+    if not transfer_code:
+        return
+    now = timezone.now()
+    WithdrawalRequest.objects.filter(pk=withdrawal.pk, transfer_code="").update(transfer_code=transfer_code,
+                                                                                 updated_at=now)
+    Transaction.objects.filter(transaction_id=withdrawal.reference_id).update(provider_reference=transfer_code,
+                                                                              updated_at=now)
+
+
+def _is_not_found(exc: GatewayError) -> bool:
+    """Paystack's answer for a reference it holds no transfer under: 404, "Transfer not found"."""
+    return (exc.details or {}).get("status_code") == 404 or "not found" in exc.message.casefold()
+
+
+def _after_refusal(client, withdrawal: WithdrawalRequest, refusal: GatewayError, *,
+                   may_have_sent: bool) -> WithdrawalRequest:
+    """The transfer call was refused (4xx). Final — the withdrawal fails and the funds go back — only when Paystack
+    holds no transfer under our reference: a run racing this one, or an earlier attempt whose answer was lost,
+    may have sent it, and Paystack refuses the second copy ("reference already exists") while paying the first.
+    So the reference is verified first, and what Paystack says of it applies; when it cannot say, the withdrawal
+    stays processing for ``payouts_check`` and the webhook."""
+    reference = withdrawal.reference_id
+    try:
+        result = _with_backoff(lambda: client.verify_transfer(reference), what=f"verify {reference}")
+    except GatewayUnavailable as exc:
+        logger.warning("payout %s refused (%s), and its verification unavailable (%s): left processing",
+                       reference, refusal.message, exc.message)
+        return WithdrawalRequest.objects.get(pk=withdrawal.pk)
+    except GatewayError as exc:
+        if not _is_not_found(exc):
+            logger.warning("payout %s refused (%s); verification refused too (%s): left processing",
+                           reference, refusal.message, exc.message)
+            return WithdrawalRequest.objects.get(pk=withdrawal.pk)
+        if may_have_sent:
+            logger.warning("payout %s refused (%s) and not at Paystack, after an attempt that may have sent it",
+                           reference, refusal.message)
+        return withdrawal_fail(withdrawal_id=withdrawal.pk, reason=f"Transfer refused: {refusal.message}")
+    logger.warning("payout %s: the transfer call was refused (%s) but Paystack holds the transfer (%s)",
+                   reference, refusal.message, result.get("status"))
+    _record_transfer_code(withdrawal, result.get("transfer_code", ""))
+    return _apply_transfer_status(withdrawal.pk, result, source="verify")
 
 
 def _apply_transfer_status(withdrawal_id: int, result: dict, *, source: str) -> WithdrawalRequest:
@@ -165,19 +207,24 @@ def withdrawal_finalize_otp(*, withdrawal_id, otp: str, admin=None) -> Withdrawa
 
 
 def payouts_check(*, now=None) -> dict:
-    """Periodic (``manage.py check_payouts``): withdrawals still processing (with a transfer at the gateway)
-    PAYOUT_CHECK_AFTER_MINUTES after their last change (0 = all) are verified with
-    ``GET /transfer/verify/:reference`` and completed or failed, so a lost webhook never strands money.
-    Each on its own: an unavailable gateway or an error is logged and the run goes on."""
+    """Periodic (``manage.py check_payouts``): withdrawals still processing PAYOUT_CHECK_AFTER_MINUTES after their
+    last change (0 = all) are verified by our reference (``GET /transfer/verify/:reference``) and completed or
+    failed, so a lost webhook never strands money — those whose transfer call went unanswered too (no transfer
+    code yet: the transfer may have reached Paystack; its code is recorded when Paystack has it). A reference
+    Paystack does not know is left to reconciliation, which sends it again. Each on its own: an unavailable
+    gateway or an error is logged and the run goes on."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.PAYOUT_CHECK_AFTER_MINUTES)
     due = (WithdrawalRequest.objects.filter(status=Status.PROCESSING, updated_at__lte=cutoff)
-           .exclude(transfer_code="").order_by("updated_at", "pk").values_list("pk", "reference_id")[:200])
+           .order_by("updated_at", "pk").values_list("pk", "reference_id", "transfer_code")[:200])
     counts = {"checked": 0, "completed": 0, "failed": 0, "otp_required": 0, "pending": 0, "errors": 0}
     client = transfer_client()
-    for withdrawal_id, reference in list(due):
+    for withdrawal_id, reference, transfer_code in list(due):
         try:
             result = _with_backoff(lambda ref=reference: client.verify_transfer(ref), what=f"verify {reference}")
+            if not transfer_code:
+                _record_transfer_code(WithdrawalRequest(pk=withdrawal_id, reference_id=reference),
+                                      result.get("transfer_code", ""))
             withdrawal = _apply_transfer_status(withdrawal_id, result, source="verify")
         except GatewayError as exc:
             logger.warning("check_payouts: %s not verified: %s", reference, exc.message)

@@ -108,13 +108,16 @@ def withdrawal_otp_accepted(*, withdrawal_id, by=None) -> WithdrawalRequest:
     return withdrawal
 
 
-def withdrawal_start_transfer(*, withdrawal_id, provider: str = Provider.PAYSTACK) -> WithdrawalRequest:
-    """approved → processing, with the pending payout Transaction, just before the transfer call.
-    Anything else (already processing, settled meanwhile) is returned unchanged."""
+def withdrawal_start_transfer(*, withdrawal_id,
+                              provider: str = Provider.PAYSTACK) -> tuple[WithdrawalRequest, bool]:
+    """approved → processing, with the pending payout Transaction, just before the transfer call. Returns the
+    withdrawal and whether this call made that move: a caller that did not (another run started it, or an earlier
+    attempt whose answer was lost) must treat the transfer as possibly sent. Anything else (already processing,
+    settled meanwhile) is returned unchanged."""
     with transaction.atomic():
         withdrawal = _lock(withdrawal_id)
         if withdrawal.status != Status.APPROVED or withdrawal.transfer_code:
-            return withdrawal
+            return withdrawal, False
         _transition(withdrawal, Status.PROCESSING, notes="Transfer initiated")
         Transaction.objects.get_or_create(
             transaction_id=withdrawal.reference_id,
@@ -122,4 +125,4 @@ def withdrawal_start_transfer(*, withdrawal_id, provider: str = Provider.PAYSTAC
                       "amount": withdrawal.net_amount, "currency": CURRENCY, "provider": provider,
                       "withdrawal": withdrawal, "status": TxStatus.PENDING},
         )
-    return withdrawal
+    return withdrawal, True

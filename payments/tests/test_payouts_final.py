@@ -223,3 +223,98 @@ def test_with_a_paystack_key_the_sandbox_does_not_pay_out(entrepreneur, withdraw
     mock_payout(rsps)
     withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
     assert withdrawal.status == "processing" and len(rsps.calls) == 3
+
+
+DUPLICATE = {"status": False, "message": "Transfer reference already exists"}
+
+
+def _approved_not_run(auth_client, admin_user, withdrawal, capture):
+    """Approved, its payout task queued but not run yet."""
+    with capture(execute=False):
+        assert auth_client(admin_user).post(f"{URL}{withdrawal.pk}/approve/").status_code == 200
+    withdrawal.refresh_from_db()
+    return withdrawal
+
+
+@pytest.mark.parametrize("gateway_status,final", [("pending", "processing"), ("success", "completed")])
+def test_a_run_refused_as_a_duplicate_of_a_racing_run_follows_paystack_not_the_refusal(
+        entrepreneur, withdrawal, auth_client, admin_user, api_client, rsps, django_capture_on_commit_callbacks,
+        gateway_status, final):
+    """Two runs of one payout (a redelivered task, reconciliation): the first moved it to processing and its transfer
+    reached Paystack; the second sends the same reference and is refused as a duplicate. The refusal is not final:
+    the reference is verified and Paystack's word applies — the funds are never handed back for a paid transfer."""
+    from payments.services import withdrawal_payout_execute, withdrawal_start_transfer
+
+    withdrawal = _approved_not_run(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    mock_payout(rsps)
+    assert withdrawal_start_transfer(withdrawal_id=withdrawal.pk)[1] is True  # the first run's move (and its send)
+    rsps.replace("POST", f"{PAYSTACK}/transfer", status=400, json=DUPLICATE)
+    verify = rsps.get(f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}",
+                      json=transfer_verify_body(withdrawal.reference_id, status=gateway_status))
+    assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == final  # the second run
+    assert verify.call_count == 1
+    withdrawal.refresh_from_db()
+    assert withdrawal.transfer_code == "TRF_1ptvuv321ahaa7q"  # recorded: payouts_check follows it from now on
+    assert wallet(entrepreneur)[0] == Decimal("3000.00")  # held or paid out, never handed back
+    body = paystack_transfer_event("transfer.success", withdrawal.reference_id, Decimal("1950.00"))
+    response = api_client.post("/api/payments/webhooks/paystack/", data=body, content_type="application/json",
+                               HTTP_X_PAYSTACK_SIGNATURE=paystack_sign(body))
+    assert response.status_code == 200
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "completed"
+    assert wallet(entrepreneur) == (Decimal("3000.00"), Decimal("2000.00"))
+    assert ledger_audit() == []
+
+
+def test_a_run_that_did_not_start_the_transfer_never_fails_it_on_a_refusal_it_cannot_check(
+        entrepreneur, withdrawal, auth_client, admin_user, rsps, django_capture_on_commit_callbacks, monkeypatch):
+    """The racing run read the withdrawal while it was still approved; the other run moved it to processing (and
+    sent it) while this one resolved the account. This run's refusal, with Paystack's verify unavailable, leaves the
+    withdrawal processing (the funds held), never failed."""
+    from payments.gateways.paystack import PaystackClient
+    from payments.services import withdrawal_payout_execute, withdrawal_start_transfer
+
+    withdrawal = _approved_not_run(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    mock_payout(rsps)
+    rsps.replace("POST", f"{PAYSTACK}/transfer", status=400, json=DUPLICATE)
+    rsps.get(f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}", status=503, json={"status": False})
+    resolve = PaystackClient.resolve_account
+
+    def resolve_while_the_other_run_starts(self, **kwargs):
+        withdrawal_start_transfer(withdrawal_id=withdrawal.pk)  # the other run, between this one's read and move
+        return resolve(self, **kwargs)
+
+    monkeypatch.setattr(PaystackClient, "resolve_account", resolve_while_the_other_run_starts)
+    assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == "processing"
+    assert wallet(entrepreneur)[0] == Decimal("3000.00")
+    assert ledger_audit() == []
+
+
+def test_check_payouts_follows_a_transfer_whose_answer_was_lost(entrepreneur, withdrawal, auth_client, admin_user,
+                                                                rsps, settings, django_capture_on_commit_callbacks):
+    """The transfer call timed out (it may have reached Paystack): no transfer code. check_payouts verifies it by our
+    reference all the same — a lost webhook never strands the money — and records the code Paystack has."""
+    import requests
+
+    settings.PAYOUT_CHECK_AFTER_MINUTES = 0
+    mock_payout(rsps)
+    rsps.replace("POST", f"{PAYSTACK}/transfer", body=requests.Timeout("slow"))
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    assert (withdrawal.status, withdrawal.transfer_code) == ("processing", "")
+
+    unknown = rsps.get(f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}", status=404,
+                       json={"status": False, "message": "Transfer not found"})
+    out = StringIO()
+    call_command("check_payouts", stdout=out)  # not at Paystack: left for reconciliation to send again
+    assert unknown.call_count == 1 and "'errors': 1" in out.getvalue()
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "processing"
+
+    rsps.replace("GET", f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}",
+                 json=transfer_verify_body(withdrawal.reference_id))
+    call_command("check_payouts", stdout=out)
+    withdrawal.refresh_from_db()
+    assert (withdrawal.status, withdrawal.transfer_code) == ("completed", "TRF_1ptvuv321ahaa7q")
+    assert Transaction.objects.get(transaction_type="payout").provider_reference == "TRF_1ptvuv321ahaa7q"
+    assert wallet(entrepreneur) == (Decimal("3000.00"), Decimal("2000.00"))
+    assert ledger_audit() == []

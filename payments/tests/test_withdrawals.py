@@ -196,7 +196,7 @@ def test_the_withdrawal_transitions_table_names_every_status():
 
 def test_a_move_the_table_refuses_is_an_invalid_transition(entrepreneur, bank, auth_client):
     withdrawal_id = request_withdrawal(auth_client, entrepreneur, bank, "2000.00").json()["id"]
-    assert withdrawal_start_transfer(withdrawal_id=withdrawal_id).status == "pending"  # only from approved
+    assert withdrawal_start_transfer(withdrawal_id=withdrawal_id)[0].status == "pending"  # only from approved
     assert withdrawal_complete(withdrawal_id=withdrawal_id).status == "pending"  # logged, left for an admin
     with pytest.raises(InvalidTransition), transaction.atomic():
         _transition(_lock(withdrawal_id), "processing")
@@ -254,9 +254,13 @@ def test_conclusive_transfer_refusal_fails_and_returns_funds(entrepreneur, bank,
     mock_payout(rsps)
     rsps.replace("POST", f"{PAYSTACK}/transfer", status=400,
                  json={"status": False, "message": "Your balance is not enough to fulfil this request"})
+    # Final only once Paystack says it holds no transfer under our reference.
+    verify = rsps.get(f"{PAYSTACK}/transfer/verify/{WithdrawalRequest.objects.get(pk=withdrawal_id).reference_id}",
+                      status=404, json={"status": False, "message": "Transfer not found"})
     with django_capture_on_commit_callbacks(execute=True):
         auth_client(admin_user).post(f"{URL}{withdrawal_id}/approve/")
     withdrawal = WithdrawalRequest.objects.get(pk=withdrawal_id)
+    assert verify.call_count == 1
     assert withdrawal.status == "failed"
     assert balance(entrepreneur.user) == Decimal("5000.00")
     assert ledger_audit() == []
