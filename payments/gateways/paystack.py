@@ -76,11 +76,14 @@ class PaystackClient(HttpClient):
         return _refund_result(self._data(self.request("GET", f"/refund/{refund_id}")))
 
     def list_refunds(self, *, transaction: str) -> list[RefundResult]:
-        """``GET /refund?transaction=``: the refunds Paystack already holds for a charge (checked before a retry)."""
+        """``GET /refund?transaction=``: the refunds Paystack already holds for a charge (checked before a retry). Only
+        those that name this charge (by its id or our reference) are kept: should the filter be ignored, another
+        charge's refund is never taken for ours."""
         body = self.request("GET", "/refund", params={"transaction": transaction})
         if body.get("status") is not True or not isinstance(body.get("data"), list):
             raise GatewayError(f"Paystack: {body.get('message') or 'unexpected answer'}")
-        return [_refund_result(item) for item in body["data"] if isinstance(item, dict)]
+        return [_refund_result(item) for item in body["data"]
+                if isinstance(item, dict) and transaction in _charge_names(item.get("transaction"))]
 
     # --- transfers (payouts) ---
     def resolve_account(self, *, account_number: str, bank_code: str, expected_name: str = "") -> str:
@@ -117,6 +120,13 @@ class PaystackClient(HttpClient):
 
 
 _REFUND_STATUS = {"processed": SUCCESS, "failed": FAILED}
+
+
+def _charge_names(charge) -> set[str]:
+    """The names a refund's ``transaction`` gives its charge: the id and the reference (an object), or the id."""
+    if isinstance(charge, dict):
+        return {str(value) for value in (charge.get("id"), charge.get("reference")) if value not in (None, "")}
+    return {str(charge)} if charge not in (None, "") else set()
 
 
 def _refund_result(data: dict) -> RefundResult:

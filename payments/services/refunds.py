@@ -12,13 +12,16 @@ already holds for the payment, so a retry never refunds twice.
 """
 import logging
 import secrets
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import GatewayError, GatewayUnavailable, InvalidTransition
+from core.models import save_fields
 from core.money import CURRENCY, quantize
 from orders.models import Order
 from orders.services import order_mark_refunded
@@ -32,6 +35,9 @@ from ..tasks import refund_payment
 logger = logging.getLogger(__name__)
 
 LATE_PAYMENT = "late_payment"  # refund reason for a payment that arrived for an order no longer payable
+# A refund call is taken to be over (answered or timed out) this long after it was sent, at the least (and at least
+# 4 × PAYMENT_GATEWAY_TIMEOUT): only then may a run that finds it unanswered send it again.
+REFUND_IN_FLIGHT_MIN_SECONDS = 120
 
 TxStatus = Transaction.Status
 TxType = Transaction.TransactionType
@@ -103,25 +109,63 @@ def _payment_of(refund: Transaction) -> Transaction:
     return Transaction.objects.get(transaction_id=refund.metadata["payment_reference"])
 
 
+def _resend_due(sent_at: str, now) -> bool:
+    """An earlier call sent at ``sent_at`` is over — answered, or timed out — by now: it may be sent again (once the
+    gateway is seen not to hold it). Until then another run may still be waiting for its answer."""
+    try:
+        sent = datetime.fromisoformat(sent_at)
+    except (TypeError, ValueError):
+        return True
+    in_flight = timedelta(seconds=max(REFUND_IN_FLIGHT_MIN_SECONDS, 4 * settings.PAYMENT_GATEWAY_TIMEOUT))
+    return now - sent >= in_flight
+
+
+def _claim_send(refund_id: int, seen_sent_at: str | None, now) -> Transaction | None:
+    """Claim the gateway call for this run: ``sent_at`` moved from what this run read to now, under the refund's
+    row lock. ``None`` when another run got there first (it sends, or has sent, the refund) or the refund moved on."""
+    with transaction.atomic():
+        refund = Transaction.objects.select_for_update().get(pk=refund_id)
+        if (refund.status != TxStatus.PENDING or refund.provider_reference
+                or refund.metadata.get("sent_at") != seen_sent_at):
+            return None
+        refund.metadata = {**refund.metadata, "sent_at": now.isoformat()}
+        save_fields(refund, ["metadata", "updated_at"])
+    return refund
+
+
 def payment_refund_process(*, refund_id: int) -> Transaction:
     """Move a pending refund on: ask the gateway to refund (first time), or ask it how the refund it holds
-    is doing. No lock is held during the call; the answer is applied under the refund's row lock."""
+    is doing. No lock is held during the call; the answer is applied under the refund's row lock.
+
+    Two runs of one refund (a redelivered task, reconciliation, a webhook) never both send it: the call is claimed
+    first (``_claim_send``), and a call whose answer is not in yet is not sent again until it is over
+    (``_resend_due``) and the gateway is seen not to hold the refund — a partial refund sent twice would be paid
+    twice."""
     refund = Transaction.objects.get(pk=refund_id, transaction_type=TxType.REFUND)
     if refund.status != TxStatus.PENDING:
         return refund
     client = gateway_for(refund.provider)
     payment = _payment_of(refund)
+    sent_before = refund.metadata.get("sent_at")
     try:
         if refund.provider_reference:
             result = client.fetch_refund(refund.provider_reference)
-        elif refund.metadata.get("sent_at") and (held := _held_by_gateway(refund, payment)):
+        elif sent_before and (held := _held_by_gateway(refund, payment)):
             # An earlier call was inconclusive (timeout, 5xx) but may have created the refund: adopt it.
             logger.warning("refund %s: adopting refund %s the gateway already holds", refund.transaction_id,
                            held.provider_reference)
             result = held
         else:
-            refund.metadata = {**refund.metadata, "sent_at": timezone.now().isoformat()}
-            Transaction.objects.filter(pk=refund.pk).update(metadata=refund.metadata)
+            now = timezone.now()
+            if sent_before and not _resend_due(sent_before, now):
+                logger.info("refund %s: sent at %s, its answer not in yet; looked at again on the next run",
+                            refund.transaction_id, sent_before)
+                return refund
+            claimed = _claim_send(refund.pk, sent_before, now)
+            if claimed is None:
+                logger.info("refund %s: another run is sending it", refund.transaction_id)
+                return Transaction.objects.get(pk=refund.pk)
+            refund = claimed
             result = client.refund(reference=payment.transaction_id, amount=refund.amount,
                                    provider_reference=payment.provider_reference)
     except GatewayUnavailable as exc:
@@ -132,8 +176,26 @@ def payment_refund_process(*, refund_id: int) -> Transaction:
         if refund.provider_reference:  # the status check failed, not the refund: try again next run
             logger.warning("refund %s: status check refused: %s", refund.transaction_id, exc.message)
             return refund
+        if sent_before:  # a refusal of a second copy may mean the first one is there ("fully reversed")
+            return _after_refused_resend(refund, payment, exc)
         return _refund_failed(refund.pk, reason=f"Refund refused: {exc.message}")
     return refund_apply_result(refund_id=refund.pk, result=result)
+
+
+def _after_refused_resend(refund: Transaction, payment: Transaction, refusal: GatewayError) -> Transaction:
+    """The gateway refused a refund sent again after an inconclusive call: the first call may have created it after
+    all. Adopted if the gateway holds it; failed (flagged for an admin) only when it is seen not to."""
+    try:
+        held = _held_by_gateway(refund, payment)
+    except GatewayError as exc:
+        logger.warning("refund %s refused (%s) and the gateway's refunds unreadable (%s): left pending",
+                       refund.transaction_id, refusal.message, exc.message)
+        return Transaction.objects.get(pk=refund.pk)
+    if held is not None:
+        logger.warning("refund %s refused when sent again (%s): adopting refund %s the gateway holds",
+                       refund.transaction_id, refusal.message, held.provider_reference)
+        return refund_apply_result(refund_id=refund.pk, result=held)
+    return _refund_failed(refund.pk, reason=f"Refund refused: {refusal.message}")
 
 
 def refund_apply_result(*, refund_id: int, result: RefundResult) -> Transaction:

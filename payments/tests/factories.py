@@ -97,6 +97,19 @@ def paystack_transfer_event(event: str, reference: str, amount: Decimal, transfe
                                   "status": status, "transfer_code": transfer_code, "reason": "Payjaro payout"})
 
 
+def sent_an_hour_ago(refund) -> None:
+    """The refund's last gateway call was sent an hour ago (over: a run may send it again)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.models import Transaction
+
+    refund.refresh_from_db()
+    sent = (timezone.now() - timedelta(hours=1)).isoformat()
+    Transaction.objects.filter(pk=refund.pk).update(metadata={**refund.metadata, "sent_at": sent})
+
+
 def mock_payout(rsps, *, account_name="ADA OBI VENTURES", transfer_status="pending"):
     rsps.get(f"{PAYSTACK}/bank/resolve", json={"status": True, "message": "Account number resolved",
                                                 "data": {"account_number": "0123456789", "account_name": account_name,

@@ -13,7 +13,7 @@ from payments.services import sandbox_checkout_complete
 from payments.tasks import release_matured_earnings
 from tests.factories import EntrepreneurFactory, SupplierUserFactory
 
-from .factories import PAYSTACK, place_order
+from .factories import PAYSTACK, place_order, sent_an_hour_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +178,7 @@ def test_refund_gateway_down_keeps_refund_pending_for_reconciliation(order, admi
     # The timed-out call may have created a refund: the next run lists Paystack's refunds first (none here).
     rsps.get(f"{PAYSTACK}/refund", json={"status": True, "message": "Refunds retrieved", "data": []})
     Transaction.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    sent_an_hour_ago(refund)  # the timed-out call is over: it may be sent again
     from payments.tasks import reconcile_pending_transactions
 
     assert reconcile_pending_transactions.delay().get()["refunds"] == 1

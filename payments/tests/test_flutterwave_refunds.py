@@ -15,7 +15,7 @@ from payments.ledger import ledger_audit
 from payments.models import JournalEntry, Transaction
 from payments.services import payment_confirm, payments_reconcile, refund_retry
 
-from .factories import FLUTTERWAVE, flutterwave_signature, flutterwave_verify_body
+from .factories import FLUTTERWAVE, flutterwave_signature, flutterwave_verify_body, sent_an_hour_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +221,9 @@ def test_after_an_inconclusive_call_with_nothing_held_the_refund_is_asked_for_ag
     cancel()
     rsps.get(f"{FLUTTERWAVE}/refunds", json={"status": "success", "message": "Refunds fetched", "data": []})
     rsps.replace("POST", f"{FLUTTERWAVE}/transactions/{CHARGE_ID}/refund", json=refund_answer("completed"))
+    payments_reconcile(now=timezone.now() + timedelta(hours=1))  # the first call's answer may still be on its way
+    assert [c.request.method for c in rsps.calls if "/refund" in c.request.url].count("POST") == 1
+    sent_an_hour_ago(Transaction.objects.get(transaction_type="refund"))
     payments_reconcile(now=timezone.now() + timedelta(hours=1))
     order.refresh_from_db()
     assert order.payment_status == "refunded"

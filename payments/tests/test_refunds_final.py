@@ -122,3 +122,65 @@ def test_pending_refund_is_not_booked_by_a_pending_status_check(cancelled_paid_o
     refund.refresh_from_db()
     assert refund.status == "pending"
     assert_nothing_returned(order)
+
+
+def test_two_runs_of_one_refund_send_it_once(cancelled_paid_order, rsps):
+    """A redelivered task (or reconciliation) running while the first run waits for Paystack's answer: the second
+    run finds the call claimed and in flight, and does not send it again (a partial refund sent twice is paid
+    twice)."""
+    from payments.services import payment_refund_process
+
+    order, txn, cancel = cancelled_paid_order
+    rsps.get(f"{PAYSTACK}/refund", json={"status": True, "message": "Refunds retrieved", "data": []})
+    second_run = []
+
+    def paystack_refund(request):
+        refund = Transaction.objects.get(transaction_type="refund")
+        second_run.append(payment_refund_process(refund_id=refund.pk).status)  # while the first call is in flight
+        return 200, {}, json.dumps(refund_body("pending"))
+
+    rsps.add_callback("POST", f"{PAYSTACK}/refund", callback=paystack_refund)
+    refund = cancel()
+    assert second_run == ["pending"]
+    assert [c.request.method for c in rsps.calls if c.request.url.endswith("/refund")] == ["POST"]
+    assert (refund.status, refund.provider_reference) == ("pending", "3018284")
+    assert_nothing_returned(order)
+
+
+def test_a_refund_sent_again_and_refused_adopts_the_one_the_gateway_holds(cancelled_paid_order, rsps):
+    """The first call timed out but created the refund, which Paystack's list did not show yet; sent again (the first
+    call over), the copy is refused — the refund Paystack holds by then is adopted, not failed."""
+    import requests
+
+    from payments.services import payment_refund_process
+    from payments.tests.factories import sent_an_hour_ago
+
+    order, txn, cancel = cancelled_paid_order
+    rsps.post(f"{PAYSTACK}/refund", body=requests.Timeout("slow"))
+    refund = cancel()
+    rsps.replace("POST", f"{PAYSTACK}/refund", status=400,
+                 json={"status": False, "message": "Transaction has been fully reversed"})
+    sent_an_hour_ago(refund)
+    # Paystack's list: empty before the copy is sent, then showing the first call's refund.
+    rsps.get(f"{PAYSTACK}/refund", json={"status": True, "message": "Refunds retrieved", "data": []})
+    rsps.get(f"{PAYSTACK}/refund", json={"status": True, "message": "Refunds retrieved",
+                                         "data": [refund_body("processed")["data"]]})
+    refund = payment_refund_process(refund_id=refund.pk)
+    calls = [c.request.method for c in rsps.calls if c.request.url.split("?")[0].endswith("/refund")]
+    assert calls == ["POST", "GET", "POST", "GET"]  # timed out; listed (none); sent again, refused; listed: adopted
+    assert (refund.status, refund.provider_reference, refund.flagged) == ("completed", "3018284", False)
+    order.refresh_from_db()
+    assert order.payment_status == "refunded"
+    assert JournalEntry.objects.filter(entry_type="refund").count() == 1
+    assert ledger_audit() == []
+
+
+def test_paystacks_refund_list_keeps_only_the_refunds_of_the_charge_asked_about(rsps):
+    from payments.gateways import PaystackClient
+
+    other = refund_body("processed", refund_id=999)["data"]
+    other["transaction"] = {"id": 555, "reference": "someone-else"}
+    ours = refund_body("pending")["data"]
+    rsps.get(f"{PAYSTACK}/refund", json={"status": True, "message": "Refunds retrieved", "data": [other, ours]})
+    assert [r.provider_reference for r in PaystackClient().list_refunds(transaction="1004723697")] == ["3018284"]
+    assert [r.provider_reference for r in PaystackClient().list_refunds(transaction="someone-else")] == ["999"]
