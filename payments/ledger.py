@@ -64,6 +64,26 @@ def order_split(order) -> OrderSplit:
     return OrderSplit(entrepreneur=entrepreneur, supplier=supplier, platform=total - entrepreneur - supplier, total=total)
 
 
+def booked_split(order) -> OrderSplit | None:
+    """The shares the order's sale journal (paid online or cash on delivery) booked, ``None`` before its sale.
+    Releasing or reversing a sold order moves these amounts — not ``order_split`` again: the supplier's share is
+    priced from its commission rate, which an admin may change between the sale and the release (moving more or
+    less than the sale booked would break a wallet's pending balance, or strand the difference in it)."""
+    amounts = dict.fromkeys(SHARE_ACCOUNTS, ZERO)
+    found = False
+    for account, amount in LedgerEntry.objects.filter(journal__idempotency_key=payment_key(order),
+                                                      account__in=SHARE_ACCOUNTS).values_list("account", "amount"):
+        amounts[account] += amount
+        found = True
+    if not found and not journal_exists(payment_key(order)):
+        return None
+    entrepreneur = quantize(amounts[LedgerAccount.ENTREPRENEUR_PENDING])
+    supplier = quantize(amounts[LedgerAccount.SUPPLIER_PAYABLE])
+    platform = quantize(amounts[LedgerAccount.PLATFORM_REVENUE])
+    return OrderSplit(entrepreneur=entrepreneur, supplier=supplier, platform=platform,
+                      total=entrepreneur + supplier + platform)
+
+
 def journal_exists(idempotency_key: str) -> bool:
     return JournalEntry.objects.filter(idempotency_key=idempotency_key).exists()
 

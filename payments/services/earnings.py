@@ -1,5 +1,6 @@
 """Earnings (SPEC §6.3): recorded when a payment is confirmed, released after delivery + the return
-window, reversed on cancel/return. The shares come from ``ledger.order_split`` (``orders.pricing``).
+window, reversed on cancel/return. The shares come from ``ledger.order_split`` (``orders.pricing``) at the sale;
+releasing and reversing move what the sale booked (``ledger.booked_split``).
 
 Callers hold the order's row lock (payment confirmation, the orders transition hook, the release task),
 so the ledger's idempotency keys make each step happen once.
@@ -63,7 +64,7 @@ def earnings_reverse_for_order(*, order: Order, reason: str) -> Transaction | No
     if not ledger.journal_exists(ledger.payment_key(order)) or ledger.journal_exists(ledger.reversal_key(order)):
         return None
     order = Order.objects.select_related("entrepreneur", "supplier").get(pk=order.pk)
-    split = ledger.order_split(order)
+    split = ledger.booked_split(order)  # what the sale booked (the supplier's rate may have changed since)
     entrepreneur_user, supplier_user = order.entrepreneur.user_id, order.supplier.user_id
     lines = [Line(LedgerAccount.REFUNDS_DUE, split.total)]  # owed back to the customer until the refund is done
     if ledger.journal_exists(ledger.release_key(order)):
@@ -108,8 +109,13 @@ def earnings_release_matured(*, now=None) -> int:
     )
     released = 0
     for order_pk in list(candidates[:500]):
-        if earnings_release_order(order_pk=order_pk, now=now):
-            released += 1
+        # Each order on its own: one that raises is logged with its traceback and the run goes on (the others'
+        # shares must not wait for it); it is tried again on the next run.
+        try:
+            if earnings_release_order(order_pk=order_pk, now=now):
+                released += 1
+        except Exception:
+            logger.exception("earnings release: order %s raised; skipped, the run goes on", order_pk)
     return released
 
 
@@ -128,7 +134,7 @@ def earnings_release_order(*, order_pk: int, now=None) -> bool:
         supplier_done = ledger.journal_exists(ledger.supplier_release_key(order))
         if entrepreneur_done and supplier_done:
             return False
-        split = ledger.order_split(order)
+        split = ledger.booked_split(order)  # what the sale booked (the supplier's rate may have changed since)
         # With a zero share a journal has no lines: it still marks the share as released.
         if not entrepreneur_done:
             user_id = order.entrepreneur.user_id

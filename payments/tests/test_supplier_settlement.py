@@ -292,3 +292,51 @@ def test_a_supplier_hears_about_its_own_withdrawal():
     emails = [m for m in build_messages("withdrawal_failed", {"withdrawal_id": withdrawal.pk}) if m.channel == "email"]
     assert [m.to for m in emails] == [supplier.user.email]
     assert withdrawal.reference_id in emails[0].subject
+
+
+@pytest.mark.parametrize("new_rate", [Decimal("0.00"), Decimal("30.00")])
+def test_a_commission_rate_changed_after_the_sale_releases_what_the_sale_booked(order, new_rate):
+    """The supplier's share is priced at the sale; an admin changing its commission rate afterwards changes nothing of
+    that order: the release moves what the payment booked (more would break the pending balance, less strand it)."""
+    pay(order)
+    type(order.supplier).objects.filter(pk=order.supplier_id).update(commission_rate=new_rate)
+    deliver(order, days_ago=30)
+    assert release_matured_earnings.delay().get() == 1
+    assert figures(supplier_user(order))[1:4] == (Decimal("0.00"), Decimal("1800.00"), Decimal("1800.00"))
+    assert ledger_audit() == []
+
+
+@pytest.mark.parametrize("new_rate", [Decimal("0.00"), Decimal("30.00")])
+def test_a_commission_rate_changed_after_the_sale_reverses_what_the_sale_booked(order, admin_user, new_rate):
+    pay(order)
+    type(order.supplier).objects.filter(pk=order.supplier_id).update(commission_rate=new_rate)
+    order_transition(order_id=order.pk, to_status="cancelled", actor=admin_user)
+    assert figures(supplier_user(order))[1:4] == (Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))
+    assert ledger_audit() == []
+
+
+def test_one_order_that_cannot_be_released_does_not_hold_back_the_others(order, monkeypatch):
+    from payments.services import earnings
+
+    other = pay_another_order()
+    pay(order)
+    deliver(order, days_ago=30)
+    deliver(other, days_ago=30)
+    real = earnings.earnings_release_order
+
+    def broken_for_the_first(*, order_pk, now=None):
+        if order_pk == order.pk:
+            raise RuntimeError("a broken order")
+        return real(order_pk=order_pk, now=now)
+
+    monkeypatch.setattr(earnings, "earnings_release_order", broken_for_the_first)
+    assert release_matured_earnings.delay().get() == 1
+    assert figures(other.entrepreneur.user)[1:3] == (Decimal("0.00"), Decimal("520.00"))
+
+
+def pay_another_order():
+    from .factories import place_order
+
+    other = place_order()
+    pay(other)
+    return other
