@@ -5,6 +5,20 @@ from django.conf import settings
 from rest_framework import serializers
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_ID = 2**63 - 1  # a 64-bit primary key
+
+
+def parse_id(value) -> int | None:
+    """A row id from what a caller sent (a path segment, a form or JSON value): ASCII digits only — ``str.isdigit``
+    also takes "²" or Arabic-Indic digits, which ``int`` then refuses or reads — within a 64-bit key (SQLite
+    cannot even compare a bigger integer). ``None`` for anything else."""
+    if isinstance(value, bool) or value is None:
+        return None
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
 
 
 def url_origin(url: str) -> str | None:

@@ -10,6 +10,7 @@ from core.errors import NotFound, PermissionDenied
 from core.openapi import paginated
 from core.permissions import has_role, is_admin
 from core.throttling import AnonRateThrottle, OneRoundTripThrottlesMixin
+from core.validators import parse_id
 
 from . import selectors
 from .serializers import (
@@ -105,7 +106,8 @@ class OrderViewSet(OneRoundTripThrottlesMixin, mixins.ListModelMixin, mixins.Ret
         return self.get_paginated_response(serializer(page, many=True).data)
 
     def _order_for_user(self, pk):
-        order = selectors.order_get_for_user(user=self.request.user, pk=pk) if str(pk).isdigit() else None
+        order = (selectors.order_get_for_user(user=self.request.user, pk=parse_id(pk))
+                 if parse_id(pk) is not None else None)
         if order is None:
             raise NotFound("Order not found.")
         return order
@@ -201,7 +203,8 @@ class CheckoutViewSet(OneRoundTripThrottlesMixin, mixins.ListModelMixin, mixins.
                          operation_description="Customers get `Checkout`; admins `AdminCheckout` (orders in full).")
     def retrieve(self, request, *args, **kwargs):
         pk = kwargs["pk"]
-        found = selectors.checkout_get_for_user(user=request.user, pk=pk) if str(pk).isdigit() else None
+        found = (selectors.checkout_get_for_user(user=request.user, pk=parse_id(pk))
+                 if parse_id(pk) is not None else None)
         self._check_role()
         if found is None:
             raise NotFound("Checkout not found.")

@@ -5,6 +5,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from core.errors import NotFound
 from core.permissions import has_role, is_admin
+from core.validators import parse_id
 
 from .models import Checkout, Order, OrderItem, OrderStatusHistory
 
@@ -16,8 +17,8 @@ def order_ref_filter(ref) -> Q:
         return Q(pk=ref.pk)
     if isinstance(ref, int) and not isinstance(ref, bool):
         return Q(pk=ref)
-    if isinstance(ref, str) and ref.strip().isdigit():
-        return Q(pk=int(ref.strip()))
+    if isinstance(ref, str) and parse_id(ref) is not None:
+        return Q(pk=parse_id(ref))
     if isinstance(ref, str) and ref.strip():
         return Q(order_id=ref.strip().upper())
     raise NotFound("Order not found.")

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from core.permissions import has_role, is_admin
 from core.serializers import FieldsBuiltOnceMixin, PlannedRepresentationMixin
+from core.validators import MAX_ID
 from social.channels import ShareChannel
 
 from .models import Checkout, Order, OrderItem, OrderStatus, OrderStatusHistory
@@ -14,8 +15,8 @@ from .shipping import NIGERIAN_STATES
 
 
 class OrderItemInputSerializer(FieldsBuiltOnceMixin, serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
-    variation_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    product_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    variation_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, allow_null=True)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
     unit_price = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True,

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from core.errors import NotFound
 from core.pagination import window
 from core.prepared import SHAPE, PreparedRead
+from core.validators import parse_id
 from suppliers.models import SupplierProfile
 
 from .models import Category, Product, ProductImage, ProductVariation
@@ -267,7 +268,7 @@ def category_and_descendants(value: str) -> set[int]:
     """Ids of the category given by id or slug and all its descendants (empty when unknown). One query."""
     rows = list(Category.objects.values_list("id", "parent_id", "slug"))
     value = str(value).strip()
-    matches = {row[0] for row in rows if (value.isdigit() and row[0] == int(value)) or row[2] == value}
+    matches = {row[0] for row in rows if (parse_id(value) is not None and row[0] == parse_id(value)) or row[2] == value}
     if not matches:
         return set()
     return category_descendant_ids(matches, [(row[0], row[1]) for row in rows])

@@ -7,6 +7,7 @@ price with a note; a sold-out line is flagged and left out of the total; a line 
 is left is reduced to what is left. Lines are grouped by supplier into parcels (each supplier ships its
 own, with its own ``SHIPPING_FEE_NGN``) without naming the supplier to the shopper.
 """
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -68,6 +69,14 @@ class Cart:
     @property
     def is_empty(self) -> bool:
         return not self.parcels and not self.problems
+
+    @property
+    def fingerprint(self) -> str:
+        """What the shopper is shown and agrees to pay: every line's product, option, quantity and price, and the
+        total. The checkout form carries it; a placement whose cart no longer has it is shown the new cart first."""
+        shown = [(line.product_id, line.variation_id, line.quantity, str(line.unit_price))
+                 for parcel in self.parcels for line in parcel.lines]
+        return hashlib.sha256(repr((sorted(shown), str(self.total))).encode()).hexdigest()[:32]
 
 
 def line_key(product_id: int, variation_id: int | None) -> str:

@@ -107,6 +107,9 @@ def _clean(post, choices) -> tuple[dict, dict]:
     for name in ("full_name", "phone", "email", "address", "city", "state"):
         if not data[name]:
             errors[name] = "Required."
+    for name in FIELDS:  # a NUL cannot be stored (PostgreSQL refuses it): a friendly error, never a 500
+        if "\x00" in data[name]:
+            errors[name] = "Remove the invisible characters from this field."
     if data["email"]:
         try:
             validate_email(data["email"])
@@ -198,6 +201,11 @@ def checkout_page(request, custom_url: str):
                 error, status = _send_cod_code(request, data)
         elif errors:
             error, status = "Please correct the fields below.", 400
+        elif request.POST.get("cart_fingerprint") != cart.fingerprint:
+            # A price, a quantity or a line changed since the page was shown (SPEC §5: a changed price is never
+            # taken silently): the page again, with the cart as it is now, to confirm.
+            error, status = ("Your cart changed since you opened this page (a price, a quantity or an item). "
+                             "Check the new total below and place the order again."), 409
         else:
             try:
                 return _place(request, storefront, store, cart, data)

@@ -122,7 +122,7 @@ def cod_code_verify(*, phone: str, code) -> CodPhoneCode:
             raise CodRefused("cod_code: Too many wrong tries. Ask for a new code.",
                              details={"reason": "code_exhausted", "cod_code": ["Too many wrong tries."]},
                              code="cod_code_exhausted")
-        if not (code.isdigit() and len(code) == COD_CODE_DIGITS
+        if not (code.isascii() and code.isdigit() and len(code) == COD_CODE_DIGITS
                 and constant_time_compare(row.code_hash, _code_hash(phone, code))):
             row.attempts += 1
             row.save(update_fields=["attempts"])

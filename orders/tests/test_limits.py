@@ -186,3 +186,12 @@ def test_an_unpaid_order_without_lines_still_holds_a_reservation(auth_client, cu
     refused = place(client, store, (1, 1))
     assert refused.status_code == 409
     assert refused.json()["details"] == {"limit": "unpaid_orders", "maximum": 3, "unpaid_orders": 3}
+
+
+@pytest.mark.parametrize("field", ["product_id", "variation_id"])
+def test_an_id_beyond_a_64_bit_key_is_a_400(auth_client, customer, store, field):
+    item = {"product_id": store.listings[0].product_id, "quantity": 1, field: 10**30}
+    body = {"entrepreneur_custom_url": store.custom_url, "items": [item], "shipping_address": dict(VALID_ADDRESS)}
+    response = auth_client(customer).post(URL, body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "validation_failed"

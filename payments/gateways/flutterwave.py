@@ -37,7 +37,7 @@ def transaction_id_from_event(data: dict) -> str:
     if isinstance(value, bool) or value is None:
         return ""
     text = str(value).strip()
-    return text if text.isdigit() and len(text) <= 20 else ""
+    return text if text.isascii() and text.isdigit() and len(text) <= 20 else ""
 
 
 def _naira(value) -> Decimal | None:

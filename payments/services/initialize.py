@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.errors import Conflict, GatewayError, NotFound, ValidationFailed
 from core.links import storefront_url
 from core.money import CURRENCY
+from core.validators import parse_id
 from orders.models import Checkout, Order, OrderStatus, PaymentStatus
 from orders.selectors import order_ref_filter
 
@@ -46,7 +47,7 @@ def _ensure_payable(order: Order) -> None:
 
 def _customer_checkout(*, user, checkout_ref) -> Checkout:
     ref = str(checkout_ref or "").strip()
-    lookup = Q(pk=int(ref)) if ref.isdigit() else Q(checkout_id=ref.upper())
+    lookup = Q(pk=parse_id(ref)) if parse_id(ref) is not None else Q(checkout_id=ref.upper())
     checkout = (Checkout.objects.filter(lookup, customer=user).select_related("customer", "entrepreneur")
                 .prefetch_related("orders").first()) if ref else None
     if checkout is None:

@@ -189,7 +189,7 @@ def withdrawal_finalize_otp(*, withdrawal_id, otp: str, admin=None) -> Withdrawa
     A refused OTP leaves the withdrawal in otp_required (400 with Paystack's message); an accepted one
     completes it, or puts it back to processing until the webhook or ``payouts_check`` settles it."""
     otp = "".join(str(otp or "").split())
-    if not otp.isdigit() or not 4 <= len(otp) <= 10:
+    if not (otp.isascii() and otp.isdigit()) or not 4 <= len(otp) <= 10:
         raise ValidationFailed("otp: Enter the OTP Paystack sent (digits).", details={"otp": ["Digits only."]})
     withdrawal = WithdrawalRequest.objects.get(pk=withdrawal_id)
     if withdrawal.status != Status.OTP_REQUIRED or not withdrawal.transfer_code:

@@ -163,3 +163,11 @@ def test_callback_url_on_our_origins_is_sent_to_the_gateway(order, auth_client, 
                                                       "callback_url": callback_url}, format="json")
     assert response.status_code == 200, response.content
     assert json.loads(call.calls[0].request.body)["callback_url"] == callback_url
+
+
+@pytest.mark.parametrize("field", ["order_id", "checkout_id"])
+@pytest.mark.parametrize("value", ["²", "١٢", "9" * 25])
+def test_non_ascii_or_huge_ids_are_a_404_not_a_500(order, auth_client, field, value):
+    response = auth_client(order.customer).post(URL, {field: value, "provider": "paystack"}, format="json")
+    assert response.status_code == 404, response.content
+    assert response.json()["code"] == "not_found"

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from core.errors import Conflict, PayloadTooLarge, ValidationFailed
+from core.validators import parse_id
 from products.caching import invalidate_catalog
 
 from ..models import Category, Product
@@ -58,7 +59,7 @@ def products_bulk_create(*, supplier, rows: list[Any], row_numbers: list[int] | 
         category_value = (data.pop("category", "") or "").strip()
         category_id = None
         if category_value:
-            category_id = (category_by_id.get(int(category_value)) if category_value.isdigit()
+            category_id = (category_by_id.get(parse_id(category_value)) if parse_id(category_value) is not None
                            else category_by_slug.get(category_value))
             if category_id is None:
                 errors.append({"row": number, "errors": {"category": [f"Unknown category {category_value!r}."]}})

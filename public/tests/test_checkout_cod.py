@@ -1,4 +1,5 @@
 """Pay on delivery in the HTML checkout (SPEC §9, §10): offered only where allowed, the code step, the order page."""
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -36,8 +37,10 @@ def text(response) -> str:
 
 
 def post(client, store, capture, **form):
+    page = client.get(f"/{store.custom_url}/checkout/").content.decode()
+    shown = re.search(r'name="cart_fingerprint" value="(\w+)"', page).group(1)  # as a browser posts it back
     with capture(execute=True):
-        return client.post(f"/{store.custom_url}/checkout/", {**FORM, **form})
+        return client.post(f"/{store.custom_url}/checkout/", {**FORM, "cart_fingerprint": shown, **form})
 
 
 def test_pay_on_delivery_is_offered_only_where_allowed(shopper, store):

@@ -43,9 +43,16 @@ def fill_cart(client, store):
         assert response.status_code == 303
 
 
-def place(client, store, django_capture_on_commit_callbacks, **form):
+def shown_cart(client, store) -> str:
+    """The cart fingerprint the checkout page shows (what a browser posts back with the form)."""
+    page = client.get(f"/{store.custom_url}/checkout/").content.decode()
+    return re.search(r'name="cart_fingerprint" value="(\w+)"', page).group(1)
+
+
+def place(client, store, django_capture_on_commit_callbacks, shown=None, **form):
+    shown = shown or shown_cart(client, store)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/{store.custom_url}/checkout/", {**FORM, **form})
+        response = client.post(f"/{store.custom_url}/checkout/", {**FORM, "cart_fingerprint": shown, **form})
     return response
 
 
@@ -107,12 +114,20 @@ def test_form_errors_re_render_with_the_fields_kept(shopper, store, django_captu
 
 def test_a_price_change_before_checkout_is_refused_and_shown(shopper, store, django_capture_on_commit_callbacks):
     fill_cart(shopper, store)
-    shopper.get(f"/{store.custom_url}/checkout/")
+    shown = shown_cart(shopper, store)  # ₦7,000.00 shown
     listing = store.listing
     listing.selling_price = D("1600.00")
     listing.save()
-    # The checkout page re-reads the cart: the new price is what is ordered, never the stale one.
-    response = place(shopper, store, django_capture_on_commit_callbacks)
+    # Placed with the cart the page showed: refused, the page shown again with the new total — never taken silently.
+    response = place(shopper, store, django_capture_on_commit_callbacks, shown=shown)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Your cart changed since you opened this page" in page and "7,200.00" in page
+    assert not Checkout.objects.exists()
+    # Confirmed from the page showing the new total: ordered at the price the shopper saw.
+    fresh = re.search(r'name="cart_fingerprint" value="(\w+)"', page).group(1)
+    assert fresh != shown
+    response = place(shopper, store, django_capture_on_commit_callbacks, shown=fresh)
     assert response.status_code == 303
     assert Checkout.objects.get().total_amount == D("7200.00")
 
@@ -242,3 +257,11 @@ def test_the_order_link_goes_through_notify_by_email_and_sms(shopper, store, set
     token = link.rstrip("/").rsplit("/", 1)[1]
     assert token in call.request.body
     assert "checkout_placed" in caplog.text and token not in caplog.text  # logged, the token masked
+
+
+def test_a_nul_character_in_the_form_is_a_friendly_error(shopper, store, django_capture_on_commit_callbacks):
+    fill_cart(shopper, store)
+    response = place(shopper, store, django_capture_on_commit_callbacks, full_name="Chinedu\x00", notes="a\x00b")
+    assert response.status_code == 400
+    assert response.content.decode().count("Remove the invisible characters from this field.") == 2
+    assert not Checkout.objects.exists()
