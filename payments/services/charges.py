@@ -122,7 +122,8 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
         if verification.status == PENDING and _abandoned_for_good(txn, verification):
             txn.status = TxStatus.FAILED
             save_fields(txn, [*fields, "status"])
-            logger.info("payment %s abandoned and its order is no longer payable: failed", txn.transaction_id)
+            logger.info("payment %s still %r at %s and nothing it pays is payable: failed", txn.transaction_id,
+                        verification.gateway_status, txn.provider)
             return txn
         if verification.status == PENDING:
             save_fields(txn, fields)
@@ -196,13 +197,43 @@ def _refund_late_payment(*, txn: Transaction, orders: list[Order], problems: lis
 
 
 def _abandoned_for_good(txn: Transaction, verification: Verification) -> bool:
-    """Paystack ``abandoned`` only means the shopper has not finished (they may still pay on the same page):
-    the attempt stays pending until its order's reservation runs out or the order stops being payable."""
-    if verification.gateway_status != "abandoned" or txn.order_id is None:
+    """Still pending at the gateway (Paystack ``abandoned`` only means the shopper has not finished; a sandbox
+    attempt nobody clicked; a gateway's in-between word): the attempt stays pending while what it pays can still be
+    paid — the shopper may still pay on the same page — and fails once nothing it pays is payable any more. A
+    success arriving after that is still applied (a failed attempt is not settled): refunded as a late payment."""
+    return _nothing_payable(txn)
+
+
+def _nothing_payable(txn: Transaction) -> bool:
+    """The order this attempt pays — or any order of its checkout, which is paid all or none — is no longer payable:
+    not pending, already paid, or its reservation over."""
+    if txn.checkout_id:
+        orders = Order.objects.filter(checkout_id=txn.checkout_id)
+    elif txn.order_id:
+        orders = Order.objects.filter(pk=txn.order_id)
+    else:
         return False
-    order = Order.objects.only("status", "payment_status", "reserved_until").get(pk=txn.order_id)
-    return (order.status != OrderStatus.PENDING or order.payment_status == PaymentStatus.PAID
-            or (order.reserved_until is not None and order.reserved_until <= timezone.now()))
+    now = timezone.now()
+    rows = list(orders.values_list("status", "payment_status", "reserved_until"))
+    return not rows or any(status != OrderStatus.PENDING or payment_status == PaymentStatus.PAID
+                           or (reserved_until is not None and reserved_until <= now)
+                           for status, payment_status, reserved_until in rows)
+
+
+def payment_fail_if_unpayable(*, reference: str, reason: str) -> Transaction | None:
+    """Reconciliation, when the gateway cannot tell us about an attempt (Flutterwave's "No transaction was found"
+    for a payment page never opened, any refusal): once nothing it pays is payable the attempt fails, so it
+    stops being verified on every run. Returns the failed attempt, ``None`` when it was left as it was."""
+    with transaction.atomic():
+        txn = (Transaction.objects.select_for_update()
+               .filter(transaction_id=reference, transaction_type=TxType.PAYMENT).first())
+        if txn is None or txn.status != TxStatus.PENDING or txn.flagged or not _nothing_payable(txn):
+            return None
+        txn.status = TxStatus.FAILED
+        txn.metadata = {**txn.metadata, "gateway_error": reason[:500]}
+        save_fields(txn, ["status", "metadata", "updated_at"])
+    logger.info("payment %s: the gateway cannot tell (%s) and nothing it pays is payable: failed", reference, reason)
+    return txn
 
 
 def payment_verify_for_user(*, user, reference: str) -> Transaction:

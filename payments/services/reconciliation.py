@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import GatewayError
+from core.errors import GatewayError, GatewayUnavailable
 
 from ..models import Transaction, WithdrawalRequest
-from .charges import payment_confirm
+from .charges import payment_confirm, payment_fail_if_unpayable
 from .payouts import withdrawal_payout_execute
 from .refunds import payment_refund_process
 
@@ -29,8 +29,10 @@ def payments_reconcile(*, now=None) -> dict:
     cutoff = now - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
     counts = {"payments": 0, "refunds": 0, "payouts": 0, "errors": 0}
     stale = Transaction.objects.filter(status=TxStatus.PENDING, created_at__lt=cutoff, flagged=False)
+    # The least recently looked at first (a verification that leaves a payment pending stamps updated_at): attempts
+    # that stay pending take their turn instead of filling every run's 200 ahead of newer ones.
     work = [("payments", txn.transaction_id, payment_confirm, {"reference": txn.transaction_id})
-            for txn in stale.filter(transaction_type=TxType.PAYMENT).order_by("created_at")[:200]]
+            for txn in stale.filter(transaction_type=TxType.PAYMENT).order_by("updated_at", "pk")[:200]]
     work += [("refunds", txn.transaction_id, payment_refund_process, {"refund_id": txn.pk})
              for txn in stale.filter(transaction_type=TxType.REFUND).order_by("created_at")[:200]]
     stuck = WithdrawalRequest.objects.filter(
@@ -43,8 +45,13 @@ def payments_reconcile(*, now=None) -> dict:
     for kind, ident, step, kwargs in work:
         try:
             step(**kwargs)
-        except GatewayError as exc:  # unreachable or refusing gateway: the next run tries again
+        except GatewayUnavailable as exc:  # unreachable gateway: the next run tries again
             logger.warning("reconcile: %s %s not settled: %s", kind, ident, exc.message)
+            continue
+        except GatewayError as exc:  # a refusal ("no transaction found"): a payment nothing is left to pay fails
+            logger.warning("reconcile: %s %s not settled: %s", kind, ident, exc.message)
+            if kind == "payments" and payment_fail_if_unpayable(reference=ident, reason=exc.message) is not None:
+                counts[kind] += 1
             continue
         except Exception:
             logger.exception("reconcile: %s %s raised; skipped, the run goes on", kind, ident)

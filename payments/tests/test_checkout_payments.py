@@ -238,3 +238,84 @@ def test_sandbox_checkout_page_pays_the_checkout(checkout, auth_client, api_clie
     page = api_client.post(path, {"outcome": "pay"}).content.decode()
     assert "Checkout is paid" in page
     assert {o.payment_status for o in orders_of(checkout)} == {"paid"}
+
+
+def _stale(reference):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    Transaction.objects.filter(transaction_id=reference).update(created_at=timezone.now() - timedelta(hours=1))
+
+
+def _reservation_over(checkout):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    Order.objects.filter(checkout=checkout).update(reserved_until=timezone.now() - timedelta(minutes=1))
+
+
+def test_an_abandoned_checkout_payment_fails_once_its_reservation_is_over(checkout, auth_client, rsps):
+    """The storefront pays every cart as a checkout: an attempt the shopper walked away from must not stay pending
+    forever (reconciliation would verify it on every run)."""
+    from payments.tasks import reconcile_pending_transactions
+
+    paystack_initialize(rsps)
+    reference = initialize(auth_client, checkout, rsps)["reference"]
+    _stale(reference)
+    verify = rsps.get(f"{PAYSTACK}/transaction/verify/{reference}",
+                      json=paystack_verify_body(reference, D("5900.00"), status="abandoned"))
+    reconcile_pending_transactions.delay().get()
+    assert Transaction.objects.get(transaction_id=reference).status == "pending"  # the reservation still runs
+    _reservation_over(checkout)
+    reconcile_pending_transactions.delay().get()
+    txn = Transaction.objects.get(transaction_id=reference)
+    assert (txn.status, txn.flagged) == ("failed", False)
+    reconcile_pending_transactions.delay().get()
+    assert verify.call_count == 2  # final: not verified again
+
+
+def test_a_checkout_payment_the_gateway_never_saw_fails_once_nothing_is_payable(checkout, auth_client, rsps):
+    """Flutterwave answers "No transaction was found" for a payment page never opened: once the reservation is over,
+    the attempt fails instead of being verified on every run."""
+    from payments.tasks import reconcile_pending_transactions
+
+    rsps.post(f"{FLUTTERWAVE}/payments", json={"status": "success", "message": "Hosted Link",
+                                               "data": {"link": "https://checkout.flutterwave.com/v3/hosted/pay/x"}})
+    reference = initialize(auth_client, checkout, rsps, provider="flutterwave")["reference"]
+    _stale(reference)
+    rsps.get(f"{FLUTTERWAVE}/transactions/verify_by_reference", status=400,
+             json={"status": "error", "message": "No transaction was found for this id", "data": None})
+    reconcile_pending_transactions.delay().get()
+    assert Transaction.objects.get(transaction_id=reference).status == "pending"
+    _reservation_over(checkout)
+    assert reconcile_pending_transactions.delay().get()["payments"] == 1
+    txn = Transaction.objects.get(transaction_id=reference)
+    assert txn.status == "failed" and "No transaction was found" in txn.metadata["gateway_error"]
+
+
+def test_reconciliation_takes_the_least_recently_verified_payments_first(checkout, auth_client, rsps, settings):
+    """Attempts that stay pending take their turn: a verification stamps the attempt, the next run starts with the
+    ones looked at longest ago (a run's 200 are never filled by the same old attempts)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.services.reconciliation import payments_reconcile
+
+    paystack_initialize(rsps)
+    first = initialize(auth_client, checkout, rsps)["reference"]
+    second = initialize(auth_client, checkout, rsps)["reference"]
+    # The first attempt is the older one, but was looked at more recently.
+    for reference, created, looked_at in ((first, 90, 15), (second, 60, 50)):
+        Transaction.objects.filter(transaction_id=reference).update(
+            created_at=timezone.now() - timedelta(minutes=created), updated_at=timezone.now() - timedelta(minutes=looked_at))
+        rsps.get(f"{PAYSTACK}/transaction/verify/{reference}",
+                 json=paystack_verify_body(reference, D("5900.00"), status="ongoing"))
+    payments_reconcile()
+    verified = [c.request.url.rsplit("/", 1)[-1] for c in rsps.calls if "/transaction/verify/" in c.request.url]
+    assert verified == [second, first]
+    payments_reconcile()
+    verified = [c.request.url.rsplit("/", 1)[-1] for c in rsps.calls if "/transaction/verify/" in c.request.url]
+    assert verified[2:] == [second, first]  # both stamped in that order: the same turn again
