@@ -44,8 +44,8 @@ ORDERS_PER_BUYER = 3
 PENDING_PER_PAYER = 2
 
 SIZES = {
-    "full": {"suppliers": 200, "products": 20_000, "stores": 2_000, "listings": 25, "customers": 5_000,
-             "orders": 50_000, "heavy_orders": 500, "pending": 3_000},
+    "full": {"suppliers": 200, "products": 20_000, "stores": 2_000, "listings": 25, "customers": 10_500,
+             "orders": 50_000, "heavy_orders": 500, "pending": 10_000},
     "small": {"suppliers": 20, "products": 2_000, "stores": 200, "listings": 25, "customers": 1_500,
               "orders": 5_000, "heavy_orders": 200, "pending": 600},
 }
