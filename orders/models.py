@@ -118,11 +118,16 @@ def checkout_status_of(orders) -> str:
 
 class Order(TimeStampedModel):
     order_id = models.CharField(max_length=24, unique=True, editable=False)
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # Customer, entrepreneur and supplier have no index of their own: each leads one of the (…, -created_at) indexes
+    # of Meta, which answer their lists and the PROTECT checks (every index here is written by every order placed
+    # and, a status being indexed, by every status change).
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders",
+                                 db_index=False)
     entrepreneur = models.ForeignKey(
-        "entrepreneurs.EntrepreneurProfile", on_delete=models.PROTECT, related_name="orders"
+        "entrepreneurs.EntrepreneurProfile", on_delete=models.PROTECT, related_name="orders", db_index=False
     )
-    supplier = models.ForeignKey("suppliers.SupplierProfile", on_delete=models.PROTECT, related_name="orders")
+    supplier = models.ForeignKey("suppliers.SupplierProfile", on_delete=models.PROTECT, related_name="orders",
+                                 db_index=False)
     # The checkout this order is one parcel of (None for an order placed on its own).
     checkout = models.ForeignKey(Checkout, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True)

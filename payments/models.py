@@ -100,7 +100,8 @@ class Earnings(TimeStampedModel):
     entrepreneur = models.ForeignKey(
         "entrepreneurs.EntrepreneurProfile", on_delete=models.PROTECT, related_name="earnings"
     )
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="earnings")
+    # No index of its own: the (order, earning_type) unique constraint's index leads with it.
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="earnings", db_index=False)
     earning_type = models.CharField(max_length=20, choices=EarningType.choices)
     amount = models.DecimalField(**_MONEY)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -337,9 +338,11 @@ class LedgerEntry(AppendOnlyModel):
 
     journal = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.CharField(max_length=30, choices=LedgerAccount.choices, db_index=True)
-    # The owner of the sub-account (entrepreneur user, supplier user); null for platform accounts.
+    # The owner of the sub-account (entrepreneur user, supplier user); null for platform accounts. No index of its
+    # own: the (user, account) index leads with it.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries",
+        db_index=False,
     )
     amount = models.DecimalField(**_MONEY)
     created_at = models.DateTimeField(auto_now_add=True)

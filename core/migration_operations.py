@@ -1,0 +1,53 @@
+"""Migration operations of our own.
+
+``DropPatternOpsIndexes``: on PostgreSQL Django gives every ``CharField`` with ``unique=True`` or ``db_index=True`` a
+second index, ``<name>_like`` with ``varchar_pattern_ops``, which serves only ``LIKE 'prefix%'`` (``startswith``).
+On a table written on every order or payment each such index is one more entry to write per insert and per
+non-HOT update, for a query nobody runs (Django admin's search compiles to ``UPPER(col) LIKE UPPER('%term%')``,
+which no btree answers). The operation drops them on PostgreSQL and leaves Django's model state as it is (the
+column's own index or unique constraint stays); other databases have no such index. Reversible.
+"""
+from django.db.migrations.operations.base import Operation
+
+
+class DropPatternOpsIndexes(Operation):
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str, fields: list[str]):
+        self.model_name = model_name
+        self.fields = list(fields)
+
+    def deconstruct(self):
+        return self.__class__.__name__, [], {"model_name": self.model_name, "fields": self.fields}
+
+    def state_forwards(self, app_label, state):
+        pass  # the model's state is unchanged: only the extra PostgreSQL index goes
+
+    def _targets(self, app_label, schema_editor, state):
+        model = state.apps.get_model(app_label, self.model_name)
+        for name in self.fields:
+            field = model._meta.get_field(name)
+            index_name = schema_editor._create_index_name(model._meta.db_table, [field.column], suffix="_like")
+            yield model, field, index_name
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for _model, _field, index_name in self._targets(app_label, schema_editor, to_state):
+            schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(index_name)}")
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for model, field, _index_name in self._targets(app_label, schema_editor, to_state):
+            sql = schema_editor._create_like_index_sql(model, field)
+            if sql is not None:
+                schema_editor.execute(sql)
+
+    def describe(self):
+        return f"Drop the varchar_pattern_ops (_like) indexes of {self.model_name}.{', '.join(self.fields)} on PostgreSQL"
+
+    @property
+    def migration_name_fragment(self):
+        return f"drop_like_indexes_{self.model_name.lower()}"
