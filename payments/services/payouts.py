@@ -33,15 +33,27 @@ TRANSFER_ATTEMPTS = 3
 TRANSFER_FAILED = frozenset({"failed", "reversed", "abandoned", "rejected", "blocked"})
 
 
-def _with_backoff(call, *, what: str):
+# A transfer call unanswered (timed out) may still be taken up by Paystack for a while: until then its reference
+# may not show at GET /transfer/verify yet, so "not found" is not final (the same rule as refunds' _resend_due).
+TRANSFER_IN_FLIGHT_MIN_SECONDS = 120
+
+
+def _in_flight_window() -> timedelta:
+    return timedelta(seconds=max(TRANSFER_IN_FLIGHT_MIN_SECONDS, 4 * settings.PAYMENT_GATEWAY_TIMEOUT))
+
+
+def _with_backoff(call, *, what: str, unanswered: list | None = None):
     """``call()`` up to TRANSFER_ATTEMPTS times while the gateway is unavailable (timeout, 5xx, 429),
-    waiting PAYOUT_RETRY_BACKOFF_SECONDS × 1, 2, 4… between tries. Re-raises the last GatewayUnavailable."""
+    waiting PAYOUT_RETRY_BACKOFF_SECONDS × 1, 2, 4… between tries. Re-raises the last GatewayUnavailable.
+    Each inconclusive attempt is appended to ``unanswered`` when given (it may have reached the gateway)."""
     delay = float(settings.PAYOUT_RETRY_BACKOFF_SECONDS)
     for attempt in range(TRANSFER_ATTEMPTS):
         try:
             return call()
         except GatewayUnavailable as exc:
             logger.warning("%s: attempt %d unavailable: %s", what, attempt + 1, exc.message)
+            if unanswered is not None:
+                unanswered.append(exc)
             if attempt == TRANSFER_ATTEMPTS - 1:
                 raise
             if delay > 0:
@@ -55,8 +67,14 @@ def _normalise_name(name: str) -> str:
 
 def _ensure_recipient(client, withdrawal: WithdrawalRequest) -> WithdrawalRequest | None:
     """Resolve the account (its name must match the payment method's) and create the transfer recipient.
-    Returns the failed withdrawal when the bank or Paystack conclusively refuses, None when ready."""
+    Returns the failed withdrawal when the bank or Paystack conclusively refuses, None when ready. A refusal fails
+    the withdrawal only while it is still approved: a run racing this one may have moved it to processing and sent
+    the transfer meanwhile (it returns the withdrawal as that run left it)."""
     dest = withdrawal.destination_details or {}
+
+    def refused(reason: str) -> WithdrawalRequest:
+        return withdrawal_fail(withdrawal_id=withdrawal.pk, reason=reason, only_from=(Status.APPROVED,))
+
     try:
         resolved = client.resolve_account(account_number=dest.get("account_number", ""),
                                           bank_code=dest.get("bank_code", ""),
@@ -64,18 +82,17 @@ def _ensure_recipient(client, withdrawal: WithdrawalRequest) -> WithdrawalReques
     except GatewayUnavailable:
         raise
     except GatewayError as exc:
-        return withdrawal_fail(withdrawal_id=withdrawal.pk, reason=f"Bank account could not be verified: {exc.message}")
+        return refused(f"Bank account could not be verified: {exc.message}")
     if _normalise_name(resolved) != _normalise_name(dest.get("account_name", "")):
-        return withdrawal_fail(withdrawal_id=withdrawal.pk,
-                               reason=f"Account name mismatch: the bank has {resolved!r}, "
-                                      f"the payment method says {dest.get('account_name', '')!r}.")
+        return refused(f"Account name mismatch: the bank has {resolved!r}, "
+                       f"the payment method says {dest.get('account_name', '')!r}.")
     try:
         recipient = client.create_recipient(name=resolved, account_number=dest.get("account_number", ""),
                                             bank_code=dest.get("bank_code", ""))
     except GatewayUnavailable:
         raise
     except GatewayError as exc:
-        return withdrawal_fail(withdrawal_id=withdrawal.pk, reason=f"Transfer recipient refused: {exc.message}")
+        return refused(f"Transfer recipient refused: {exc.message}")
     WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(recipient_code=recipient, updated_at=timezone.now())
     withdrawal.recipient_code = recipient
     return None
@@ -104,22 +121,25 @@ def withdrawal_payout_execute(*, withdrawal_id) -> WithdrawalRequest:
         return locked
     # Not started here: another run (a redelivered task, reconciliation) moved it to processing and may be sending
     # this very reference, or an earlier attempt's answer was lost. Sending it again is safe (Paystack never pays
-    # one reference twice); taking a refusal of it as final is not.
-    may_have_sent = not started
+    # one reference twice); taking a refusal of it as final is not, while that send may still be in flight.
+    sent_since = None if started else locked.updated_at
 
     def send():
         return client.transfer(amount=withdrawal.net_amount, recipient_code=withdrawal.recipient_code,
                                reference=withdrawal.reference_id, reason=f"Payjaro payout {withdrawal.reference_id}")
 
+    unanswered: list = []
     try:
-        result = _with_backoff(send, what=f"payout {withdrawal.reference_id}")
+        result = _with_backoff(send, what=f"payout {withdrawal.reference_id}", unanswered=unanswered)
     except GatewayUnavailable as exc:
         # Inconclusive: it may have reached Paystack. Left processing; the same reference is sent again by
         # reconciliation, and payouts_check / the webhook tell the outcome.
         logger.warning("payout %s inconclusive after retries: %s", withdrawal.reference_id, exc.message)
         return WithdrawalRequest.objects.get(pk=withdrawal.pk)
     except GatewayError as exc:
-        return _after_refusal(client, withdrawal, exc, may_have_sent=may_have_sent)
+        if unanswered:
+            sent_since = timezone.now()  # this run's own unanswered attempt may be in flight
+        return _after_refusal(client, withdrawal, exc, sent_since=sent_since)
 
     _record_transfer_code(withdrawal, result.get("transfer_code", ""))
     return _apply_transfer_status(withdrawal.pk, result, source="transfer")
@@ -143,12 +163,15 @@ def _is_not_found(exc: GatewayError) -> bool:
 
 
 def _after_refusal(client, withdrawal: WithdrawalRequest, refusal: GatewayError, *,
-                   may_have_sent: bool) -> WithdrawalRequest:
+                   sent_since) -> WithdrawalRequest:
     """The transfer call was refused (4xx). Final — the withdrawal fails and the funds go back — only when Paystack
     holds no transfer under our reference: a run racing this one, or an earlier attempt whose answer was lost,
     may have sent it, and Paystack refuses the second copy ("reference already exists") while paying the first.
     So the reference is verified first, and what Paystack says of it applies; when it cannot say, the withdrawal
-    stays processing for ``payouts_check`` and the webhook."""
+    stays processing for ``payouts_check`` and the webhook. ``sent_since``: when a copy that may have reached
+    Paystack was sent (None: none was, before this refused call); while it may still be in flight
+    (``_in_flight_window``) a "not found" is not final either — reconciliation sends the reference again later,
+    and a refusal then, with Paystack still holding nothing, fails it."""
     reference = withdrawal.reference_id
     try:
         result = _with_backoff(lambda: client.verify_transfer(reference), what=f"verify {reference}")
@@ -161,9 +184,10 @@ def _after_refusal(client, withdrawal: WithdrawalRequest, refusal: GatewayError,
             logger.warning("payout %s refused (%s); verification refused too (%s): left processing",
                            reference, refusal.message, exc.message)
             return WithdrawalRequest.objects.get(pk=withdrawal.pk)
-        if may_have_sent:
-            logger.warning("payout %s refused (%s) and not at Paystack, after an attempt that may have sent it",
-                           reference, refusal.message)
+        if sent_since is not None and timezone.now() - sent_since < _in_flight_window():
+            logger.warning("payout %s refused (%s) and not at Paystack yet, but a copy sent at %s may still be in "
+                           "flight: left processing", reference, refusal.message, sent_since.isoformat())
+            return WithdrawalRequest.objects.get(pk=withdrawal.pk)
         return withdrawal_fail(withdrawal_id=withdrawal.pk, reason=f"Transfer refused: {refusal.message}")
     logger.warning("payout %s: the transfer call was refused (%s) but Paystack holds the transfer (%s)",
                    reference, refusal.message, result.get("status"))

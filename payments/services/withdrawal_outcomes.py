@@ -37,11 +37,16 @@ def _undo_completion(withdrawal: WithdrawalRequest) -> None:
     )
 
 
-def withdrawal_fail(*, withdrawal_id, reason: str, reversed_by_gateway: bool = False) -> WithdrawalRequest:
+def withdrawal_fail(*, withdrawal_id, reason: str, reversed_by_gateway: bool = False,
+                    only_from: tuple[str, ...] | None = None) -> WithdrawalRequest:
     """The payout did not happen (or was reversed): status failed, the full amount back to the balance.
-    Idempotent: a failed or rejected withdrawal is left alone."""
+    Idempotent: a failed or rejected withdrawal is left alone. ``only_from``: fail it only from these states (a
+    refusal before any transfer was sent says nothing of a withdrawal another run has meanwhile moved on)."""
     with transaction.atomic():
         withdrawal = _lock(withdrawal_id)
+        if only_from is not None and withdrawal.status not in only_from:
+            logger.warning("withdrawal %s is %s: not failed (%s)", withdrawal.reference_id, withdrawal.status, reason)
+            return withdrawal
         if not withdrawal_can_move(withdrawal, Status.FAILED):
             return withdrawal
         if withdrawal.status == Status.COMPLETED:

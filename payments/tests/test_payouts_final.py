@@ -318,3 +318,60 @@ def test_check_payouts_follows_a_transfer_whose_answer_was_lost(entrepreneur, wi
     assert Transaction.objects.get(transaction_type="payout").provider_reference == "TRF_1ptvuv321ahaa7q"
     assert wallet(entrepreneur) == (Decimal("3000.00"), Decimal("2000.00"))
     assert ledger_audit() == []
+
+
+def test_a_racing_run_refused_at_the_recipient_stage_leaves_the_sent_transfer_alone(
+        entrepreneur, withdrawal, auth_client, admin_user, rsps, django_capture_on_commit_callbacks, monkeypatch):
+    """This run read the withdrawal while it was approved; the other run moved it to processing and sent the
+    transfer while this one resolved the account, which the bank refused this time (422). The refusal says nothing
+    of the transfer the other run sent: the withdrawal stays processing, the funds held — never handed back."""
+    from payments.gateways.paystack import PaystackClient
+    from payments.services import withdrawal_payout_execute, withdrawal_start_transfer
+
+    withdrawal = _approved_not_run(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    mock_payout(rsps)
+    rsps.replace("GET", f"{PAYSTACK}/bank/resolve", status=422,
+                 json={"status": False, "message": "Could not resolve account name. Check parameters or try again."})
+    resolve = PaystackClient.resolve_account
+
+    def refused_while_the_other_run_starts(self, **kwargs):
+        withdrawal_start_transfer(withdrawal_id=withdrawal.pk)  # the other run, between this one's read and move
+        return resolve(self, **kwargs)  # the bank's 422
+
+    monkeypatch.setattr(PaystackClient, "resolve_account", refused_while_the_other_run_starts)
+    assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == "processing"
+    assert wallet(entrepreneur)[0] == Decimal("3000.00")
+    assert ledger_audit() == []
+
+
+def test_not_found_after_an_unanswered_attempt_is_not_final_until_the_copy_can_no_longer_be_in_flight(
+        entrepreneur, withdrawal, auth_client, admin_user, rsps, django_capture_on_commit_callbacks):
+    """The first transfer call times out (Paystack may be taking it up), the retry is refused, and verify does not
+    show the reference yet: left processing, the funds held. Reconciliation sends it again once the copy can no
+    longer be in flight; refused, and Paystack still holding nothing, the withdrawal fails and the funds go back."""
+    import requests
+
+    from payments.services import withdrawal_payout_execute
+    from payments.services.payouts import _in_flight_window
+
+    withdrawal = _approved_not_run(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    mock_payout(rsps)
+    rsps.replace("POST", f"{PAYSTACK}/transfer", body=requests.Timeout("slow"))
+    rsps.add("POST", f"{PAYSTACK}/transfer", status=400, json={"status": False, "message": "Invalid transfer"})
+    verify = rsps.get(f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}", status=404,
+                      json={"status": False, "message": "Transfer not found"})
+    assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == "processing"
+    assert verify.call_count == 1
+    assert wallet(entrepreneur)[0] == Decimal("3000.00")
+
+    # A run (a redelivered task) while the first copy may still be in flight: not final either.
+    rsps.replace("POST", f"{PAYSTACK}/transfer", status=400, json={"status": False, "message": "Invalid transfer"})
+    assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == "processing"
+    assert wallet(entrepreneur)[0] == Decimal("3000.00")
+
+    # Reconciliation's resend, once that copy is long over.
+    WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(
+        updated_at=timezone.now() - _in_flight_window() - timedelta(seconds=1))
+    assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == "failed"
+    assert wallet(entrepreneur)[0] == Decimal("5000.00")
+    assert ledger_audit() == []
