@@ -271,6 +271,11 @@ ORDER_MAX_UNPAID_UNITS_PER_PRODUCT = env_int("ORDER_MAX_UNPAID_UNITS_PER_PRODUCT
 ORDER_MAX_UNPAID_UNITS = env_int("ORDER_MAX_UNPAID_UNITS", 100)
 EARNINGS_RELEASE_DAYS = env_int("EARNINGS_RELEASE_DAYS", 7)
 PAYMENT_RECONCILE_AFTER_MINUTES = env_int("PAYMENT_RECONCILE_AFTER_MINUTES", 10)
+# An attempt failed by us while still pending at the gateway (nothing it paid was payable any more) is verified
+# again by reconciliation for this long after it was made — Paystack retries a webhook for up to 72 hours — so
+# that a late success is refunded even when its webhook is lost; at most PAYMENT_LATE_SUCCESS_PER_RUN a run.
+PAYMENT_LATE_SUCCESS_HOURS = env_int("PAYMENT_LATE_SUCCESS_HOURS", 72)
+PAYMENT_LATE_SUCCESS_PER_RUN = env_int("PAYMENT_LATE_SUCCESS_PER_RUN", 100)
 # Withdrawals still processing this long after their last change are verified with the gateway (0 = all).
 PAYOUT_CHECK_AFTER_MINUTES = env_int("PAYOUT_CHECK_AFTER_MINUTES", 10)
 # Payout calls answered 429/5xx/timeout are retried after 1×, 2× this many seconds (never taken as final).

@@ -36,6 +36,13 @@ TxType = Transaction.TransactionType
 FINAL_STATUSES = frozenset({TxStatus.COMPLETED, TxStatus.REVERSED})
 
 
+# metadata["failed_as"] of an attempt we failed ourselves while the gateway had not said "failed" (still pending,
+# or it could not tell us) because nothing it pays was payable any more: reconciliation keeps verifying it for
+# PAYMENT_LATE_SUCCESS_HOURS, so that a success arriving late is applied (refunded as a late payment) even when
+# its webhook is lost.
+FAILED_AS_UNPAYABLE = "unpayable"
+
+
 def _is_settled(txn: Transaction) -> bool:
     return txn.status in FINAL_STATUSES or txn.flagged
 
@@ -121,6 +128,7 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
         fields = ["metadata", "updated_at"]
         if verification.status == PENDING and _abandoned_for_good(txn, verification):
             txn.status = TxStatus.FAILED
+            txn.metadata["failed_as"] = FAILED_AS_UNPAYABLE
             save_fields(txn, [*fields, "status"])
             logger.info("payment %s still %r at %s and nothing it pays is payable: failed", txn.transaction_id,
                         verification.gateway_status, txn.provider)
@@ -130,6 +138,7 @@ def _apply_verification(*, txn_pk: int, verification: Verification) -> Transacti
             return txn
         if verification.status == FAILED:
             txn.status = TxStatus.FAILED
+            txn.metadata.pop("failed_as", None)  # the gateway's own word: final, no longer verified again
             save_fields(txn, [*fields, "status"])
             logger.info("payment %s failed at %s (%s)", txn.transaction_id, txn.provider, verification.gateway_status)
             return txn
@@ -200,7 +209,8 @@ def _abandoned_for_good(txn: Transaction, verification: Verification) -> bool:
     """Still pending at the gateway (Paystack ``abandoned`` only means the shopper has not finished; a sandbox
     attempt nobody clicked; a gateway's in-between word): the attempt stays pending while what it pays can still be
     paid — the shopper may still pay on the same page — and fails once nothing it pays is payable any more. A
-    success arriving after that is still applied (a failed attempt is not settled): refunded as a late payment."""
+    success arriving after that is still applied (a failed attempt is not settled): refunded as a late payment —
+    by its webhook, or by reconciliation, which verifies such attempts again for PAYMENT_LATE_SUCCESS_HOURS."""
     return _nothing_payable(txn)
 
 
@@ -223,14 +233,15 @@ def _nothing_payable(txn: Transaction) -> bool:
 def payment_fail_if_unpayable(*, reference: str, reason: str) -> Transaction | None:
     """Reconciliation, when the gateway cannot tell us about an attempt (Flutterwave's "No transaction was found"
     for a payment page never opened, any refusal): once nothing it pays is payable the attempt fails, so it
-    stops being verified on every run. Returns the failed attempt, ``None`` when it was left as it was."""
+    leaves the queue of pending attempts verified on every run (it is still verified now and then for
+    PAYMENT_LATE_SUCCESS_HOURS). Returns the failed attempt, ``None`` when it was left as it was."""
     with transaction.atomic():
         txn = (Transaction.objects.select_for_update()
                .filter(transaction_id=reference, transaction_type=TxType.PAYMENT).first())
         if txn is None or txn.status != TxStatus.PENDING or txn.flagged or not _nothing_payable(txn):
             return None
         txn.status = TxStatus.FAILED
-        txn.metadata = {**txn.metadata, "gateway_error": reason[:500]}
+        txn.metadata = {**txn.metadata, "gateway_error": reason[:500], "failed_as": FAILED_AS_UNPAYABLE}
         save_fields(txn, ["status", "metadata", "updated_at"])
     logger.info("payment %s: the gateway cannot tell (%s) and nothing it pays is payable: failed", reference, reason)
     return txn

@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.errors import GatewayError, GatewayUnavailable
 
 from ..models import Transaction, WithdrawalRequest
-from .charges import payment_confirm, payment_fail_if_unpayable
+from .charges import FAILED_AS_UNPAYABLE, payment_confirm, payment_fail_if_unpayable
 from .payouts import withdrawal_payout_execute
 from .refunds import payment_refund_process
 
@@ -33,6 +33,16 @@ def payments_reconcile(*, now=None) -> dict:
     # that stay pending take their turn instead of filling every run's 200 ahead of newer ones.
     work = [("payments", txn.transaction_id, payment_confirm, {"reference": txn.transaction_id})
             for txn in stale.filter(transaction_type=TxType.PAYMENT).order_by("updated_at", "pk")[:200]]
+    # Attempts we failed while the gateway still had them pending (nothing they paid was payable): verified again,
+    # the least recently looked at first and each at most once per PAYMENT_RECONCILE_AFTER_MINUTES, for the
+    # gateway's retry window — a success arriving late is applied (refunded as a late payment) even when its
+    # webhook is lost or was answered without being applied. Their own budget: they never delay a pending payment.
+    late = Transaction.objects.filter(
+        status=TxStatus.FAILED, transaction_type=TxType.PAYMENT, flagged=False, metadata__failed_as=FAILED_AS_UNPAYABLE,
+        created_at__gte=now - timedelta(hours=settings.PAYMENT_LATE_SUCCESS_HOURS), updated_at__lt=cutoff,
+    ).order_by("updated_at", "pk")
+    work += [("payments", reference, payment_confirm, {"reference": reference})
+             for reference in late.values_list("transaction_id", flat=True)[:settings.PAYMENT_LATE_SUCCESS_PER_RUN]]
     work += [("refunds", txn.transaction_id, payment_refund_process, {"refund_id": txn.pk})
              for txn in stale.filter(transaction_type=TxType.REFUND).order_by("created_at")[:200]]
     stuck = WithdrawalRequest.objects.filter(
@@ -50,8 +60,12 @@ def payments_reconcile(*, now=None) -> dict:
             continue
         except GatewayError as exc:  # a refusal ("no transaction found"): a payment nothing is left to pay fails
             logger.warning("reconcile: %s %s not settled: %s", kind, ident, exc.message)
-            if kind == "payments" and payment_fail_if_unpayable(reference=ident, reason=exc.message) is not None:
-                counts[kind] += 1
+            if kind == "payments":
+                if payment_fail_if_unpayable(reference=ident, reason=exc.message) is not None:
+                    counts[kind] += 1
+                else:  # looked at: its turn comes again after the others' (it does not hold the head of the queue)
+                    Transaction.objects.filter(transaction_id=ident, transaction_type=TxType.PAYMENT).update(
+                        updated_at=timezone.now())
             continue
         except Exception:
             logger.exception("reconcile: %s %s raised; skipped, the run goes on", kind, ident)

@@ -101,3 +101,84 @@ def test_flutterwave_id_for_another_reference_pays_nothing(order, api_client, rs
     order.refresh_from_db()
     txn.refresh_from_db()
     assert order.payment_status == "pending" and txn.status == "pending"
+
+
+def _refund_mock(rsps):
+    return rsps.post(f"{PAYSTACK}/refund", json={
+        "status": True, "message": "Refund has been queued for processing",
+        "data": {"transaction": {"id": 1, "reference": "x", "amount": 290000}, "currency": "NGN",
+                 "amount": 290000, "status": "processed", "id": 3018299}})
+
+
+def _looked_at(txn, minutes_ago):
+    Transaction.objects.filter(pk=txn.pk).update(updated_at=timezone.now() - timedelta(minutes=minutes_ago))
+
+
+def test_an_attempt_failed_while_still_pending_is_verified_again_and_a_late_success_refunded(
+        order, rsps, settings, django_capture_on_commit_callbacks):
+    """A bank transfer still 'ongoing' at Paystack when the reservation ends: the attempt fails (nothing it pays is
+    payable), but the money may still come. Reconciliation verifies it again (at most once per
+    PAYMENT_RECONCILE_AFTER_MINUTES) for PAYMENT_LATE_SUCCESS_HOURS: the success that arrives, its webhook lost,
+    is refunded as a late payment — never kept with the order unpaid."""
+    from orders.services import order_release_expired
+
+    txn = _txn(order, "PJ-ONGOING-1")
+    Order.objects.filter(pk=order.pk).update(reserved_until=timezone.now() - timedelta(minutes=1))
+    assert order_release_expired() == 1  # the reservation ran out: cancelled, stock back
+    verify = rsps.get(f"{PAYSTACK}/transaction/verify/PJ-ONGOING-1",
+                      json=paystack_verify_body("PJ-ONGOING-1", Decimal("2900.00"), status="ongoing"))
+    reconcile_pending_transactions.delay().get()
+    txn.refresh_from_db()
+    assert (txn.status, txn.metadata["failed_as"]) == ("failed", "unpayable")
+
+    reconcile_pending_transactions.delay().get()  # just looked at: not verified again yet
+    assert verify.call_count == 1
+    _looked_at(txn, settings.PAYMENT_RECONCILE_AFTER_MINUTES + 1)
+    reconcile_pending_transactions.delay().get()  # still ongoing: stays failed, looked at again
+    txn.refresh_from_db()
+    assert (verify.call_count, txn.status) == (2, "failed")
+
+    rsps.replace("GET", f"{PAYSTACK}/transaction/verify/PJ-ONGOING-1",
+                 json=paystack_verify_body("PJ-ONGOING-1", Decimal("2900.00")))
+    refund = _refund_mock(rsps)
+    _looked_at(txn, settings.PAYMENT_RECONCILE_AFTER_MINUTES + 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        reconcile_pending_transactions.delay().get()
+    txn.refresh_from_db()
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("cancelled", "pending")
+    assert txn.flagged and "refunded automatically" in txn.flag_reason
+    assert refund.call_count == 1
+    assert Transaction.objects.get(transaction_type="refund").amount == Decimal("2900.00")
+
+
+def test_a_failed_attempt_is_not_verified_again_past_the_window_or_after_the_gateway_said_failed(
+        order, rsps, settings):
+    ongoing = _txn(order, "PJ-OLD-1", minutes_old=settings.PAYMENT_LATE_SUCCESS_HOURS * 60 + 1)
+    said_failed = _txn(order, "PJ-SAID-FAILED-1")
+    for txn in (ongoing, said_failed):
+        Transaction.objects.filter(pk=txn.pk).update(status="failed", metadata={"failed_as": "unpayable"})
+        _looked_at(txn, settings.PAYMENT_RECONCILE_AFTER_MINUTES + 1)
+    verify_old = rsps.get(f"{PAYSTACK}/transaction/verify/PJ-OLD-1",
+                          json=paystack_verify_body("PJ-OLD-1", Decimal("2900.00")))
+    verify_failed = rsps.get(f"{PAYSTACK}/transaction/verify/PJ-SAID-FAILED-1",
+                             json=paystack_verify_body("PJ-SAID-FAILED-1", Decimal("2900.00"), status="failed"))
+    reconcile_pending_transactions.delay().get()
+    assert (verify_old.call_count, verify_failed.call_count) == (0, 1)
+    said_failed.refresh_from_db()
+    assert said_failed.status == "failed" and "failed_as" not in said_failed.metadata
+    _looked_at(said_failed, settings.PAYMENT_RECONCILE_AFTER_MINUTES + 1)
+    reconcile_pending_transactions.delay().get()
+    assert verify_failed.call_count == 1
+
+
+def test_a_pending_attempt_the_gateway_refuses_to_tell_about_takes_its_turn_after_the_others(order, rsps):
+    """A verify refused (4xx) for an attempt still payable: left pending, and looked at (updated_at), so that it
+    does not hold the head of the least-recently-looked-at queue run after run."""
+    txn = _txn(order, "PJ-REFUSED-1")
+    before = Transaction.objects.get(pk=txn.pk).updated_at
+    rsps.get(f"{PAYSTACK}/transaction/verify/PJ-REFUSED-1", status=400,
+             json={"status": False, "message": "Invalid key"})
+    reconcile_pending_transactions.delay().get()
+    txn.refresh_from_db()
+    assert txn.status == "pending" and txn.updated_at > before
