@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, GatewayUnavailable, NotAuthenticated, NotFound, ValidationFailed
 from core.models import insert_unless_exists
+from core.money import from_kobo
 from core.parsers import loads_untrusted
 from core.prepared import PreparedUpdate
 
@@ -68,8 +69,11 @@ def _paystack_refund_event(data: dict) -> str:
     """``refund.pending|processing|processed|failed``: the body names the refund; its status is asked of
     Paystack (``GET /refund/:id``) and applied — booked only once Paystack says processed."""
     refund_reference = str(data.get("id") or data.get("refund_id") or "")
-    refund = services.refund_for_gateway_event(provider=Provider.PAYSTACK, refund_reference=refund_reference,
-                                               payment_reference=str(data.get("transaction_reference") or ""))
+    kobo = data.get("amount")
+    refund = services.refund_for_gateway_event(
+        provider=Provider.PAYSTACK, refund_reference=refund_reference,
+        payment_reference=str(data.get("transaction_reference") or ""),
+        amount=from_kobo(kobo) if isinstance(kobo, int) and not isinstance(kobo, bool) else None)
     if refund is None:
         logger.warning("refund webhook for an unknown refund %r (payment %r)", refund_reference,
                        data.get("transaction_reference"))
@@ -86,7 +90,8 @@ def _flutterwave_refund_completed(data: dict) -> str:
     refund_reference = flutterwave.transaction_id_from_event(data)
     charge_id = flutterwave.transaction_id_from_event({"id": data.get("TransactionId") or data.get("tx_id")})
     refund = services.refund_for_gateway_event(provider=Provider.FLUTTERWAVE, refund_reference=refund_reference,
-                                               payment_reference="", gateway_payment_id=charge_id)
+                                               payment_reference="", gateway_payment_id=charge_id,
+                                               amount=flutterwave.naira(data.get("amount_refunded")))
     if refund is None:
         logger.warning("flutterwave refund webhook for an unknown refund %r (charge %r)", refund_reference, charge_id)
         return "unknown_refund"

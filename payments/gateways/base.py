@@ -49,6 +49,7 @@ class RefundResult:
     status: str  # SUCCESS | PENDING | FAILED
     provider_reference: str = ""
     raw: dict = field(default_factory=dict)
+    amount: Decimal | None = None  # what the refund gives back (naira), when the gateway says
 
 
 

@@ -40,7 +40,7 @@ def transaction_id_from_event(data: dict) -> str:
     return text if text.isascii() and text.isdigit() and len(text) <= 20 else ""
 
 
-def _naira(value) -> Decimal | None:
+def naira(value) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -91,7 +91,7 @@ class FlutterwaveClient(HttpClient):
         gateway_status = str(data.get("status") or "")
         return Verification(
             status=_STATUS.get(gateway_status, PENDING),
-            amount=_naira(data.get("amount")),
+            amount=naira(data.get("amount")),
             currency=str(data.get("currency") or ""),
             provider_reference=str(data.get("id") or ""),
             gateway_status=gateway_status,
@@ -128,5 +128,6 @@ _REFUND_STATUS = {"completed": SUCCESS, "successful": SUCCESS, "failed": FAILED}
 def _refund_result(data: dict) -> RefundResult:
     status = str(data.get("status") or "pending").lower()
     return RefundResult(status=_REFUND_STATUS.get(status, PENDING), provider_reference=str(data.get("id") or ""),
+                        amount=naira(data.get("amount_refunded")),
                         raw={"id": data.get("id"), "status": status, "amount_refunded": data.get("amount_refunded"),
                              "tx_id": data.get("tx_id")})

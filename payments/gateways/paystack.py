@@ -132,7 +132,9 @@ def _charge_names(charge) -> set[str]:
 def _refund_result(data: dict) -> RefundResult:
     status = str(data.get("status") or "pending")
     transaction = data.get("transaction") if isinstance(data.get("transaction"), dict) else {}
+    amount = data.get("amount")  # kobo
     return RefundResult(status=_REFUND_STATUS.get(status, PENDING), provider_reference=str(data.get("id") or ""),
+                        amount=from_kobo(amount) if isinstance(amount, int) and not isinstance(amount, bool) else None,
                         raw={"id": data.get("id"), "status": status, "amount": data.get("amount"),
                              "transaction": transaction.get("id") or data.get("transaction"),
                              "refund_reference": data.get("refund_reference"),

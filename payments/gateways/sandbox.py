@@ -32,7 +32,7 @@ class SandboxClient:
 
     def refund(self, *, reference: str, amount: Decimal, provider_reference: str = "") -> RefundResult:
         return RefundResult(status=SUCCESS, provider_reference=f"sbx_refund_{reference}".lower(),
-                            raw={"status": "processed"})
+                            raw={"status": "processed"}, amount=amount)
 
     def fetch_refund(self, refund_id: str) -> RefundResult:
         return RefundResult(status=SUCCESS, provider_reference=refund_id, raw={"status": "processed"})

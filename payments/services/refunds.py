@@ -170,7 +170,7 @@ def payment_refund_process(*, refund_id: int) -> Transaction:
                                    provider_reference=payment.provider_reference)
     except GatewayUnavailable as exc:
         logger.warning("refund %s: gateway unavailable, will retry: %s", refund.transaction_id, exc.message)
-        Transaction.objects.filter(pk=refund.pk).update(metadata={**refund.metadata, "last_error": exc.message})
+        _note_error(refund.pk, exc.message)
         return refund
     except GatewayError as exc:
         if refund.provider_reference:  # the status check failed, not the refund: try again next run
@@ -180,6 +180,16 @@ def payment_refund_process(*, refund_id: int) -> Transaction:
             return _after_refused_resend(refund, payment, exc)
         return _refund_failed(refund.pk, reason=f"Refund refused: {exc.message}")
     return refund_apply_result(refund_id=refund.pk, result=result)
+
+
+def _note_error(refund_id: int, message: str) -> None:
+    """``metadata["last_error"]``, written under the row lock on the metadata as it is now — never this run's
+    earlier copy, which would put back an older ``sent_at`` while another run's claimed call is in flight (and let a
+    third run send a second copy)."""
+    with transaction.atomic():
+        refund = Transaction.objects.select_for_update().get(pk=refund_id)
+        refund.metadata = {**refund.metadata, "last_error": message[:500]}
+        save_fields(refund, ["metadata"])
 
 
 def _after_refused_resend(refund: Transaction, payment: Transaction, refusal: GatewayError) -> Transaction:
@@ -254,14 +264,23 @@ def _refund_failed(refund_id: int, *, reason: str, provider_reference: str = "",
     return refund
 
 
+def _same_amount(result: RefundResult, refund: Transaction) -> bool:
+    """The gateway's refund gives back this refund's amount (to the kobo); one whose amount the gateway does not
+    say is taken as possibly this one (adopting it at worst leaves a refund to an admin; a second copy sent would
+    be paid)."""
+    return result.amount is None or quantize(result.amount) == quantize(refund.amount)
+
+
 def _held_by_gateway(refund: Transaction, payment: Transaction) -> RefundResult | None:
-    """A live (not failed) refund the gateway holds for the payment that is neither this refund's failed one
-    nor owned by another of our refunds — what a retry adopts instead of refunding twice."""
+    """A live (not failed) refund the gateway holds for the payment, of this refund's amount, that is neither this
+    refund's failed one nor owned by another of our refunds — what a retry adopts instead of refunding twice. A
+    checkout's charge may carry several partial refunds: another amount is another refund's (two calls that both
+    went unanswered must not adopt each other's)."""
     held = gateway_for(refund.provider).list_refunds(transaction=payment.provider_reference or payment.transaction_id)
     owned = set(Transaction.objects.filter(transaction_type=TxType.REFUND, provider=refund.provider)
                 .exclude(pk=refund.pk).exclude(provider_reference="").values_list("provider_reference", flat=True))
     return next((r for r in held if r.status != FAILED and r.provider_reference != refund.provider_reference
-                 and r.provider_reference not in owned), None)
+                 and r.provider_reference not in owned and _same_amount(r, refund)), None)
 
 
 def refund_retry(*, refund_id: int, admin=None) -> Transaction:
@@ -296,9 +315,10 @@ def refund_retry(*, refund_id: int, admin=None) -> Transaction:
 
 
 def refund_for_gateway_event(*, provider: str, refund_reference: str, payment_reference: str = "",
-                             gateway_payment_id: str = "") -> Transaction | None:
+                             gateway_payment_id: str = "", amount: Decimal | None = None) -> Transaction | None:
     """The refund a ``refund.*`` webhook is about: by the gateway's refund id, else the oldest pending refund
-    of the payment it names — by our reference (Paystack) or by the gateway's id for the charge (Flutterwave)."""
+    of the payment it names — by our reference (Paystack) or by the gateway's id for the charge (Flutterwave) —
+    of the event's amount when it says one (a charge may carry partial refunds of other amounts)."""
     refunds = Transaction.objects.filter(transaction_type=TxType.REFUND, provider=provider)
     if refund_reference:
         found = refunds.filter(provider_reference=refund_reference).first()
@@ -307,5 +327,9 @@ def refund_for_gateway_event(*, provider: str, refund_reference: str, payment_re
     payments = [payment_reference] if payment_reference else list(
         Transaction.objects.filter(transaction_type=TxType.PAYMENT, provider=provider, provider_reference=gateway_payment_id)
         .values_list("transaction_id", flat=True)) if gateway_payment_id else []
-    return (refunds.filter(metadata__payment_reference__in=payments, status=TxStatus.PENDING, provider_reference="")
-            .order_by("pk").first()) if payments else None
+    if not payments:
+        return None
+    pending = refunds.filter(metadata__payment_reference__in=payments, status=TxStatus.PENDING, provider_reference="")
+    if amount is not None:
+        pending = pending.filter(amount=quantize(amount))
+    return pending.order_by("pk").first()

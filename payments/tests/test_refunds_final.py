@@ -184,3 +184,74 @@ def test_paystacks_refund_list_keeps_only_the_refunds_of_the_charge_asked_about(
     rsps.get(f"{PAYSTACK}/refund", json={"status": True, "message": "Refunds retrieved", "data": [other, ours]})
     assert [r.provider_reference for r in PaystackClient().list_refunds(transaction="1004723697")] == ["3018284"]
     assert [r.provider_reference for r in PaystackClient().list_refunds(transaction="someone-else")] == ["999"]
+
+
+def test_a_refund_of_another_amount_the_gateway_holds_is_not_adopted(cancelled_paid_order, rsps):
+    """A checkout's charge may carry partial refunds of other amounts (another order's parcel, refunded while both
+    calls went unanswered): a retry adopts only a refund of its own amount — adopting another would book this one
+    as returned and leave the other to be sent a second time."""
+    import requests
+
+    from payments.services import payment_refund_process
+    from payments.tests.factories import sent_an_hour_ago
+
+    order, txn, cancel = cancelled_paid_order
+    rsps.post(f"{PAYSTACK}/refund", body=requests.Timeout("slow"))
+    refund = cancel()
+    sent_an_hour_ago(refund)
+    rsps.get(f"{PAYSTACK}/refund", json={"status": True, "message": "Refunds retrieved",
+                                         "data": [refund_body("processed", refund_id=777, amount=100000)["data"]]})
+    rsps.replace("POST", f"{PAYSTACK}/refund", json=refund_body("pending"))
+    refund = payment_refund_process(refund_id=refund.pk)
+    assert (refund.status, refund.provider_reference) == ("pending", "3018284")  # sent, not the ₦1,000 one adopted
+    assert_nothing_returned(order)
+
+
+def test_a_refund_event_of_another_amount_is_not_taken_for_a_pending_refund(cancelled_paid_order, rsps):
+    order, txn, cancel = cancelled_paid_order
+    rsps.post(f"{PAYSTACK}/refund", status=503, json={"status": False, "message": "try later"})
+    refund = cancel()
+    assert (refund.status, refund.provider_reference) == ("pending", "")
+    fetch = rsps.get(f"{PAYSTACK}/refund/777", json=refund_body("processed", refund_id=777, amount=100000))
+    response = webhook("refund.processed", {"id": 777, "status": "processed", "amount": 100000, "currency": "NGN",
+                                            "transaction_reference": txn.transaction_id})
+    assert response.status_code == 200
+    assert fetch.call_count == 0
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_reference) == ("pending", "")
+    assert_nothing_returned(order)
+
+    rsps.get(f"{PAYSTACK}/refund/3018284", json=refund_body("processed"))
+    response = webhook("refund.processed", {"id": 3018284, "status": "processed", "amount": 290000,
+                                            "currency": "NGN", "transaction_reference": txn.transaction_id})
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_reference) == ("completed", "3018284")
+
+
+def test_an_unavailable_gateway_never_puts_back_an_older_claim(cancelled_paid_order, rsps):
+    """This run read the refund, then Paystack's refund list was unavailable; meanwhile another run claimed the call
+    (sent_at moved on) and is waiting for its answer. Noting the error keeps that claim: with the older sent_at put
+    back, a third run would find the resend due and send a second copy."""
+    import requests
+    from django.utils import timezone
+
+    from payments.services import payment_refund_process
+    from payments.services.refunds import _claim_send
+    from payments.tests.factories import sent_an_hour_ago
+
+    order, txn, cancel = cancelled_paid_order
+    rsps.post(f"{PAYSTACK}/refund", body=requests.Timeout("slow"))
+    refund = cancel()
+    sent_an_hour_ago(refund)
+    refund.refresh_from_db()
+    claimed = []
+
+    def list_while_another_run_claims(request):
+        claimed.append(_claim_send(refund.pk, refund.metadata["sent_at"], timezone.now()).metadata["sent_at"])
+        return 503, {}, json.dumps({"status": False, "message": "Service unavailable"})
+
+    rsps.add_callback("GET", f"{PAYSTACK}/refund", callback=list_while_another_run_claims)
+    payment_refund_process(refund_id=refund.pk)
+    refund.refresh_from_db()
+    assert refund.metadata["sent_at"] == claimed[0]
+    assert refund.metadata["last_error"]  # noted all the same
