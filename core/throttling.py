@@ -103,11 +103,13 @@ class OneRoundTripThrottlesMixin:
     """For a view that applies several counter throttles to one request (a signed-in user placing an order: the
     user rate and the placement rate): all of them counted in one Redis round trip instead of one each. The same
     decisions as DRF's ``check_throttles`` — every throttle counts the request, the longest wait is answered —
-    and the same failing open when the cache is down."""
+    and the same failing open when the cache is down. A throttle that is not a counter throttle, or that decides
+    in an ``allow_request`` of its own, sends the whole request down DRF's path (its decision is never skipped)."""
 
     def check_throttles(self, request):
         throttles = self.get_throttles()
-        if not all(isinstance(throttle, CounterThrottleMixin) for throttle in throttles):
+        if not all(isinstance(throttle, CounterThrottleMixin)
+                   and type(throttle).allow_request is CounterThrottleMixin.allow_request for throttle in throttles):
             return super().check_throttles(request)
         applying = []
         for throttle in throttles:

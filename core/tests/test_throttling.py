@@ -165,3 +165,30 @@ def test_batched_throttles_let_the_request_through_when_the_cache_is_down(monkey
     request = _signed_in(8)
     for _ in range(3):
         view.check_throttles(request)  # no Throttled raised
+
+
+def test_a_throttle_with_its_own_allow_request_is_asked_not_skipped(monkeypatch):
+    cache = LocMemCache(f"throttle-{uuid.uuid4()}", {})
+    asked = []
+
+    class Own(UserRateThrottle):
+        scope = "own-test"
+
+        def allow_request(self, request, view):
+            asked.append(1)
+            return False
+
+        def wait(self):
+            return 30
+
+    for throttle in (UserRateThrottle, Own):
+        monkeypatch.setattr(throttle, "cache", cache)
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {**UserRateThrottle.THROTTLE_RATES, "user": "100/min",
+                                                             "own-test": "100/min"})
+
+    class View(OneRoundTripThrottlesMixin, APIView):
+        throttle_classes = [UserRateThrottle, Own]
+
+    with pytest.raises(Throttled):
+        View().check_throttles(_signed_in(9))
+    assert asked == [1]
