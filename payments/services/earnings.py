@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from core.models import insert_rows
@@ -105,18 +105,38 @@ def earnings_release_matured(*, now=None) -> int:
         # Both shares released: done. (An order released before suppliers had wallets gets its supplier share.)
         .exclude(Exists(journals.filter(entry_type=EntryType.RELEASE)),
                  Exists(journals.filter(entry_type=EntryType.SUPPLIER_RELEASE)))
-        .order_by("delivered_at", "pk").values_list("pk", flat=True)
+        .order_by("delivered_at", "pk").values_list("delivered_at", "pk")
     )
-    released = 0
-    for order_pk in list(candidates[:500]):
-        # Each order on its own: one that raises is logged with its traceback and the run goes on (the others'
-        # shares must not wait for it); it is tried again on the next run.
-        try:
-            if earnings_release_order(order_pk=order_pk, now=now):
-                released += 1
-        except Exception:
-            logger.exception("earnings release: order %s raised; skipped, the run goes on", order_pk)
+    released = raised = 0
+    after = None
+    # Pages in (delivered_at, pk) order until RELEASE_PER_RUN orders are released: orders that raise never fill a
+    # run (they stay first in this order run after run), at most RELEASE_SCAN_PER_RUN looked at.
+    for _page in range(RELEASE_SCAN_PER_RUN // RELEASE_PER_RUN):
+        page_query = candidates
+        if after is not None:
+            page_query = candidates.filter(Q(delivered_at__gt=after[0]) | Q(delivered_at=after[0], pk__gt=after[1]))
+        page = list(page_query[:RELEASE_PER_RUN])
+        for delivered_at, order_pk in page:
+            after = (delivered_at, order_pk)
+            # Each order on its own: one that raises is logged with its traceback and the run goes on (the others'
+            # shares must not wait for it); it is tried again on the next run.
+            try:
+                if earnings_release_order(order_pk=order_pk, now=now):
+                    released += 1
+            except Exception:
+                raised += 1
+                logger.exception("earnings release: order %s raised; skipped, the run goes on", order_pk)
+            if released >= RELEASE_PER_RUN:
+                return released
+        if len(page) < RELEASE_PER_RUN:
+            break
+    if raised:
+        logger.error("earnings release: %d order(s) raised and wait for an admin; %d released", raised, released)
     return released
+
+
+RELEASE_PER_RUN = 500
+RELEASE_SCAN_PER_RUN = 5000
 
 
 def earnings_release_order(*, order_pk: int, now=None) -> bool:

@@ -300,3 +300,25 @@ def test_default_release_days_wait_for_the_return_window(order, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         deliver(order)
     assert wallet_of(order).balance == Decimal("0.00")
+
+
+def test_orders_that_raise_never_fill_a_release_run(monkeypatch):
+    """Orders whose release raises stay first in the run's order (delivered earliest): the run pages past them, so
+    the shares of the orders behind them are released all the same."""
+    from payments.services import earnings
+
+    monkeypatch.setattr(earnings, "RELEASE_PER_RUN", 2)
+    orders = [deliver(pay(place_order()), days_ago=30 - n) for n in range(5)]  # delivered in this order
+    broken = {orders[0].pk, orders[1].pk, orders[2].pk}
+    release = earnings.earnings_release_order
+
+    def release_or_raise(*, order_pk, now=None):
+        if order_pk in broken:
+            raise RuntimeError("a broken order")
+        return release(order_pk=order_pk, now=now)
+
+    monkeypatch.setattr(earnings, "earnings_release_order", release_or_raise)
+    assert earnings.earnings_release_matured() == 2
+    assert {o.pk for o in orders if JournalEntry.objects.filter(order=o, entry_type="release").exists()} == {
+        orders[3].pk, orders[4].pk}
+    assert ledger_audit() == []
