@@ -51,3 +51,43 @@ class DropPatternOpsIndexes(Operation):
     @property
     def migration_name_fragment(self):
         return f"drop_like_indexes_{self.model_name.lower()}"
+
+
+class DropFieldIndexes(Operation):
+    """Drop the plain one-column index Django made for each field (a foreign key's, ``db_index=True``), by Django's
+    own name for it, on every database — the database half of ``db_index=False`` put in a
+    ``SeparateDatabaseAndState`` beside the ``AlterField`` of the state: Django's own ``AlterField`` of a foreign
+    key's ``db_index`` also drops and re-adds the foreign-key constraint, which re-checks every row of the table
+    under a lock that blocks its writes. Reversible (the index is made again)."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, model_name: str, fields: list[str]):
+        self.model_name = model_name
+        self.fields = list(fields)
+
+    def deconstruct(self):
+        return self.__class__.__name__, [], {"model_name": self.model_name, "fields": self.fields}
+
+    def state_forwards(self, app_label, state):
+        pass  # the AlterField beside it changes the state
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        for name in self.fields:
+            column = model._meta.get_field(name).column
+            index_name = schema_editor._create_index_name(model._meta.db_table, [column], suffix="")
+            schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(index_name)}")
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        for name in self.fields:
+            schema_editor.execute(schema_editor._create_index_sql(model, fields=[model._meta.get_field(name)]))
+
+    def describe(self):
+        return f"Drop the one-column indexes of {self.model_name}.{', '.join(self.fields)}"
+
+    @property
+    def migration_name_fragment(self):
+        return f"drop_field_indexes_{self.model_name.lower()}"

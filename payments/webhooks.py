@@ -91,7 +91,9 @@ def _flutterwave_refund_completed(data: dict) -> str:
     charge_id = flutterwave.transaction_id_from_event({"id": data.get("TransactionId") or data.get("tx_id")})
     refund = services.refund_for_gateway_event(provider=Provider.FLUTTERWAVE, refund_reference=refund_reference,
                                                payment_reference="", gateway_payment_id=charge_id,
-                                               amount=flutterwave.naira(data.get("amount_refunded")))
+                                               # v3 event bodies capitalise it (the API's answers do not)
+                                               amount=flutterwave.naira(data.get("AmountRefunded",
+                                                                                 data.get("amount_refunded"))))
     if refund is None:
         logger.warning("flutterwave refund webhook for an unknown refund %r (charge %r)", refund_reference, charge_id)
         return "unknown_refund"

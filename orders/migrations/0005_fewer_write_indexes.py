@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from core.migration_operations import DropPatternOpsIndexes
+from core.migration_operations import DropFieldIndexes, DropPatternOpsIndexes
 
 
 class Migration(migrations.Migration):
@@ -17,20 +17,29 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='order',
-            name='customer',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to=settings.AUTH_USER_MODEL),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='entrepreneur',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='entrepreneurs.entrepreneurprofile'),
-        ),
-        migrations.AlterField(
-            model_name='order',
-            name='supplier',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='suppliers.supplierprofile'),
+        # db_index=False: in the state, and in the database only the index goes (Django's own AlterField would also
+        # drop and re-add each foreign-key constraint, re-checking every row under a lock that blocks writes).
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='order',
+                    name='customer',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to=settings.AUTH_USER_MODEL),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='entrepreneur',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='entrepreneurs.entrepreneurprofile'),
+                ),
+                migrations.AlterField(
+                    model_name='order',
+                    name='supplier',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='suppliers.supplierprofile'),
+                ),
+            ],
+            database_operations=[
+                DropFieldIndexes("order", ["customer", "entrepreneur", "supplier"]),
+            ],
         ),
         # No query here is a LIKE 'prefix%' on these (see core.migration_operations).
         DropPatternOpsIndexes("order", ["order_id", "status", "payment_status", "cod_phone"]),

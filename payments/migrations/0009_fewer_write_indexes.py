@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from core.migration_operations import DropPatternOpsIndexes
+from core.migration_operations import DropFieldIndexes, DropPatternOpsIndexes
 
 
 class Migration(migrations.Migration):
@@ -16,15 +16,25 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
-            model_name='earnings',
-            name='order',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='earnings', to='orders.order'),
-        ),
-        migrations.AlterField(
-            model_name='ledgerentry',
-            name='user',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to=settings.AUTH_USER_MODEL),
+        # db_index=False: in the state, and in the database only the index goes (Django's own AlterField would also
+        # drop and re-add each foreign-key constraint, re-checking every row under a lock that blocks writes).
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='earnings',
+                    name='order',
+                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='earnings', to='orders.order'),
+                ),
+                migrations.AlterField(
+                    model_name='ledgerentry',
+                    name='user',
+                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to=settings.AUTH_USER_MODEL),
+                ),
+            ],
+            database_operations=[
+                DropFieldIndexes("earnings", ["order"]),
+                DropFieldIndexes("ledgerentry", ["user"]),
+            ],
         ),
         # No query here is a LIKE 'prefix%' on these (see core.migration_operations).
         DropPatternOpsIndexes("transaction", ["transaction_id", "status"]),

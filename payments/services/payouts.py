@@ -121,8 +121,14 @@ def withdrawal_payout_execute(*, withdrawal_id) -> WithdrawalRequest:
         return locked
     # Not started here: another run (a redelivered task, reconciliation) moved it to processing and may be sending
     # this very reference, or an earlier attempt's answer was lost. Sending it again is safe (Paystack never pays
-    # one reference twice); taking a refusal of it as final is not, while that send may still be in flight.
-    sent_since = None if started else locked.updated_at
+    # one reference twice); taking a refusal of it as final is not, while that send may still be in flight. Each
+    # send is claimed first (updated_at moved on from what this run read): the time it moved from is the last send
+    # (or the move to processing), and a run that lost the claim leaves the sending to the run that won it.
+    seen = locked.updated_at
+    if not _claim_send(withdrawal.pk, seen):
+        logger.info("payout %s: another run is sending it", withdrawal.reference_id)
+        return WithdrawalRequest.objects.get(pk=withdrawal.pk)
+    sent_since = None if started else seen
 
     def send():
         return client.transfer(amount=withdrawal.net_amount, recipient_code=withdrawal.recipient_code,
@@ -143,6 +149,14 @@ def withdrawal_payout_execute(*, withdrawal_id) -> WithdrawalRequest:
 
     _record_transfer_code(withdrawal, result.get("transfer_code", ""))
     return _apply_transfer_status(withdrawal.pk, result, source="transfer")
+
+
+def _claim_send(withdrawal_id: int, seen_updated_at) -> bool:
+    """Claim this run's transfer call: ``updated_at`` moved from what this run read to now, while the withdrawal is
+    processing with no transfer code (one compare-and-set ``UPDATE``). It also stamps the send: reconciliation sends
+    the reference again, and ``payouts_check`` verifies it, only a while after the last send."""
+    return WithdrawalRequest.objects.filter(pk=withdrawal_id, status=Status.PROCESSING, transfer_code="",
+                                            updated_at=seen_updated_at).update(updated_at=timezone.now()) == 1
 
 
 def _record_transfer_code(withdrawal: WithdrawalRequest, transfer_code: str) -> None:

@@ -3,6 +3,7 @@ and retries stuck refunds and payouts. Each item is handled on its own: one that
 skipped, the run goes on (SPEC §6.9).
 """
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,6 +19,11 @@ from .refunds import payment_refund_process
 
 logger = logging.getLogger(__name__)
 
+# Late-payment checks: at most this many candidates read a run, and no new one started after this many seconds of
+# the run (the periodic task's own time limit is 300 s; refunds and payouts come first).
+LATE_SUCCESS_SCAN = 1000
+LATE_SUCCESS_SECONDS = 120
+
 TxStatus = Transaction.Status
 TxType = Transaction.TransactionType
 WithdrawalStatus = WithdrawalRequest.Status
@@ -27,22 +33,12 @@ def payments_reconcile(*, now=None) -> dict:
     """Periodic: settle what webhooks did not (Paystack only sends successes), retry stuck refunds and payouts."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES)
-    counts = {"payments": 0, "refunds": 0, "payouts": 0, "errors": 0}
+    counts = {"payments": 0, "refunds": 0, "payouts": 0, "late_payments": 0, "errors": 0}
     stale = Transaction.objects.filter(status=TxStatus.PENDING, created_at__lt=cutoff, flagged=False)
     # The least recently looked at first (a verification that leaves a payment pending stamps updated_at): attempts
     # that stay pending take their turn instead of filling every run's 200 ahead of newer ones.
     work = [("payments", txn.transaction_id, payment_confirm, {"reference": txn.transaction_id})
             for txn in stale.filter(transaction_type=TxType.PAYMENT).order_by("updated_at", "pk")[:200]]
-    # Attempts we failed while the gateway still had them pending (nothing they paid was payable): verified again,
-    # the least recently looked at first and each at most once per PAYMENT_RECONCILE_AFTER_MINUTES, for the
-    # gateway's retry window — a success arriving late is applied (refunded as a late payment) even when its
-    # webhook is lost or was answered without being applied. Their own budget: they never delay a pending payment.
-    late = Transaction.objects.filter(
-        status=TxStatus.FAILED, transaction_type=TxType.PAYMENT, flagged=False, metadata__failed_as=FAILED_AS_UNPAYABLE,
-        created_at__gte=now - timedelta(hours=settings.PAYMENT_LATE_SUCCESS_HOURS), updated_at__lt=cutoff,
-    ).order_by("updated_at", "pk")
-    work += [("payments", reference, payment_confirm, {"reference": reference})
-             for reference in late.values_list("transaction_id", flat=True)[:settings.PAYMENT_LATE_SUCCESS_PER_RUN]]
     work += [("refunds", txn.transaction_id, payment_refund_process, {"refund_id": txn.pk})
              for txn in stale.filter(transaction_type=TxType.REFUND).order_by("created_at")[:200]]
     stuck = WithdrawalRequest.objects.filter(
@@ -51,8 +47,25 @@ def payments_reconcile(*, now=None) -> dict:
     ).order_by("pk")
     work += [("payouts", withdrawal_id, withdrawal_payout_execute, {"withdrawal_id": withdrawal_id})
              for withdrawal_id in stuck.values_list("pk", flat=True)[:100]]
+    # Last, after refunds and payouts, and within LATE_SUCCESS_SECONDS of the run: attempts we failed while the
+    # gateway still had them pending (nothing they paid was payable), verified again for the gateway's retry window
+    # so that a success arriving late is applied (refunded as a late payment) even when its webhook is lost or was
+    # answered without being applied. Looked at less often as they age: again once a quarter of their age has gone
+    # by since the last look (at least PAYMENT_RECONCILE_AFTER_MINUTES): ≈ 20 looks over 72 hours, not 432.
+    late = Transaction.objects.filter(
+        status=TxStatus.FAILED, transaction_type=TxType.PAYMENT, flagged=False, metadata__failed_as=FAILED_AS_UNPAYABLE,
+        created_at__gte=now - timedelta(hours=settings.PAYMENT_LATE_SUCCESS_HOURS), updated_at__lt=cutoff,
+    ).order_by("updated_at", "pk").values_list("transaction_id", "created_at", "updated_at")
+    due = [reference for reference, created_at, updated_at in late[:LATE_SUCCESS_SCAN]
+           if now - updated_at >= (now - created_at) / 4]
+    late_work = [("late_payments", reference, payment_confirm, {"reference": reference})
+                 for reference in due[:settings.PAYMENT_LATE_SUCCESS_PER_RUN]]
+    started = time.monotonic()
     # Each item on its own: one that raises is logged with its traceback and skipped; the run goes on.
-    for kind, ident, step, kwargs in work:
+    for kind, ident, step, kwargs in work + late_work:
+        if kind == "late_payments" and time.monotonic() - started > LATE_SUCCESS_SECONDS:
+            logger.warning("reconcile: late-payment checks stopped at the run's time budget; the rest wait")
+            break
         try:
             step(**kwargs)
         except GatewayUnavailable as exc:  # unreachable gateway: the next run tries again
@@ -60,7 +73,7 @@ def payments_reconcile(*, now=None) -> dict:
             continue
         except GatewayError as exc:  # a refusal ("no transaction found"): a payment nothing is left to pay fails
             logger.warning("reconcile: %s %s not settled: %s", kind, ident, exc.message)
-            if kind == "payments":
+            if kind in ("payments", "late_payments"):
                 if payment_fail_if_unpayable(reference=ident, reason=exc.message) is not None:
                     counts[kind] += 1
                 else:  # looked at: its turn comes again after the others' (it does not hold the head of the queue)
@@ -70,6 +83,9 @@ def payments_reconcile(*, now=None) -> dict:
         except Exception:
             logger.exception("reconcile: %s %s raised; skipped, the run goes on", kind, ident)
             counts["errors"] += 1
+            if kind in ("payments", "late_payments"):  # looked at: it does not hold the head of the queue
+                Transaction.objects.filter(transaction_id=ident, transaction_type=TxType.PAYMENT).update(
+                    updated_at=timezone.now())
             continue
         counts[kind] += 1
     return counts

@@ -68,7 +68,7 @@ def test_one_transaction_raising_does_not_stop_reconciliation(db, rsps, caplog):
     rsps.get(f"{PAYSTACK}/transaction/verify/PJ-GOOD-2", json=paystack_verify_body("PJ-GOOD-2", Decimal("2900.00"), txn_id=1002))
     with caplog.at_level(logging.ERROR, logger="payments.services.reconciliation"):
         result = reconcile_pending_transactions.delay().get()
-    assert result == {"payments": 2, "refunds": 0, "payouts": 0, "errors": 1}
+    assert result == {"payments": 2, "refunds": 0, "payouts": 0, "late_payments": 0, "errors": 1}
     statuses = dict(Transaction.objects.values_list("transaction_id", "status"))
     assert statuses == {"PJ-GOOD-1": "completed", "PJ-BAD-1": "pending", "PJ-GOOD-2": "completed"}
     assert any("PJ-BAD-1 raised" in r.getMessage() and r.exc_info for r in caplog.records)
@@ -182,3 +182,20 @@ def test_a_pending_attempt_the_gateway_refuses_to_tell_about_takes_its_turn_afte
     reconcile_pending_transactions.delay().get()
     txn.refresh_from_db()
     assert txn.status == "pending" and txn.updated_at > before
+
+
+def test_late_checks_space_out_as_the_attempt_ages(order, rsps, settings):
+    """An attempt failed as unpayable is looked at again once a quarter of its age has gone by since the last look
+    (≈ 20 looks over 72 hours, not one every run)."""
+    from payments.services.reconciliation import payments_reconcile
+
+    txn = _txn(order, "PJ-AGING-1", minutes_old=48 * 60)
+    Transaction.objects.filter(pk=txn.pk).update(status="failed", metadata={"failed_as": "unpayable"})
+    verify = rsps.get(f"{PAYSTACK}/transaction/verify/PJ-AGING-1",
+                      json=paystack_verify_body("PJ-AGING-1", Decimal("2900.00"), status="abandoned"))
+    _looked_at(txn, 11 * 60)  # 11 h ago: under a quarter of 48 h — not yet
+    assert payments_reconcile()["late_payments"] == 0 and verify.call_count == 0
+    _looked_at(txn, 13 * 60)  # 13 h ago: over a quarter — due
+    assert payments_reconcile()["late_payments"] == 1 and verify.call_count == 1
+    txn.refresh_from_db()
+    assert txn.status == "failed" and timezone.now() - txn.updated_at < timedelta(minutes=1)  # looked at: stamped

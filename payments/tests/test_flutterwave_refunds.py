@@ -34,10 +34,10 @@ def refund_answer(status: str, **kwargs):
     return {"status": "success", "message": "Transaction refund initiated", "data": refund_data(status, **kwargs)}
 
 
-def refund_webhook(status: str, *, refund_id=REFUND_ID, tx_id=CHARGE_ID):
+def refund_webhook(status: str, *, refund_id=REFUND_ID, tx_id=CHARGE_ID, amount=2900):
     """The v3 ``refund.completed`` webhook body (its fields are capitalised unlike the API's)."""
     body = json.dumps({"event": "refund.completed", "data": {
-        "id": refund_id, "AmountRefunded": 2900, "status": status, "FlwRef": "URF_1577867664541_3572735",
+        "id": refund_id, "AmountRefunded": amount, "status": status, "FlwRef": "URF_1577867664541_3572735",
         "destination": "payment_source", "comments": "Order cancelled", "settlement_id": "NEW", "meta": "{}",
         "createdAt": "2026-12-02T09:18:25.000Z", "updatedAt": "2026-12-02T09:20:00.000Z", "walletId": 74639,
         "AccountId": 73362, "TransactionId": tx_id}}).encode()
@@ -123,6 +123,19 @@ def test_completed_webhook_settles_a_refund_whose_id_we_never_got(cancelled_flut
     assert order.payment_status == "refunded"
     assert refund_journals() == 1
     assert ledger_audit() == []
+
+
+def test_a_refund_event_of_another_amount_is_not_taken_for_the_pending_refund(cancelled_flutterwave_order, rsps):
+    """The event names the charge but a refund of ₦1,000 (another partial refund of it): not ours (₦2,900)."""
+    order, txn, cancel = cancelled_flutterwave_order
+    rsps.post(f"{FLUTTERWAVE}/transactions/{CHARGE_ID}/refund", status=504, json={})
+    refund = cancel()
+    fetch = rsps.get(f"{FLUTTERWAVE}/refunds/4444", json=refund_answer("completed", refund_id=4444, amount=1000))
+    assert refund_webhook("completed", refund_id=4444, amount=1000).json()["result"] == "unknown_refund"
+    assert fetch.call_count == 0
+    refund.refresh_from_db()
+    assert (refund.status, refund.provider_reference) == ("pending", "")
+    assert refund_journals() == 0
 
 
 def test_periodic_status_check_completes_a_pending_refund_once(cancelled_flutterwave_order, rsps):

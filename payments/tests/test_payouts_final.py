@@ -345,7 +345,7 @@ def test_a_racing_run_refused_at_the_recipient_stage_leaves_the_sent_transfer_al
 
 
 def test_not_found_after_an_unanswered_attempt_is_not_final_until_the_copy_can_no_longer_be_in_flight(
-        entrepreneur, withdrawal, auth_client, admin_user, rsps, django_capture_on_commit_callbacks):
+        entrepreneur, withdrawal, auth_client, admin_user, rsps, django_capture_on_commit_callbacks, settings):
     """The first transfer call times out (Paystack may be taking it up), the retry is refused, and verify does not
     show the reference yet: left processing, the funds held. Reconciliation sends it again once the copy can no
     longer be in flight; refused, and Paystack still holding nothing, the withdrawal fails and the funds go back."""
@@ -353,6 +353,7 @@ def test_not_found_after_an_unanswered_attempt_is_not_final_until_the_copy_can_n
 
     from payments.services import withdrawal_payout_execute
     from payments.services.payouts import _in_flight_window
+    from payments.services.reconciliation import payments_reconcile
 
     withdrawal = _approved_not_run(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
     mock_payout(rsps)
@@ -369,9 +370,43 @@ def test_not_found_after_an_unanswered_attempt_is_not_final_until_the_copy_can_n
     assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == "processing"
     assert wallet(entrepreneur)[0] == Decimal("3000.00")
 
-    # Reconciliation's resend, once that copy is long over.
-    WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(
-        updated_at=timezone.now() - _in_flight_window() - timedelta(seconds=1))
-    assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == "failed"
+    # Reconciliation's resend, once the last send is long over (it picks the withdrawal up only then).
+    assert payments_reconcile()["payouts"] == 0  # just sent: not picked up
+    last_send = timezone.now() - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES, seconds=1)
+    assert timezone.now() - last_send > _in_flight_window()
+    WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(updated_at=last_send)
+    payments_reconcile()
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "failed"
     assert wallet(entrepreneur)[0] == Decimal("5000.00")
     assert ledger_audit() == []
+
+
+def test_two_runs_sending_one_payout_claim_each_send(
+        entrepreneur, withdrawal, auth_client, admin_user, rsps, django_capture_on_commit_callbacks):
+    """Reconciliation and a redelivered task both pick up a processing withdrawal whose transfer went unanswered: the
+    run that read it before the other's send lost the claim and sends nothing; a run after that send treats a
+    refusal with Paystack holding nothing yet as not final (the other copy may still be in flight)."""
+    import requests
+
+    from payments.services import withdrawal_payout_execute
+    from payments.services.payouts import _claim_send
+
+    withdrawal = _approved_not_run(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    mock_payout(rsps)
+    rsps.replace("POST", f"{PAYSTACK}/transfer", body=requests.Timeout("slow"))
+    assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == "processing"  # unanswered thrice
+    withdrawal.refresh_from_db()
+    seen = withdrawal.updated_at
+    WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(updated_at=seen - timedelta(minutes=15))
+    stale = seen - timedelta(minutes=15)
+    assert _claim_send(withdrawal.pk, stale) is True  # run R1 claims and sends (its answer lost)
+    assert _claim_send(withdrawal.pk, stale) is False  # run R2 read the same row before R1's send: no second copy
+
+    sends = len([c for c in rsps.calls if c.request.method == "POST" and c.request.url.endswith("/transfer")])
+    rsps.replace("POST", f"{PAYSTACK}/transfer", status=400, json={"status": False, "message": "Invalid transfer"})
+    rsps.get(f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}", status=404,
+             json={"status": False, "message": "Transfer not found"})
+    assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == "processing"  # R2 run again, after R1
+    assert len([c for c in rsps.calls if c.request.method == "POST" and c.request.url.endswith("/transfer")]) == sends + 1
+    assert wallet(entrepreneur)[0] == Decimal("3000.00")

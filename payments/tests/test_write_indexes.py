@@ -65,3 +65,30 @@ def test_the_operation_reverses_and_leaves_state_alone():
     with connection.schema_editor() as editor:
         operation.database_forwards("orders", editor, state, state)
     assert not any("pattern_ops" in definition for definition in _indexes("orders_order").values())
+
+
+def test_the_foreign_key_indexes_go_without_touching_the_constraints():
+    """Django's own AlterField of a foreign key's db_index drops and re-adds the constraint (a check of every row
+    under a lock that blocks writes); the migrations drop only the indexes."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for app, name in (("orders", "0005_fewer_write_indexes"), ("payments", "0009_fewer_write_indexes")):
+        out = StringIO()
+        call_command("sqlmigrate", app, name, stdout=out)
+        assert "CONSTRAINT" not in out.getvalue()
+        assert "DROP INDEX IF EXISTS" in out.getvalue()
+
+
+def test_dropping_a_field_index_reverses():
+    from core.migration_operations import DropFieldIndexes
+
+    state = MigrationExecutor(connection).loader.project_state(("orders", "0004_cod"))
+    operation = DropFieldIndexes("order", ["customer"])
+    with connection.schema_editor() as editor:
+        operation.database_backwards("orders", editor, state, state)
+    assert "(customer_id)" in _columns("orders_order")
+    with connection.schema_editor() as editor:
+        operation.database_forwards("orders", editor, state, state)
+    assert "(customer_id)" not in _columns("orders_order")
