@@ -10,7 +10,9 @@ column's own index or unique constraint stays); other databases have no such ind
 from django.db.migrations.operations.base import Operation
 
 
-class DropPatternOpsIndexes(Operation):
+class _IndexesOfFields(Operation):
+    """A database-only operation on some fields' indexes: the model's state is left as it is."""
+
     reversible = True
     reduces_to_sql = True
 
@@ -22,7 +24,10 @@ class DropPatternOpsIndexes(Operation):
         return self.__class__.__name__, [], {"model_name": self.model_name, "fields": self.fields}
 
     def state_forwards(self, app_label, state):
-        pass  # the model's state is unchanged: only the extra PostgreSQL index goes
+        pass
+
+
+class DropPatternOpsIndexes(_IndexesOfFields):
 
     def _targets(self, app_label, schema_editor, state):
         model = state.apps.get_model(app_label, self.model_name)
@@ -53,25 +58,12 @@ class DropPatternOpsIndexes(Operation):
         return f"drop_like_indexes_{self.model_name.lower()}"
 
 
-class DropFieldIndexes(Operation):
+class DropFieldIndexes(_IndexesOfFields):
     """Drop the plain one-column index Django made for each field (a foreign key's, ``db_index=True``), by Django's
     own name for it, on every database — the database half of ``db_index=False`` put in a
     ``SeparateDatabaseAndState`` beside the ``AlterField`` of the state: Django's own ``AlterField`` of a foreign
     key's ``db_index`` also drops and re-adds the foreign-key constraint, which re-checks every row of the table
     under a lock that blocks its writes. Reversible (the index is made again)."""
-
-    reversible = True
-    reduces_to_sql = True
-
-    def __init__(self, model_name: str, fields: list[str]):
-        self.model_name = model_name
-        self.fields = list(fields)
-
-    def deconstruct(self):
-        return self.__class__.__name__, [], {"model_name": self.model_name, "fields": self.fields}
-
-    def state_forwards(self, app_label, state):
-        pass  # the AlterField beside it changes the state
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         model = from_state.apps.get_model(app_label, self.model_name)
