@@ -168,6 +168,6 @@ def test_every_periodic_job_has_a_management_command():
     call_command("rollup_metrics", stdout=out)
     text = out.getvalue()
     assert "Released 0 expired order(s)." in text
-    assert "Reconciled: {'payments': 0, 'refunds': 0, 'payouts': 0, 'errors': 0}" in text
+    assert "Reconciled: {'payments': 0, 'refunds': 0, 'payouts': 0, 'late_payments': 0, 'errors': 0}" in text
     assert "Released the earnings of 0 order(s)." in text
     assert "Rolled up" in text
