@@ -199,3 +199,23 @@ def test_late_checks_space_out_as_the_attempt_ages(order, rsps, settings):
     assert payments_reconcile()["late_payments"] == 1 and verify.call_count == 1
     txn.refresh_from_db()
     assert txn.status == "failed" and timezone.now() - txn.updated_at < timedelta(minutes=1)  # looked at: stamped
+
+
+def test_attempts_failed_before_the_late_checks_are_marked_for_them(order):
+    """The migration that came with the late-success checks marks the attempts failed in the 72 hours before it
+    while the gateway had not said "failed" — not the ones the gateway failed, nor older ones, nor a refused
+    initialization (no payment page: nothing can be paid)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("payments.migrations.0010_backfill_failed_as_unpayable")
+    cases = {"PJ-BF-PENDING": ({"gateway_status": "abandoned"}, 30), "PJ-BF-REFUSED": ({"gateway_error": "x"}, 30),
+             "PJ-BF-SAID": ({"gateway_status": "failed"}, 30), "PJ-BF-OLD": ({"gateway_status": "ongoing"}, 73 * 60),
+             "PJ-BF-INIT": ({"initialize_error": "Invalid key"}, 30)}
+    for reference, (metadata, minutes_old) in cases.items():
+        txn = _txn(order, reference, minutes_old=minutes_old)
+        Transaction.objects.filter(pk=txn.pk).update(status="failed", metadata=metadata)
+    migration.mark(apps, None)
+    marked = {t.transaction_id for t in Transaction.objects.all() if t.metadata.get("failed_as") == "unpayable"}
+    assert marked == {"PJ-BF-PENDING", "PJ-BF-REFUSED"}
