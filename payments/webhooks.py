@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from core.errors import ApplicationError, GatewayUnavailable, NotAuthenticated, NotFound, ValidationFailed
 from core.models import insert_unless_exists
-from core.money import from_kobo
 from core.parsers import loads_untrusted
 from core.prepared import PreparedUpdate
 
@@ -69,11 +68,9 @@ def _paystack_refund_event(data: dict) -> str:
     """``refund.pending|processing|processed|failed``: the body names the refund; its status is asked of
     Paystack (``GET /refund/:id``) and applied — booked only once Paystack says processed."""
     refund_reference = str(data.get("id") or data.get("refund_id") or "")
-    kobo = data.get("amount")
     refund = services.refund_for_gateway_event(
         provider=Provider.PAYSTACK, refund_reference=refund_reference,
-        payment_reference=str(data.get("transaction_reference") or ""),
-        amount=from_kobo(kobo) if isinstance(kobo, int) and not isinstance(kobo, bool) else None)
+        payment_reference=str(data.get("transaction_reference") or ""), amount=paystack.naira_from_kobo(data.get("amount")))
     if refund is None:
         logger.warning("refund webhook for an unknown refund %r (payment %r)", refund_reference,
                        data.get("transaction_reference"))

@@ -1,13 +1,14 @@
 """Payment gateway clients. ``gateway_for(provider)`` is the one way services get a client."""
 from core.errors import ValidationFailed
 
-from .base import FAILED, PENDING, SUCCESS, InitializeResult, RefundResult, Verification
+from .base import FAILED, PENDING, SUCCESS, InitializeResult, RefundResult, Verification, unanswered_call_window
 from .flutterwave import FlutterwaveClient
 from .paystack import PaystackClient
 from .sandbox import SandboxClient, SandboxTransferClient
 
 __all__ = ["FAILED", "PENDING", "SUCCESS", "InitializeResult", "RefundResult", "Verification", "gateway_for",
-           "PaystackClient", "FlutterwaveClient", "SandboxClient", "SandboxTransferClient", "transfer_client"]
+           "PaystackClient", "FlutterwaveClient", "SandboxClient", "SandboxTransferClient", "transfer_client",
+           "unanswered_call_window"]
 
 
 def gateway_for(provider: str):

@@ -5,6 +5,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +52,16 @@ class RefundResult:
     raw: dict = field(default_factory=dict)
     amount: Decimal | None = None  # what the refund gives back (naira), when the gateway says
 
+
+
+# A call the gateway did not answer (timed out) may still be taken up by it for a while: it is taken to be over
+# (answered or abandoned) this long after it was sent, at the least, and at least 4 × PAYMENT_GATEWAY_TIMEOUT. Until
+# then a run that finds it unanswered must neither send it again unchecked nor take "not found" as final.
+UNANSWERED_CALL_MIN_SECONDS = 120
+
+
+def unanswered_call_window() -> timedelta:
+    return timedelta(seconds=max(UNANSWERED_CALL_MIN_SECONDS, 4 * settings.PAYMENT_GATEWAY_TIMEOUT))
 
 
 _sessions = threading.local()

@@ -54,10 +54,9 @@ class PaystackClient(HttpClient):
     def verify(self, reference: str) -> Verification:
         data = self._data(self.request("GET", f"/transaction/verify/{reference}"))
         gateway_status = str(data.get("status") or "")
-        amount = data.get("amount")
         return Verification(
             status=_STATUS.get(gateway_status, PENDING),
-            amount=from_kobo(int(amount)) if isinstance(amount, int) and not isinstance(amount, bool) else None,
+            amount=naira_from_kobo(data.get("amount")),
             currency=str(data.get("currency") or ""),
             provider_reference=str(data.get("id") or ""),
             gateway_status=gateway_status,
@@ -122,6 +121,11 @@ class PaystackClient(HttpClient):
 _REFUND_STATUS = {"processed": SUCCESS, "failed": FAILED}
 
 
+def naira_from_kobo(value) -> Decimal | None:
+    """An amount Paystack sent (an integer of kobo) in naira; ``None`` for anything else (missing, a string, true)."""
+    return from_kobo(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _charge_names(charge) -> set[str]:
     """The names a refund's ``transaction`` gives its charge: the id and the reference (an object), or the id."""
     if isinstance(charge, dict):
@@ -132,9 +136,8 @@ def _charge_names(charge) -> set[str]:
 def _refund_result(data: dict) -> RefundResult:
     status = str(data.get("status") or "pending")
     transaction = data.get("transaction") if isinstance(data.get("transaction"), dict) else {}
-    amount = data.get("amount")  # kobo
     return RefundResult(status=_REFUND_STATUS.get(status, PENDING), provider_reference=str(data.get("id") or ""),
-                        amount=from_kobo(amount) if isinstance(amount, int) and not isinstance(amount, bool) else None,
+                        amount=naira_from_kobo(data.get("amount")),
                         raw={"id": data.get("id"), "status": status, "amount": data.get("amount"),
                              "transaction": transaction.get("id") or data.get("transaction"),
                              "refund_reference": data.get("refund_reference"),

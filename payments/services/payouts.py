@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.errors import GatewayError, GatewayUnavailable, InvalidTransition, ValidationFailed
 
-from ..gateways import transfer_client
+from ..gateways import transfer_client, unanswered_call_window
 from ..models import Transaction, WithdrawalRequest
 from .withdrawal_outcomes import (
     withdrawal_complete,
@@ -31,15 +31,6 @@ Status = WithdrawalRequest.Status
 TRANSFER_ATTEMPTS = 3
 # Paystack's words for a transfer that will not pay (the funds come back to the wallet).
 TRANSFER_FAILED = frozenset({"failed", "reversed", "abandoned", "rejected", "blocked"})
-
-
-# A transfer call unanswered (timed out) may still be taken up by Paystack for a while: until then its reference
-# may not show at GET /transfer/verify yet, so "not found" is not final (the same rule as refunds' _resend_due).
-TRANSFER_IN_FLIGHT_MIN_SECONDS = 120
-
-
-def _in_flight_window() -> timedelta:
-    return timedelta(seconds=max(TRANSFER_IN_FLIGHT_MIN_SECONDS, 4 * settings.PAYMENT_GATEWAY_TIMEOUT))
 
 
 def _with_backoff(call, *, what: str, unanswered: list | None = None):
@@ -184,7 +175,7 @@ def _after_refusal(client, withdrawal: WithdrawalRequest, refusal: GatewayError,
     So the reference is verified first, and what Paystack says of it applies; when it cannot say, the withdrawal
     stays processing for ``payouts_check`` and the webhook. ``sent_since``: when a copy that may have reached
     Paystack was sent (None: none was, before this refused call); while it may still be in flight
-    (``_in_flight_window``) a "not found" is not final either — reconciliation sends the reference again later,
+    (``unanswered_call_window``) a "not found" is not final either — reconciliation sends the reference again later,
     and a refusal then, with Paystack still holding nothing, fails it."""
     reference = withdrawal.reference_id
     try:
@@ -198,7 +189,7 @@ def _after_refusal(client, withdrawal: WithdrawalRequest, refusal: GatewayError,
             logger.warning("payout %s refused (%s); verification refused too (%s): left processing",
                            reference, refusal.message, exc.message)
             return WithdrawalRequest.objects.get(pk=withdrawal.pk)
-        if sent_since is not None and timezone.now() - sent_since < _in_flight_window():
+        if sent_since is not None and timezone.now() - sent_since < unanswered_call_window():
             logger.warning("payout %s refused (%s) and not at Paystack yet, but a copy sent at %s may still be in "
                            "flight: left processing", reference, refusal.message, sent_since.isoformat())
             return WithdrawalRequest.objects.get(pk=withdrawal.pk)

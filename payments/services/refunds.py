@@ -12,10 +12,9 @@ already holds for the payment, so a retry never refunds twice.
 """
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,7 +26,7 @@ from orders.models import Order
 from orders.services import order_mark_refunded
 
 from .. import ledger
-from ..gateways import FAILED, SUCCESS, RefundResult, gateway_for
+from ..gateways import FAILED, SUCCESS, RefundResult, gateway_for, unanswered_call_window
 from ..ledger import Line
 from ..models import JournalEntry, LedgerAccount, Transaction
 from ..tasks import refund_payment
@@ -35,9 +34,6 @@ from ..tasks import refund_payment
 logger = logging.getLogger(__name__)
 
 LATE_PAYMENT = "late_payment"  # refund reason for a payment that arrived for an order no longer payable
-# A refund call is taken to be over (answered or timed out) this long after it was sent, at the least (and at least
-# 4 × PAYMENT_GATEWAY_TIMEOUT): only then may a run that finds it unanswered send it again.
-REFUND_IN_FLIGHT_MIN_SECONDS = 120
 
 TxStatus = Transaction.Status
 TxType = Transaction.TransactionType
@@ -116,8 +112,7 @@ def _resend_due(sent_at: str, now) -> bool:
         sent = datetime.fromisoformat(sent_at)
     except (TypeError, ValueError):
         return True
-    in_flight = timedelta(seconds=max(REFUND_IN_FLIGHT_MIN_SECONDS, 4 * settings.PAYMENT_GATEWAY_TIMEOUT))
-    return now - sent >= in_flight
+    return now - sent >= unanswered_call_window()
 
 
 def _claim_send(refund_id: int, seen_sent_at: str | None, now) -> Transaction | None:

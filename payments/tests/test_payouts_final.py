@@ -351,8 +351,8 @@ def test_not_found_after_an_unanswered_attempt_is_not_final_until_the_copy_can_n
     longer be in flight; refused, and Paystack still holding nothing, the withdrawal fails and the funds go back."""
     import requests
 
+    from payments.gateways import unanswered_call_window
     from payments.services import withdrawal_payout_execute
-    from payments.services.payouts import _in_flight_window
     from payments.services.reconciliation import payments_reconcile
 
     withdrawal = _approved_not_run(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
@@ -373,7 +373,7 @@ def test_not_found_after_an_unanswered_attempt_is_not_final_until_the_copy_can_n
     # Reconciliation's resend, once the last send is long over (it picks the withdrawal up only then).
     assert payments_reconcile()["payouts"] == 0  # just sent: not picked up
     last_send = timezone.now() - timedelta(minutes=settings.PAYMENT_RECONCILE_AFTER_MINUTES, seconds=1)
-    assert timezone.now() - last_send > _in_flight_window()
+    assert timezone.now() - last_send > unanswered_call_window()
     WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(updated_at=last_send)
     payments_reconcile()
     withdrawal.refresh_from_db()
