@@ -92,6 +92,11 @@ def earnings_reverse_for_order(*, order: Order, reason: str) -> Transaction | No
     return refund_schedule(order=order, amount=split.total, reason=reason)
 
 
+# A release run: at most this many orders released, and at most this many looked at (orders that raise are passed).
+RELEASE_PER_RUN = 500
+RELEASE_SCAN_PER_RUN = 5000
+
+
 def earnings_release_matured(*, now=None) -> int:
     """Periodic: orders delivered more than EARNINGS_RELEASE_DAYS ago move their entrepreneur and supplier
     shares from pending to available. Returns how many orders were released."""
@@ -133,10 +138,6 @@ def earnings_release_matured(*, now=None) -> int:
     if raised:
         logger.error("earnings release: %d order(s) raised and wait for an admin; %d released", raised, released)
     return released
-
-
-RELEASE_PER_RUN = 500
-RELEASE_SCAN_PER_RUN = 5000
 
 
 def earnings_release_order(*, order_pk: int, now=None) -> bool:

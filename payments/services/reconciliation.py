@@ -27,6 +27,15 @@ LATE_SUCCESS_SECONDS = 120
 TxStatus = Transaction.Status
 TxType = Transaction.TransactionType
 WithdrawalStatus = WithdrawalRequest.Status
+PAYMENT_KINDS = ("payments", "late_payments")
+
+
+def _looked_at(reference: str) -> None:
+    """A payment attempt verified without an outcome (the gateway refused to tell, or applying it raised): stamped,
+    so that its turn comes again after the others' instead of holding the head of the least-recently-looked-at
+    queue run after run."""
+    Transaction.objects.filter(transaction_id=reference, transaction_type=TxType.PAYMENT).update(
+        updated_at=timezone.now())
 
 
 def payments_reconcile(*, now=None) -> dict:
@@ -73,19 +82,17 @@ def payments_reconcile(*, now=None) -> dict:
             continue
         except GatewayError as exc:  # a refusal ("no transaction found"): a payment nothing is left to pay fails
             logger.warning("reconcile: %s %s not settled: %s", kind, ident, exc.message)
-            if kind in ("payments", "late_payments"):
+            if kind in PAYMENT_KINDS:
                 if payment_fail_if_unpayable(reference=ident, reason=exc.message) is not None:
                     counts[kind] += 1
-                else:  # looked at: its turn comes again after the others' (it does not hold the head of the queue)
-                    Transaction.objects.filter(transaction_id=ident, transaction_type=TxType.PAYMENT).update(
-                        updated_at=timezone.now())
+                else:
+                    _looked_at(ident)
             continue
         except Exception:
             logger.exception("reconcile: %s %s raised; skipped, the run goes on", kind, ident)
             counts["errors"] += 1
-            if kind in ("payments", "late_payments"):  # looked at: it does not hold the head of the queue
-                Transaction.objects.filter(transaction_id=ident, transaction_type=TxType.PAYMENT).update(
-                    updated_at=timezone.now())
+            if kind in PAYMENT_KINDS:
+                _looked_at(ident)
             continue
         counts[kind] += 1
     return counts
