@@ -110,7 +110,8 @@ class WithdrawalRequestAdmin(admin.ModelAdmin):
     list_select_related = ("user__supplier_profile", "entrepreneur")
     readonly_fields = ("user", "entrepreneur", "payment_method", "amount", "processing_fee", "net_amount",
                        "withdrawal_method", "destination_details", "status", "reference_id", "transfer_code",
-                       "recipient_code", "failure_reason", "processed_by", "processed_at", "created_at", "updated_at")
+                       "recipient_code", "failure_reason", "processed_by", "processed_at", "checked_at", "created_at",
+                       "updated_at")
     inlines = [WithdrawalHistoryInline]
     actions = ["approve_selected", "reject_selected", "finalize_with_otp"]
 

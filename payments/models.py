@@ -185,6 +185,10 @@ class WithdrawalRequest(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     processed_at = models.DateTimeField(null=True, blank=True)
+    # When ``payouts_check`` last verified the transfer (not ``updated_at``, which reconciliation's resend of a
+    # transfer Paystack never got goes by): the least recently checked go first, so transfers that stay pending at
+    # Paystack (a bank's outage) take turns with the others instead of filling every run.
+    checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 
 from core.errors import GatewayError, GatewayUnavailable, InvalidTransition, ValidationFailed
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 Status = WithdrawalRequest.Status
 TRANSFER_ATTEMPTS = 3
+PAYOUTS_CHECK_PER_RUN = 200  # withdrawals verified by one payouts_check run (the least recently checked first)
 # Paystack's words for a transfer that will not pay (the funds come back to the wallet).
 TRANSFER_FAILED = frozenset({"failed", "reversed", "abandoned", "rejected", "blocked"})
 
@@ -241,14 +243,22 @@ def payouts_check(*, now=None) -> dict:
     failed, so a lost webhook never strands money — those whose transfer call went unanswered too (no transfer
     code yet: the transfer may have reached Paystack; its code is recorded when Paystack has it). A reference
     Paystack does not know is left to reconciliation, which sends it again. Each on its own: an unavailable
-    gateway or an error is logged and the run goes on."""
+    gateway or an error is logged and the run goes on.
+
+    At most PAYOUTS_CHECK_PER_RUN a run, the least recently checked first (never checked, then by ``checked_at``,
+    stamped on each before its verification): when more stay processing than one run checks — transfers Paystack
+    keeps pending through a bank's outage, references it does not know — every one still gets its turn."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.PAYOUT_CHECK_AFTER_MINUTES)
     due = (WithdrawalRequest.objects.filter(status=Status.PROCESSING, updated_at__lte=cutoff)
-           .order_by("updated_at", "pk").values_list("pk", "reference_id", "transfer_code")[:200])
+           .order_by(F("checked_at").asc(nulls_first=True), "updated_at", "pk")
+           .values_list("pk", "reference_id", "transfer_code")[:PAYOUTS_CHECK_PER_RUN])
     counts = {"checked": 0, "completed": 0, "failed": 0, "otp_required": 0, "pending": 0, "errors": 0}
     client = transfer_client()
     for withdrawal_id, reference, transfer_code in list(due):
+        # Stamped first, whatever comes of it (an answer, a refusal, an error): its turn comes again after the others'.
+        # Only this column: updated_at is reconciliation's clock for a resend.
+        WithdrawalRequest.objects.filter(pk=withdrawal_id).update(checked_at=timezone.now())
         try:
             result = _with_backoff(lambda ref=reference: client.verify_transfer(ref), what=f"verify {reference}")
             if not transfer_code:

@@ -410,3 +410,52 @@ def test_two_runs_sending_one_payout_claim_each_send(
     assert withdrawal_payout_execute(withdrawal_id=withdrawal.pk).status == "processing"  # R2 run again, after R1
     assert len([c for c in rsps.calls if c.request.method == "POST" and c.request.url.endswith("/transfer")]) == sends + 1
     assert wallet(entrepreneur)[0] == Decimal("3000.00")
+
+
+def test_check_payouts_gives_every_processing_withdrawal_its_turn(
+        entrepreneur, withdrawal, auth_client, admin_user, rsps, settings, monkeypatch,
+        django_capture_on_commit_callbacks):
+    """More withdrawals stay processing than one run checks (Paystack keeps them pending, or does not know one): the
+    least recently checked go first, so the third is verified on the second run instead of the first two again —
+    and checking leaves updated_at (reconciliation's resend clock) alone."""
+    from payments.services import payouts
+
+    settings.PAYOUT_CHECK_AFTER_MINUTES = 0
+    monkeypatch.setattr(payouts, "PAYOUTS_CHECK_PER_RUN", 2)
+    fund_wallet(entrepreneur.user, Decimal("4000.00"))
+    bank = entrepreneur.user.payment_methods.first()
+    others = []
+    for _ in range(2):
+        response = auth_client(entrepreneur.user).post(URL, {"amount": "2000.00", "payment_method": bank.pk},
+                                                       format="json")
+        assert response.status_code == 201, response.content
+        others.append(WithdrawalRequest.objects.get(pk=response.json()["id"]))
+    mock_payout(rsps)
+    withdrawals = []
+    for number, pending in enumerate([withdrawal, *others]):
+        rsps.replace("POST", f"{PAYSTACK}/transfer", json={
+            "status": True, "message": "Transfer has been queued",
+            "data": {"reference": pending.reference_id, "amount": 195000, "currency": "NGN", "status": "pending",
+                     "transfer_code": f"TRF_turn{number}", "id": 37272792 + number}})
+        withdrawals.append(approve(auth_client, admin_user, pending, django_capture_on_commit_callbacks))
+    assert [w.status for w in withdrawals] == ["processing"] * 3
+    verifies = {w.reference_id: rsps.get(f"{PAYSTACK}/transfer/verify/{w.reference_id}",
+                                         json=transfer_verify_body(w.reference_id, status="pending"))
+                for w in withdrawals[1:]}
+    unknown = withdrawals[0].reference_id  # Paystack holds no transfer under it (left to reconciliation)
+    verifies[unknown] = rsps.get(f"{PAYSTACK}/transfer/verify/{unknown}", status=404,
+                                 json={"status": False, "message": "Transfer not found"})
+    updated = dict(WithdrawalRequest.objects.values_list("pk", "updated_at"))
+
+    def checked():
+        return sorted(reference for reference, call in verifies.items() if call.call_count)
+
+    first = payouts.payouts_check()
+    assert first["checked"] + first["errors"] == 2
+    assert len(checked()) == 2
+    second = payouts.payouts_check()
+    assert second["checked"] + second["errors"] == 2
+    assert checked() == sorted(verifies)  # the third had its turn on the second run
+    assert max(call.call_count for call in verifies.values()) == 2  # and one of the first two came round again
+    assert dict(WithdrawalRequest.objects.values_list("pk", "updated_at")) == updated
+    assert all(status == "processing" for status in WithdrawalRequest.objects.values_list("status", flat=True))
