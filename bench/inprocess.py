@@ -176,6 +176,7 @@ def main() -> int:
     parser.add_argument("--profile-cpu", action="store_true", help="cProfile's top functions (this process's CPU)")
     parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative, ...)")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sql", action="store_true", help="print the statements of the last request (untimed)")
     parser.add_argument("--db-name", default="payjaro_bench")
     parser.add_argument("--admin-db-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
@@ -199,6 +200,7 @@ def main() -> int:
         requests = webhook_requests(client, args.n, stub)
     else:
         requests = [lambda: client.get("/health/")] * args.n
+    extra = requests.pop() if args.sql else None  # a request of its own: an order is paid or placed once
     totals: dict[str, float] = {}
     if args.parts:
         for module_name, dotted, label in PARTS:
@@ -226,6 +228,13 @@ def main() -> int:
         profile.disable()
     cpu, wall = time.process_time() - cpu_before, time.perf_counter() - wall_before
     pg = _backend_cpu(connection) - pg_before
+    if extra is not None:
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:  # one more request, after the timed ones
+            send(extra)
+        for number, query in enumerate(captured.captured_queries, 1):
+            print(f"{number:3}. {query['sql'][:300]}")
     stub.stop()
     if profile:
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
