@@ -276,6 +276,9 @@ PAYMENT_RECONCILE_AFTER_MINUTES = env_int("PAYMENT_RECONCILE_AFTER_MINUTES", 10)
 # that a late success is refunded even when its webhook is lost; at most PAYMENT_LATE_SUCCESS_PER_RUN a run.
 PAYMENT_LATE_SUCCESS_HOURS = env_int("PAYMENT_LATE_SUCCESS_HOURS", 72)
 PAYMENT_LATE_SUCCESS_PER_RUN = env_int("PAYMENT_LATE_SUCCESS_PER_RUN", 100)
+# A partial refund (one order of a checkout's charge) whose call went unanswered is sent again no sooner than this:
+# a second copy of it would be paid, so the gateway's list of the charge's refunds gets time to show the first.
+REFUND_PARTIAL_RESEND_MINUTES = env_int("REFUND_PARTIAL_RESEND_MINUTES", 30)
 # Withdrawals still processing this long after their last change are verified with the gateway (0 = all).
 PAYOUT_CHECK_AFTER_MINUTES = env_int("PAYOUT_CHECK_AFTER_MINUTES", 10)
 # Payout calls answered 429/5xx/timeout are retried after 1×, 2× this many seconds (never taken as final).

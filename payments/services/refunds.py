@@ -12,9 +12,10 @@ already holds for the payment, so a retry never refunds twice.
 """
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -105,14 +106,27 @@ def _payment_of(refund: Transaction) -> Transaction:
     return Transaction.objects.get(transaction_id=refund.metadata["payment_reference"])
 
 
-def _resend_due(sent_at: str, now) -> bool:
-    """An earlier call sent at ``sent_at`` is over — answered, or timed out — by now: it may be sent again (once the
-    gateway is seen not to hold it). Until then another run may still be waiting for its answer."""
+def _resend_window(refund: Transaction) -> timedelta:
+    """How long after an unanswered call the refund may be sent again. A whole charge's refund: once the call is over
+    (``unanswered_call_window``) — a second copy of it is refused by the gateway ("fully reversed") and the first is
+    then adopted. A partial refund (one order of a checkout's charge): a second copy is *paid* while the charge has
+    that much left, so it waits at least REFUND_PARTIAL_RESEND_MINUTES, long enough for the gateway's list of the
+    charge's refunds — looked at just before sending — to show a refund the first call did create."""
+    window = unanswered_call_window()
+    if refund.metadata.get("partial"):
+        window = max(window, timedelta(minutes=settings.REFUND_PARTIAL_RESEND_MINUTES))
+    return window
+
+
+def _resend_due(refund: Transaction, sent_at: str, now) -> bool:
+    """An earlier call sent at ``sent_at`` is over — answered, or timed out — by now, and the refund's resend window
+    (``_resend_window``) has gone by: it may be sent again (once the gateway is seen not to hold it). Until then
+    another run may still be waiting for its answer."""
     try:
         sent = datetime.fromisoformat(sent_at)
     except (TypeError, ValueError):
         return True
-    return now - sent >= unanswered_call_window()
+    return now - sent >= _resend_window(refund)
 
 
 def _claim_send(refund_id: int, seen_sent_at: str | None, now) -> Transaction | None:
@@ -152,7 +166,7 @@ def payment_refund_process(*, refund_id: int) -> Transaction:
             result = held
         else:
             now = timezone.now()
-            if sent_before and not _resend_due(sent_before, now):
+            if sent_before and not _resend_due(refund, sent_before, now):
                 logger.info("refund %s: sent at %s, its answer not in yet; looked at again on the next run",
                             refund.transaction_id, sent_before)
                 return refund

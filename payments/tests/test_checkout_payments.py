@@ -319,3 +319,43 @@ def test_reconciliation_takes_the_least_recently_verified_payments_first(checkou
     payments_reconcile()
     verified = [c.request.url.rsplit("/", 1)[-1] for c in rsps.calls if "/transaction/verify/" in c.request.url]
     assert verified[2:] == [second, first]  # both stamped in that order: the same turn again
+
+
+@pytest.mark.parametrize("minutes_ago,sent_again", [(10, False), (31, True)])
+def test_a_partial_refund_whose_call_went_unanswered_waits_before_it_is_sent_again(
+        checkout, auth_client, rsps, django_capture_on_commit_callbacks, minutes_ago, sent_again):
+    """One order of a checkout's charge is refunded and the call times out: Paystack may have created the refund
+    without listing it yet, and a second copy of a partial refund would be paid (not refused as "fully reversed").
+    With the list still empty it is sent again only REFUND_PARTIAL_RESEND_MINUTES (30) after the first call."""
+    from datetime import timedelta
+
+    import requests
+    from django.utils import timezone
+
+    from payments.services import payment_confirm, payment_refund_process
+
+    paystack_initialize(rsps)
+    reference = initialize(auth_client, checkout, rsps)["reference"]
+    rsps.get(f"{PAYSTACK}/transaction/verify/{reference}",
+             json=paystack_verify_body(reference, D("5900.00"), txn_id=PAYSTACK_TXN_ID))
+    payment_confirm(reference=reference)
+    rsps.post(f"{PAYSTACK}/refund", body=requests.Timeout("slow"))
+    _a, b = orders_of(checkout)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(order_id=b.pk, to_status="cancelled", actor=AdminFactory())
+    refund = Transaction.objects.get(transaction_type="refund")
+    assert (refund.status, refund.amount, refund.metadata["partial"]) == ("pending", D("3000.00"), True)
+
+    sent = (timezone.now() - timedelta(minutes=minutes_ago)).isoformat()
+    Transaction.objects.filter(pk=refund.pk).update(metadata={**refund.metadata, "sent_at": sent})
+    rsps.get(f"{PAYSTACK}/refund", json={"status": True, "message": "Refunds retrieved", "data": []})
+    rsps.replace("POST", f"{PAYSTACK}/refund", json={
+        "status": True, "message": "Refund has been queued for processing",
+        "data": {"transaction": {"id": PAYSTACK_TXN_ID, "reference": reference, "amount": 590000},
+                 "status": "pending", "currency": "NGN", "amount": 300000, "id": 3018284}})
+    posts_before = sum(c.request.method == "POST" and c.request.url.endswith("/refund") for c in rsps.calls)
+    refund = payment_refund_process(refund_id=refund.pk)
+    posts = sum(c.request.method == "POST" and c.request.url.endswith("/refund") for c in rsps.calls) - posts_before
+    assert posts == (1 if sent_again else 0)
+    assert refund.status == "pending"
+    assert refund.provider_reference == ("3018284" if sent_again else "")
