@@ -132,8 +132,8 @@ def earnings_release_matured(*, now=None) -> int:
                 raised += 1
                 logger.exception("earnings release: order %s raised; skipped, the run goes on", order_pk)
             if released >= RELEASE_PER_RUN:
-                return released
-        if len(page) < RELEASE_PER_RUN:
+                break
+        if released >= RELEASE_PER_RUN or len(page) < RELEASE_PER_RUN:
             break
     if raised:
         logger.error("earnings release: %d order(s) raised and wait for an admin; %d released", raised, released)

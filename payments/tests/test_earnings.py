@@ -302,9 +302,10 @@ def test_default_release_days_wait_for_the_return_window(order, django_capture_o
     assert wallet_of(order).balance == Decimal("0.00")
 
 
-def test_orders_that_raise_never_fill_a_release_run(monkeypatch):
+def test_orders_that_raise_never_fill_a_release_run(monkeypatch, caplog):
     """Orders whose release raises stay first in the run's order (delivered earliest): the run pages past them, so
-    the shares of the orders behind them are released all the same."""
+    the shares of the orders behind them are released all the same — and a run that stops at its cap still says
+    how many raised."""
     from payments.services import earnings
 
     monkeypatch.setattr(earnings, "RELEASE_PER_RUN", 2)
@@ -318,7 +319,9 @@ def test_orders_that_raise_never_fill_a_release_run(monkeypatch):
         return release(order_pk=order_pk, now=now)
 
     monkeypatch.setattr(earnings, "earnings_release_order", release_or_raise)
-    assert earnings.earnings_release_matured() == 2
+    with caplog.at_level("ERROR", logger="payments.services.earnings"):
+        assert earnings.earnings_release_matured() == 2
+    assert "3 order(s) raised and wait for an admin; 2 released" in caplog.text
     assert {o.pk for o in orders if JournalEntry.objects.filter(order=o, entry_type="release").exists()} == {
         orders[3].pk, orders[4].pk}
     assert ledger_audit() == []
