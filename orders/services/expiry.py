@@ -2,12 +2,13 @@
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError
 
 from ..models import COD, Order, OrderStatus
+from .reservations import release_stock_together
 from .transitions import order_transition
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ def order_release_expired(*, now=None, limit: int = 500) -> int:
     The orders of one checkout are cancelled together, in one transaction. Each order is re-checked
     under its row lock, so two overlapping runs, a customer cancelling or a payment confirming at the
     same moment are all safe: whoever locks second sees the new status and skips (and stock is
-    released once, guarded by ``stock_released_at``).
+    released once, guarded by ``stock_released_at``). A checkout's units go back in one release, its products
+    locked in the global order (``release_stock_together``). Each group on its own: one that fails is logged
+    and the run goes on (it is tried again on the next run).
     """
     now = now or timezone.now()
     released = 0
@@ -43,14 +46,16 @@ def order_release_expired(*, now=None, limit: int = 500) -> int:
                     .filter(pk__in=group, status=OrderStatus.PENDING, reserved_until__lt=now).exclude(payment_method=COD)
                     .order_by("pk").values_list("pk", flat=True)
                 )
+                if len(still_expired) > 1:
+                    release_stock_together(still_expired, now=timezone.now())
                 for pk in still_expired:
                     order_transition(
                         order_id=pk, to_status=OrderStatus.CANCELLED, actor=None, system=True,
                         notes=f"Reservation expired: not paid within {settings.ORDER_RESERVATION_MINUTES} minutes.",
                     )
             released += len(still_expired)
-        except ApplicationError:
-            logger.exception("Could not release expired order(s) %s", group)
+        except (ApplicationError, DatabaseError):
+            logger.exception("Could not release expired order(s) %s; the run goes on", group)
     if released:
         logger.info("Released %d expired order(s)", released)
     return released

@@ -206,3 +206,69 @@ def test_twenty_checkouts_racing_for_the_last_units_of_two_suppliers_products():
         assert sorted(o.supplier_id for o in checkout.orders.all()) == sorted([a.supplier.pk, b.supplier.pk])
         assert checkout.total_amount == sum(o.total_amount for o in checkout.orders.all())
     assert sum(OrderItem.objects.values_list("quantity", flat=True)) == 12
+
+
+def test_checkout_expiry_and_a_placement_of_the_same_products_never_deadlock():
+    """A checkout's orders expire together: their units go back with the products locked in the global order
+    (products by pk), not order by order. Here the checkout's first order (supplier A, the lower order pk) holds the
+    higher-pk product, and a placement takes both products in product-pk order while the expiry is between its two
+    stock rows: order by order, the two would each hold the row the other wants (PostgreSQL aborts one: a 500
+    for the shopper, or the expiry run stopped)."""
+    from products import stock
+    from products.models import Product
+    from products.stock import StockLine, stock_reserve
+    from tests.factories import ProductFactory, StoreProductFactory
+
+    a = make_store(stock_quantity=10)
+    b = make_store(entrepreneur=a.entrepreneur, stock_quantity=10)
+    high = ProductFactory(supplier=a.supplier, base_price=D("1000.00"), stock_quantity=10)  # A's, created last
+    StoreProductFactory(storefront=a.storefront, product=high, selling_price=D("1200.00"))
+    low = b.product
+    assert a.supplier.pk < b.supplier.pk and high.pk > low.pk
+    checkout = services.checkout_create(
+        customer=CustomerFactory(), entrepreneur_custom_url=a.custom_url, shipping_address=dict(VALID_ADDRESS),
+        items=[services.OrderLine(product_id=high.pk, quantity=1), services.OrderLine(product_id=low.pk, quantity=1)])
+    first = Order.objects.filter(checkout=checkout).order_by("pk").first()
+    assert first.supplier_id == a.supplier.pk  # order by order, the expiry would put back `high` first
+    Order.objects.filter(checkout=checkout).update(reserved_until=timezone.now() - timedelta(minutes=1))
+
+    expiry_holds_a_row, placement_started = threading.Event(), threading.Event()
+    expiry_thread = []
+    real_give = dict(stock._GIVE)
+    given = []
+
+    def pausing_give(model):
+        def give(**kwargs):
+            result = real_give[model](**kwargs)
+            if threading.current_thread() in expiry_thread and not given:
+                given.append(kwargs["pk"])
+                expiry_holds_a_row.set()
+                placement_started.wait(10)
+                threading.Event().wait(0.5)  # the placement takes (or waits for) its first row meanwhile
+            return result
+        return give
+
+    def expiry():
+        expiry_thread.append(threading.current_thread())
+        return services.order_release_expired()
+
+    def placement():  # any other cart of both products: stock_reserve takes them in product-pk order
+        from django.db import transaction
+
+        expiry_holds_a_row.wait(10)
+        with transaction.atomic():
+            placement_started.set()
+            stock_reserve([StockLine(high.pk, None, 1), StockLine(low.pk, None, 1)])
+        return "reserved"
+
+    for model in list(stock._GIVE):
+        stock._GIVE[model] = pausing_give(model)
+    try:
+        results = run_concurrently([expiry, placement])
+    finally:
+        stock._GIVE.update(real_give)
+    assert results == [2, "reserved"], results
+    assert given == [low.pk]  # the checkout's units went back lowest product pk first
+    assert set(Order.objects.filter(checkout=checkout).values_list("status", flat=True)) == {"cancelled"}
+    assert dict(Product.objects.filter(pk__in=[low.pk, high.pk]).values_list("pk", "stock_quantity")) == {
+        low.pk: 9, high.pk: 9}  # 10 − 1 (checkout) + 1 (expired) − 1 (the placement)
