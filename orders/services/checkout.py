@@ -164,7 +164,7 @@ def _reserve(cart: Cart, lines: list[CartLine], *, new_reservations: int = 1):
     A COD cart consumes its phone code first (its row lock serialises one phone's placements) and does not
     expire, so it is outside the unpaid-reservation bounds (``orders.limits``) and has no ``reserved_until``."""
     if cart.is_cod:
-        cod_consume_code(code_row=cart.cod_code)
+        cod_consume_code(code_row=cart.cod_code, new_orders=len(cart.parcels))
         reserve_stock(lines)
         return None
     check_unpaid_reservation_limits(cart.customer, lines, new_reservations=new_reservations)

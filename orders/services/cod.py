@@ -157,16 +157,21 @@ def cod_offer_problem(*, storefront, suppliers, total: Decimal) -> CodRefused | 
     return None
 
 
-def cod_phone_problem(*, phone: str, now=None) -> CodRefused | None:
-    """Why this phone may not place another COD order (None: it may)."""
+def cod_phone_problem(*, phone: str, now=None, new_orders: int = 1) -> CodRefused | None:
+    """Why this phone may not place ``new_orders`` more COD orders (None: it may) — a checkout places one per
+    supplier, and every one of them counts towards the phone's COD_MAX_OPEN_ORDERS."""
     now = now or timezone.now()
     phone_orders = Order.objects.filter(cod_phone=phone)
     open_orders = phone_orders.filter(status__in=COD_OPEN_STATUSES).count()
-    if open_orders >= COD_MAX_OPEN_ORDERS:
-        return _refuse("phone_open_orders",
-                       f"This phone already has {open_orders} pay-on-delivery orders on their way (at most "
-                       f"{COD_MAX_OPEN_ORDERS}). Pay online, or wait for one to be delivered.",
-                       open_orders=open_orders, maximum=COD_MAX_OPEN_ORDERS)
+    if open_orders + new_orders > COD_MAX_OPEN_ORDERS:
+        if open_orders >= COD_MAX_OPEN_ORDERS:
+            message = (f"This phone already has {open_orders} pay-on-delivery orders on their way (at most "
+                       f"{COD_MAX_OPEN_ORDERS}). Pay online, or wait for one to be delivered.")
+        else:
+            message = (f"This cart is {new_orders} pay-on-delivery parcels and this phone has {open_orders} on their "
+                       f"way: at most {COD_MAX_OPEN_ORDERS} at once. Pay online, or order from fewer suppliers.")
+        return _refuse("phone_open_orders", message, open_orders=open_orders, new_orders=new_orders,
+                       maximum=COD_MAX_OPEN_ORDERS)
     refusals = phone_orders.filter(cod_refused_at__gte=now - timedelta(days=COD_REFUSAL_WINDOW_DAYS)).count()
     if refusals >= COD_MAX_REFUSALS:
         return _refuse("phone_refusals",
@@ -178,7 +183,8 @@ def cod_phone_problem(*, phone: str, now=None) -> CodRefused | None:
 
 def cod_check_before_placement(*, storefront, suppliers, total: Decimal, phone: str, code) -> CodPhoneCode:
     """Outside the placement's transaction: the store and suppliers allow it, the phone may, the code is right."""
-    problem = cod_offer_problem(storefront=storefront, suppliers=suppliers, total=total) or cod_phone_problem(phone=phone)
+    problem = (cod_offer_problem(storefront=storefront, suppliers=suppliers, total=total)
+               or cod_phone_problem(phone=phone, new_orders=len(suppliers)))
     if problem is not None:
         raise problem
     if not str(code or "").strip():
@@ -187,15 +193,16 @@ def cod_check_before_placement(*, storefront, suppliers, total: Decimal, phone: 
     return cod_code_verify(phone=phone, code=code)
 
 
-def cod_consume_code(*, code_row: CodPhoneCode, now=None) -> None:
+def cod_consume_code(*, code_row: CodPhoneCode, new_orders: int = 1, now=None) -> None:
     """Inside the placement's transaction: use the code once, under its row lock — which also serialises two
-    placements for one phone, so the phone's limits are re-checked here without a race."""
+    placements for one phone, so the phone's limits are re-checked here (for the ``new_orders`` it places)
+    without a race."""
     now = now or timezone.now()
     locked = CodPhoneCode.objects.select_for_update().filter(pk=code_row.pk).first()
     if locked is None or locked.used_at is not None or locked.retired_at is not None:
         raise _refuse("code_used", "cod_code: This code was already used. Ask for a new code.",
                       cod_code=["Already used."])
-    problem = cod_phone_problem(phone=locked.phone, now=now)
+    problem = cod_phone_problem(phone=locked.phone, now=now, new_orders=new_orders)
     if problem is not None:
         raise problem
     locked.used_at = now

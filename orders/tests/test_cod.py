@@ -333,6 +333,25 @@ def test_cod_checkout_maximum_is_the_checkout_total(client, store, code):
     assert response.status_code == 400 and response.json()["details"]["reason"] == "over_maximum"
 
 
+def test_every_parcel_of_a_cod_checkout_counts_towards_the_phones_open_orders(client, store, code):
+    """A checkout places one COD order per supplier: with 2 open on the phone, a 2-parcel checkout would make 4 (the
+    bound is 3) — refused, nothing placed; a 1-parcel order still fits."""
+    for _ in range(2):
+        assert place(client, store, code()).status_code == 201
+    other = SupplierFactory(accepts_cod=True)
+    bag = StoreProductFactory(storefront=store.storefront, selling_price=D("2500.00"),
+                              product=ProductFactory(supplier=other, base_price=D("2000.00"), stock_quantity=5)).product
+    items = [{"product_id": store.product.pk, "quantity": 1}, {"product_id": bag.pk, "quantity": 1}]
+    response = client.post(CHECKOUTS, cod_body(store, code(), items=items), format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["details"] == {"reason": "phone_open_orders", "open_orders": 2, "new_orders": 2,
+                                          "maximum": 3}
+    assert "This cart is 2 pay-on-delivery parcels and this phone has 2 on their way" in response.json()["error"]
+    assert Order.objects.filter(cod_phone=PHONE).count() == 2
+    assert Product.objects.get(pk=bag.pk).stock_quantity == 5
+    assert place(client, store, code()).status_code == 201  # the third
+
+
 def test_cod_notifications_tell_the_customer_the_cash_to_prepare(client, store, code, mailoutbox,
                                                                  django_capture_on_commit_callbacks, auth_client):
     sent = code()
