@@ -85,7 +85,7 @@ def refund_schedule(*, order: Order, amount: Decimal, reason: str) -> Transactio
         metadata={"payment_reference": payment.transaction_id, "reason": reason,
                   "partial": quantize(amount) != quantize(payment.amount)},
     )
-    transaction.on_commit(lambda: refund_payment.delay(refund.pk))
+    transaction.on_commit(lambda: refund_payment.delay(refund.pk), robust=True)  # broker down: reconciliation sends it
     return refund
 
 
@@ -98,7 +98,7 @@ def refund_schedule_late_payment(*, payment: Transaction) -> Transaction:
         provider=payment.provider, status=TxStatus.PENDING,
         metadata={"payment_reference": payment.transaction_id, "reason": LATE_PAYMENT},
     )
-    transaction.on_commit(lambda: refund_payment.delay(refund.pk))
+    transaction.on_commit(lambda: refund_payment.delay(refund.pk), robust=True)  # broker down: reconciliation sends it
     return refund
 
 

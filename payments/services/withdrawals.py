@@ -149,7 +149,8 @@ def withdrawal_approve(*, withdrawal_id, admin, notes: str = "") -> WithdrawalRe
         _transition(withdrawal, Status.APPROVED, by=admin, notes=notes or "Approved", processed_by=admin,
                     processed_at=timezone.now(), admin_notes=notes or withdrawal.admin_notes)
         pk = withdrawal.pk
-        transaction.on_commit(lambda: process_withdrawal_payout.delay(pk))
+        # robust: a broker that is down must not turn the committed approval into a 500 (reconciliation pays it out)
+        transaction.on_commit(lambda: process_withdrawal_payout.delay(pk), robust=True)
     return withdrawal
 
 
