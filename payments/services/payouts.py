@@ -212,7 +212,9 @@ def _apply_transfer_status(withdrawal_id: int, result: dict, *, source: str) -> 
         return withdrawal_fail(withdrawal_id=withdrawal_id, reason=reason, reversed_by_gateway=status == "reversed")
     if status == "otp":
         return withdrawal_require_otp(withdrawal_id=withdrawal_id, transfer_code=result.get("transfer_code", ""))
-    return WithdrawalRequest.objects.get(pk=withdrawal_id)  # pending / processing / queued: not final yet
+    # pending / processing / queued: not final yet. A withdrawal still waiting for its OTP here was finalized after
+    # all (the finalize call's answer was lost): Paystack is paying it, back to processing.
+    return withdrawal_otp_accepted(withdrawal_id=withdrawal_id)
 
 
 def withdrawal_finalize_otp(*, withdrawal_id, otp: str, admin=None) -> WithdrawalRequest:
@@ -238,10 +240,11 @@ def withdrawal_finalize_otp(*, withdrawal_id, otp: str, admin=None) -> Withdrawa
 
 
 def payouts_check(*, now=None) -> dict:
-    """Periodic (``manage.py check_payouts``): withdrawals still processing PAYOUT_CHECK_AFTER_MINUTES after their
-    last change (0 = all) are verified by our reference (``GET /transfer/verify/:reference``) and completed or
-    failed, so a lost webhook never strands money — those whose transfer call went unanswered too (no transfer
-    code yet: the transfer may have reached Paystack; its code is recorded when Paystack has it). A reference
+    """Periodic (``manage.py check_payouts``): withdrawals still processing — or waiting for their OTP —
+    PAYOUT_CHECK_AFTER_MINUTES after their last change (0 = all) are verified by our reference
+    (``GET /transfer/verify/:reference``) and completed or failed, so a lost webhook never strands money — those
+    whose transfer call went unanswered too (no transfer code yet: the transfer may have reached Paystack; its code
+    is recorded when Paystack has it), and those finalized with an OTP whose answer was lost. A reference
     Paystack does not know is left to reconciliation, which sends it again. Each on its own: an unavailable
     gateway or an error is logged and the run goes on.
 
@@ -250,7 +253,7 @@ def payouts_check(*, now=None) -> dict:
     keeps pending through a bank's outage, references it does not know — every one still gets its turn."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.PAYOUT_CHECK_AFTER_MINUTES)
-    due = (WithdrawalRequest.objects.filter(status=Status.PROCESSING, updated_at__lte=cutoff)
+    due = (WithdrawalRequest.objects.filter(status__in=(Status.PROCESSING, Status.OTP_REQUIRED), updated_at__lte=cutoff)
            .order_by(F("checked_at").asc(nulls_first=True), "updated_at", "pk")
            .values_list("pk", "reference_id", "transfer_code")[:PAYOUTS_CHECK_PER_RUN])
     counts = {"checked": 0, "completed": 0, "failed": 0, "otp_required": 0, "pending": 0, "errors": 0}

@@ -459,3 +459,38 @@ def test_check_payouts_gives_every_processing_withdrawal_its_turn(
     assert max(call.call_count for call in verifies.values()) == 2  # and one of the first two came round again
     assert dict(WithdrawalRequest.objects.values_list("pk", "updated_at")) == updated
     assert all(status == "processing" for status in WithdrawalRequest.objects.values_list("status", flat=True))
+
+
+@pytest.mark.parametrize("gateway_status,final,balance,withdrawn", [
+    ("success", "completed", "3000.00", "2000.00"),  # finalized, the answer and the webhook lost: paid
+    ("pending", "processing", "3000.00", "0.00"),  # finalized, Paystack still paying it: followed as processing
+    ("otp", "otp_required", "3000.00", "0.00"),  # the OTP never entered: still waits for it
+    ("failed", "failed", "5000.00", "0.00"),
+])
+def test_check_payouts_settles_a_withdrawal_waiting_for_its_otp(
+        entrepreneur, withdrawal, auth_client, admin_user, rsps, settings, django_capture_on_commit_callbacks,
+        gateway_status, final, balance, withdrawn):
+    """An admin finalized with the OTP but every answer timed out, and the transfer webhook was lost: the withdrawal
+    waited for an OTP forever (check_payouts looked at processing ones only; re-entering it is refused by Paystack
+    and it can no longer be rejected). check_payouts now verifies it and applies Paystack's word."""
+    import requests
+
+    from core.errors import GatewayUnavailable
+    from payments.services import withdrawal_finalize_otp
+
+    settings.PAYOUT_CHECK_AFTER_MINUTES = 0
+    mock_payout(rsps, transfer_status="otp")
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    assert withdrawal.status == "otp_required"
+    rsps.post(f"{PAYSTACK}/transfer/finalize_transfer", body=requests.exceptions.ReadTimeout("timed out"))
+    with pytest.raises(GatewayUnavailable):
+        withdrawal_finalize_otp(withdrawal_id=withdrawal.pk, otp="928783", admin=admin_user)
+    verify = rsps.get(f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}",
+                      json=transfer_verify_body(withdrawal.reference_id, gateway_status))
+    out = StringIO()
+    call_command("check_payouts", stdout=out)
+    assert verify.call_count == 1
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == final
+    assert wallet(entrepreneur) == (Decimal(balance), Decimal(withdrawn))
+    assert ledger_audit() == []
