@@ -6,7 +6,7 @@ from core.validators import validate_redirect_url
 
 from .models import Earnings, PaymentMethod, Provider, Transaction, Wallet, WithdrawalRequest
 
-_ACCOUNT_NUMBER = re.compile(r"^\d{10}$")
+_ACCOUNT_NUMBER = re.compile(r"[0-9]{10}")  # ASCII digits only (\d also takes other scripts' digits)
 
 
 class InitializePaymentSerializer(serializers.Serializer):
@@ -98,7 +98,7 @@ class PaymentMethodSerializer(serializers.ModelSerializer):
             else:
                 clean[key] = value
         if method_type == PaymentMethod.MethodType.BANK_TRANSFER and "account_number" in clean:
-            if not _ACCOUNT_NUMBER.match(clean["account_number"]):
+            if not _ACCOUNT_NUMBER.fullmatch(clean["account_number"]):
                 errors["account_number"] = ["Account number must be exactly 10 digits."]
         if method_type == PaymentMethod.MethodType.BANK_TRANSFER and "bank_code" in clean:
             if not re.match(r"^[0-9A-Za-z]{3,10}$", clean["bank_code"]):

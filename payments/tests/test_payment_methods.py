@@ -23,6 +23,8 @@ def test_create_bank_method(auth_client):
     ({**BANK, "account_number": "012345678"}, "account_number"),
     ({**BANK, "account_number": "01234567890"}, "account_number"),
     ({**BANK, "account_number": "01234S6789"}, "account_number"),
+    # Arabic-Indic digits: digits to Python's \d, not an account number a Nigerian bank knows
+    ({**BANK, "account_number": "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"}, "account_number"),
     ({"bank_code": "058", "account_name": "Ada"}, "account_number"),
     ({**BANK, "bank_code": ""}, "bank_code"),
     ({**BANK, "account_name": "  "}, "account_name"),
