@@ -123,8 +123,10 @@ class Wallet(TimeStampedModel):
     """Cached wallet figures. The ledger is the truth; ``audit_ledger`` proves these equal its sums.
 
     An entrepreneur's wallet holds its earnings; a supplier's its share of its paid orders (SPEC §6.8).
-    A supplier's ``balance`` may go negative (SPEC §10: what it owes for cash on delivery it holds); its
-    withdrawals wait until it is positive again. Every other figure, and every entrepreneur balance, is ≥ 0.
+    ``balance`` may go negative: a supplier's by what it owes for cash on delivery it holds (SPEC §10), anyone's
+    when a share already released is taken back on a cancel or return (SPEC §6.3) while it sits in a withdrawal;
+    withdrawals wait until it is positive again (``withdrawal_create``, under the wallet's row lock, never takes
+    more than the balance). Every other figure is ≥ 0.
     """
 
     class Kind(models.TextChoices):
@@ -141,8 +143,6 @@ class Wallet(TimeStampedModel):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(balance__gte=0) | models.Q(kind="supplier"),
-                                   name="wallet_balance_gte_0"),
             models.CheckConstraint(condition=models.Q(pending_balance__gte=0), name="wallet_pending_gte_0"),
             models.CheckConstraint(condition=models.Q(total_earned__gte=0), name="wallet_total_earned_gte_0"),
             models.CheckConstraint(condition=models.Q(total_withdrawn__gte=0), name="wallet_total_withdrawn_gte_0"),

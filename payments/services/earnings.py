@@ -21,7 +21,7 @@ from .. import ledger
 from ..ledger import Line
 from ..models import Earnings, JournalEntry, LedgerAccount, Transaction
 from .refunds import refund_schedule
-from .wallets import wallet_journal_post, wallet_lock
+from .wallets import wallet_journal_post
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +54,10 @@ def earnings_record_payment(*, order: Order, txn: Transaction) -> None:
 def earnings_reverse_for_order(*, order: Order, reason: str) -> Transaction | None:
     """Cancel the order's earnings; if it was paid, reverse the payment journal and schedule the refund.
 
-    Pending shares leave ``pending_balance``; already-released ones are debited from the available balance:
-    the entrepreneur's only by what is there (any shortfall is absorbed by platform revenue and logged), the
-    supplier's in full (a supplier wallet may go negative; its withdrawals wait until it is positive).
-    Must run inside the transaction holding the order's row lock.
+    Pending shares leave ``pending_balance``; already-released ones are debited from the available balance in
+    full (SPEC §6.3), the entrepreneur's as the supplier's: a wallet may go negative this way — the share may sit
+    in a withdrawal still held in flight, which comes back whole if it is rejected or fails — and its withdrawals
+    wait until it is positive again. Must run inside the transaction holding the order's row lock.
     """
     Earnings.objects.filter(order=order).exclude(status=Earnings.Status.CANCELLED).update(
         status=Earnings.Status.CANCELLED, updated_at=timezone.now())
@@ -67,17 +67,11 @@ def earnings_reverse_for_order(*, order: Order, reason: str) -> Transaction | No
     split = ledger.booked_split(order)  # what the sale booked (the supplier's rate may have changed since)
     entrepreneur_user, supplier_user = order.entrepreneur.user_id, order.supplier.user_id
     lines = [Line(LedgerAccount.REFUNDS_DUE, split.total)]  # owed back to the customer until the refund is done
-    if ledger.journal_exists(ledger.release_key(order)):
-        wallet = wallet_lock(user_id=entrepreneur_user)
-        debit = min(split.entrepreneur, wallet.balance)
-        shortfall = split.entrepreneur - debit
-        lines += [Line(LedgerAccount.ENTREPRENEUR_AVAILABLE, -debit, entrepreneur_user),
-                  Line(LedgerAccount.PLATFORM_REVENUE, -shortfall)]
+    entrepreneur_released = ledger.journal_exists(ledger.release_key(order))
+    if entrepreneur_released:
+        lines.append(Line(LedgerAccount.ENTREPRENEUR_AVAILABLE, -split.entrepreneur, entrepreneur_user))
         EntrepreneurProfile.objects.filter(pk=order.entrepreneur_id).update(
             total_sales=F("total_sales") - order.total_amount, total_earnings=F("total_earnings") - split.entrepreneur)
-        if shortfall:
-            logger.error("order %s %s after release: entrepreneur balance short by %s (absorbed by platform)",
-                         order.order_id, reason, shortfall)
     else:
         lines.append(Line(LedgerAccount.ENTREPRENEUR_PENDING, -split.entrepreneur, entrepreneur_user))
     supplier_released = ledger.journal_exists(ledger.supplier_release_key(order))
@@ -86,6 +80,9 @@ def earnings_reverse_for_order(*, order: Order, reason: str) -> Transaction | No
               Line(LedgerAccount.PLATFORM_REVENUE, -split.platform)]
     wallet_journal_post(entry_type=EntryType.REVERSAL, idempotency_key=ledger.reversal_key(order), lines=lines,
                         order=order, description=f"Order {order.order_id} {reason}: earnings reversed, refund due")
+    if entrepreneur_released:
+        logger.warning("order %s %s after release: %s debited from entrepreneur %s's available balance",
+                       order.order_id, reason, split.entrepreneur, order.entrepreneur_id)
     if supplier_released:
         logger.warning("order %s %s after release: %s debited from supplier %s's available balance",
                        order.order_id, reason, split.supplier, order.supplier_id)

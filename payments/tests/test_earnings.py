@@ -215,6 +215,41 @@ def test_return_after_release_debits_the_available_balance(order, admin_user, dj
     assert ledger_audit() == []
 
 
+def test_return_after_release_takes_the_share_back_even_while_it_sits_in_a_withdrawal(
+        order, admin_user, auth_client, django_capture_on_commit_callbacks):
+    """SPEC §6.3: an already-released share is debited. The entrepreneur has withdrawn everything (held in flight)
+    when the order is returned: the balance goes negative (withdrawals wait), and when the withdrawal is rejected
+    the held money comes back — less the returned order's share, which is no longer the entrepreneur's (it used to
+    be absorbed by the platform and then handed back whole with the rejected withdrawal)."""
+    from django.db.models import Sum
+
+    from payments.services import withdrawal_create, withdrawal_reject
+
+    from .factories import BankMethodFactory, fund_wallet
+
+    user = order.entrepreneur.user
+    fund_wallet(user, Decimal("1000.00"))  # other, earlier earnings
+    pay(order)
+    deliver(order, days_ago=8)
+    release_matured_earnings.delay().get()
+    assert wallet_of(order).balance == Decimal("1520.00")
+    bank = BankMethodFactory(user=user)
+    held = withdrawal_create(user=user, amount=Decimal("1520.00"), payment_method_id=bank.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(order_id=order.pk, to_status="returned", actor=admin_user)
+    assert wallet_of(order).balance == Decimal("-520.00")
+    response = auth_client(user).post("/api/payments/withdrawals/", {"amount": "1000.00", "payment_method": bank.pk},
+                                      format="json")
+    assert response.status_code == 400 and "negative" in response.json()["error"]
+    assert ledger_audit() == []
+    withdrawal_reject(withdrawal_id=held.pk, admin=admin_user)
+    wallet = wallet_of(order)
+    assert (wallet.balance, wallet.pending_balance) == (Decimal("1000.00"), Decimal("0.00"))
+    assert JournalEntry.objects.get(order=order, entry_type="reversal").lines.filter(
+        account="platform_revenue").aggregate(total=Sum("amount"))["total"] == Decimal("-580.00")  # its own share only
+    assert ledger_audit() == []
+
+
 def test_return_before_release_reverses_pending(order, admin_user):
     pay(order)
     deliver(order)
