@@ -240,6 +240,7 @@ def seed(sizes: dict, rng: random.Random) -> dict:
             supplier_id=supplier_id, status="delivered", payment_status="paid", subtotal=subtotal,
             markup_amount=markup, commission_amount=commission, shipping_fee=Decimal("500.00"),
             total_amount=subtotal + markup + Decimal("500.00"), shipping_address=address, source_channel="whatsapp",
+            supplier_commission_rate=Decimal("10.00"),  # every bench supplier's
         ))
         picks.append((product_id, name, sku, quantity, price, base, commission))
     orders = Order.objects.bulk_create(orders, batch_size=batch)

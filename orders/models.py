@@ -134,6 +134,10 @@ class Order(TimeStampedModel):
     subtotal = models.DecimalField(**_MONEY)
     markup_amount = models.DecimalField(**_MONEY)
     commission_amount = models.DecimalField(**_MONEY)
+    # The supplier's commission rate (the platform's take, percent) the order was priced with — its commission cap
+    # at placement, its money split at payment (SPEC §6.5): fixed here, so an admin changing the supplier's rate
+    # while the order is unpaid, or after, never splits it with a rate it was not priced with.
+    supplier_commission_rate = models.DecimalField(max_digits=5, decimal_places=2, editable=False)
     shipping_fee = models.DecimalField(**_MONEY, default=Decimal("0.00"))
     total_amount = models.DecimalField(**_MONEY)
     payment_status = models.CharField(
@@ -170,6 +174,8 @@ class Order(TimeStampedModel):
             models.CheckConstraint(condition=models.Q(commission_amount__gte=0), name="order_commission_gte_0"),
             models.CheckConstraint(condition=models.Q(shipping_fee__gte=0), name="order_shipping_fee_gte_0"),
             models.CheckConstraint(condition=models.Q(total_amount__gte=0), name="order_total_gte_0"),
+            models.CheckConstraint(condition=models.Q(supplier_commission_rate__gte=0, supplier_commission_rate__lte=50),
+                                   name="order_supplier_commission_rate_range"),
             models.CheckConstraint(
                 condition=models.Q(status__in=[s.value for s in OrderStatus]), name="order_status_valid"
             ),

@@ -17,8 +17,8 @@ An entrepreneur user's lines are on entrepreneur_* accounts, a supplier user's o
 wallet's ``kind``); platform revenue, gateway clearing and refunds due have no user.
 
 Per paid order (the shares are defined once, in ``orders.pricing``): entrepreneur = markup + commission;
-supplier = subtotal − subtotal × supplier commission_rate / 100 (half-up); platform = total − the two
-(so the shipping fee is platform revenue, which also funds the entrepreneur's commission).
+supplier = subtotal − subtotal × the supplier commission rate the order was priced with / 100 (half-up);
+platform = total − the two (so the shipping fee is platform revenue, which also funds the entrepreneur's commission).
 """
 from collections import defaultdict
 from dataclasses import dataclass
@@ -57,10 +57,11 @@ class OrderSplit:
 
 
 def order_split(order) -> OrderSplit:
-    """Who gets what of a paid order's total. The three shares sum to ``total_amount`` exactly."""
+    """Who gets what of a paid order's total, at the supplier commission rate the order was priced with (not the
+    supplier's rate of today). The three shares sum to ``total_amount`` exactly."""
     total = quantize(order.total_amount)
     entrepreneur = entrepreneur_share(markup_amount=order.markup_amount, commission_amount=order.commission_amount)
-    supplier = supplier_share(subtotal=order.subtotal, supplier_commission_rate=order.supplier.commission_rate)
+    supplier = supplier_share(subtotal=order.subtotal, supplier_commission_rate=order.supplier_commission_rate)
     return OrderSplit(entrepreneur=entrepreneur, supplier=supplier, platform=total - entrepreneur - supplier, total=total)
 
 

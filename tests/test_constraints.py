@@ -91,6 +91,7 @@ def make_order(**overrides) -> Order:
         "commission_amount": Decimal("60.00"),
         "shipping_fee": Decimal("500.00"),
         "total_amount": Decimal("1700.00"),
+        "supplier_commission_rate": Decimal("10.00"),
         "shipping_address": {"full_name": "Bola Ade", "phone": "+2348031234567", "address": "1 Allen Ave",
                              "city": "Ikeja", "state": "Lagos"},
     }
@@ -400,6 +401,15 @@ def test_order_amounts_not_negative(field):
     update(order, **{field: Decimal("0.00")})()
     rejected(update(order, **{field: Decimal("-0.01")}))
     rejected(lambda: make_order(**{field: Decimal("-1.00")}))
+
+
+@covers("order_supplier_commission_rate_range")
+def test_order_supplier_commission_rate_in_range():
+    order = make_order()
+    update(order, supplier_commission_rate=Decimal("0.00"))()
+    update(order, supplier_commission_rate=Decimal("50.00"))()
+    rejected(update(order, supplier_commission_rate=Decimal("-0.01")))
+    rejected(update(order, supplier_commission_rate=Decimal("50.01")))
 
 
 @covers("order_cash_collected_gte_0")

@@ -37,6 +37,7 @@ def make_order(*, entrepreneur, lines, created_at: datetime, channel: str = "", 
         customer=customer or CustomerFactory(), entrepreneur=entrepreneur, supplier=supplier, status=status,
         subtotal=subtotal, markup_amount=markup, commission_amount=commission, shipping_fee=shipping,
         total_amount=subtotal + markup + shipping, payment_status=payment_status, source_channel=channel,
+        supplier_commission_rate=supplier.commission_rate,
         shipping_address={"full_name": "Chidi Okafor", "phone": "+2348031234567", "address": "5 Allen Avenue",
                           "city": "Ikeja", "state": "Lagos"},
     )

@@ -217,6 +217,7 @@ def _create_order(cart: Cart, parcel: Parcel, *, checkout: Checkout | None, rese
         subtotal=pricing.subtotal,
         markup_amount=pricing.markup_amount,
         commission_amount=pricing.commission_amount,
+        supplier_commission_rate=parcel.supplier.commission_rate,  # the rate this parcel was priced with
         shipping_fee=pricing.shipping_fee,
         total_amount=pricing.total_amount,
         shipping_address=cart.address,

@@ -338,3 +338,46 @@ def pay_another_order():
     other = place_order()
     pay(other)
     return other
+
+
+def _priced_order(*, selling_price, quantity):
+    from orders.services import OrderLine, order_create
+    from orders.tests.factories import VALID_ADDRESS
+    from tests.factories import ProductFactory, StorefrontFactory, StoreProductFactory
+
+    entrepreneur = EntrepreneurFactory(commission_rate=Decimal("10.00"))
+    product = ProductFactory(base_price=Decimal("1000.00"), stock_quantity=50)  # its supplier takes 10 %
+    StoreProductFactory(storefront=StorefrontFactory(entrepreneur=entrepreneur), product=product,
+                        selling_price=selling_price)
+    return order_create(customer=CustomerFactory(), entrepreneur_custom_url=entrepreneur.custom_url,
+                        items=[OrderLine(product_id=product.pk, quantity=quantity)],
+                        shipping_address=dict(VALID_ADDRESS))
+
+
+def test_an_order_is_split_at_the_supplier_rate_it_was_priced_with(settings):
+    """The commission cap is priced with the supplier's rate at placement (10 % of the base: ₦1,000 of ₦10,000); an
+    admin lowering the rate to 2 % before the payment must not split the order at 2 % — the platform's share would
+    go negative (₦10,000 − ₦200 to the supplier + ₦21,000 markup + ₦1,000 commission out of a ₦30,500 total)."""
+    settings.SHIPPING_FEE_NGN = Decimal("500")
+    order = _priced_order(selling_price=Decimal("3000.00"), quantity=10)
+    assert (order.commission_amount, order.supplier_commission_rate) == (Decimal("1000.00"), Decimal("10.00"))
+    supplier = order.supplier
+    supplier.commission_rate = Decimal("2.00")
+    supplier.save()
+    pay(order)
+    journal = JournalEntry.objects.get(order=order, entry_type="payment")
+    shares = {line.account: line.amount for line in journal.lines.all()}
+    assert shares[LedgerAccount.SUPPLIER_PAYABLE] == Decimal("9000.00")  # 10,000 − 10 %
+    assert shares[LedgerAccount.ENTREPRENEUR_PENDING] == Decimal("21000.00")  # markup 20,000 + commission 1,000
+    assert shares[LedgerAccount.PLATFORM_REVENUE] == Decimal("500.00")  # 30,500 − the two: the shipping fee
+    assert ledger_audit() == []
+
+
+def test_the_supplier_sees_the_share_its_wallet_was_booked(auth_client):
+    order = pay(_priced_order(selling_price=Decimal("1200.00"), quantity=1))
+    supplier = order.supplier
+    supplier.commission_rate = Decimal("20.00")  # changed after the sale
+    supplier.save()
+    response = auth_client(supplier.user).get(f"/api/orders/orders/{order.pk}/")
+    assert response.status_code == 200, response.content
+    assert Decimal(response.json()["supplier_share"]) == ledger.booked_split(order).supplier == Decimal("900.00")

@@ -19,6 +19,7 @@ def make_order(*, supplier, items, status="pending", payment_status="pending", s
         customer=customer or CustomerFactory(), entrepreneur=entrepreneur or EntrepreneurFactory(), supplier=supplier,
         status=status, payment_status=payment_status, subtotal=subtotal, markup_amount=markup,
         commission_amount=Decimal("0.00"), shipping_fee=shipping_fee, total_amount=subtotal + markup + shipping_fee,
+        supplier_commission_rate=supplier.commission_rate,
         shipping_address={"full_name": "Chinedu Okafor", "phone": "08031234567", "address": "14 Allen Avenue",
                           "city": "Ikeja", "state": "Lagos"},
     )
