@@ -14,15 +14,16 @@ from .transitions import order_transition
 logger = logging.getLogger(__name__)
 
 
-def _expired_order_groups(*, now, limit: int) -> list[list[int]]:
-    """Candidates only (read without locks), grouped so a checkout's orders expire together; each is
-    re-checked under its row lock before cancelling."""
+def _expired_order_groups(*, now, limit: int) -> list[tuple[int | None, list[int]]]:
+    """Candidates only (read without locks), grouped so a checkout's orders expire together: (checkout id, its
+    orders among the candidates) or (None, [an order placed on its own]). Each is re-checked under its row lock
+    before cancelling — a checkout's whole set of orders, also those past this run's ``limit``."""
     # Pay-on-delivery orders have no reserved_until and never expire; excluded by name as well, to be sure.
     rows = (Order.objects.filter(status=OrderStatus.PENDING, reserved_until__lt=now).exclude(payment_method=COD)
             .order_by("reserved_until", "pk").values_list("pk", "checkout_id")[:limit])
-    groups: dict[object, list[int]] = {}
+    groups: dict[object, tuple[int | None, list[int]]] = {}
     for pk, checkout_id in rows:
-        groups.setdefault(("checkout", checkout_id) if checkout_id else ("order", pk), []).append(pk)
+        groups.setdefault(("checkout", checkout_id) if checkout_id else ("order", pk), (checkout_id, []))[1].append(pk)
     return list(groups.values())
 
 
@@ -38,12 +39,13 @@ def order_release_expired(*, now=None, limit: int = 500) -> int:
     """
     now = now or timezone.now()
     released = 0
-    for group in _expired_order_groups(now=now, limit=limit):
+    for checkout_id, group in _expired_order_groups(now=now, limit=limit):
+        members = {"checkout_id": checkout_id} if checkout_id else {"pk__in": group}
         try:
             with transaction.atomic():
                 still_expired = list(
                     Order.objects.select_for_update()
-                    .filter(pk__in=group, status=OrderStatus.PENDING, reserved_until__lt=now).exclude(payment_method=COD)
+                    .filter(**members, status=OrderStatus.PENDING, reserved_until__lt=now).exclude(payment_method=COD)
                     .order_by("pk").values_list("pk", flat=True)
                 )
                 if len(still_expired) > 1:

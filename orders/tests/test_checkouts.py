@@ -342,6 +342,15 @@ def test_expiry_releases_the_checkouts_orders_together(customer, cart):
     assert all("Reservation expired" in n for n in notes)
 
 
+def test_a_checkout_at_the_edge_of_an_expiry_run_expires_whole(customer, cart):
+    """A run reads at most ``limit`` expired orders; a checkout cut by that edge still expires together (its other
+    orders are locked with it), never one parcel now and the rest on the next run."""
+    checkout = _checkout(customer, cart)[0]
+    assert order_release_expired(now=timezone.now() + timedelta(minutes=31), limit=1) == 2
+    assert set(checkout.orders.values_list("status", flat=True)) == {"cancelled"}
+    assert stock(cart["p1"], cart["p3"]) == [100, 100]
+
+
 def test_expiry_skips_paid_orders_of_a_checkout(customer, cart):
     checkout = _checkout(customer, cart)[0]
     a, b = checkout.orders.order_by("supplier_id")

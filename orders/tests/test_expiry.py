@@ -66,7 +66,7 @@ def test_stale_candidate_list_is_rechecked_under_the_lock(store, monkeypatch):
     cancelled = create_order(store=store, quantity=3)
     expire(paid)
     expire(cancelled)
-    monkeypatch.setattr(services.expiry, "_expired_order_groups", lambda **kw: [[paid.pk], [cancelled.pk]])
+    monkeypatch.setattr(services.expiry, "_expired_order_groups", lambda **kw: [(None, [paid.pk]), (None, [cancelled.pk])])
     services.order_mark_paid(order_id=paid.pk)
     services.order_transition(order_id=cancelled.pk, to_status="cancelled", actor=cancelled.customer)
     assert stock(store) == 8
@@ -78,7 +78,7 @@ def test_stale_candidate_list_is_rechecked_under_the_lock(store, monkeypatch):
 
 def test_reservation_extended_meanwhile_is_left_alone(store, monkeypatch):
     order = create_order(store=store, quantity=2)
-    monkeypatch.setattr(services.expiry, "_expired_order_groups", lambda **kw: [[order.pk]])  # listed, but not expired
+    monkeypatch.setattr(services.expiry, "_expired_order_groups", lambda **kw: [(None, [order.pk])])  # listed, but not expired
     assert services.order_release_expired() == 0
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
 
