@@ -113,7 +113,7 @@ class WithdrawalRequestAdmin(admin.ModelAdmin):
                        "recipient_code", "failure_reason", "processed_by", "processed_at", "checked_at", "created_at",
                        "updated_at")
     inlines = [WithdrawalHistoryInline]
-    actions = ["approve_selected", "reject_selected", "finalize_with_otp"]
+    actions = ["approve_selected", "reject_selected", "finalize_with_otp", "resend_otp"]
 
     def has_add_permission(self, request):
         return False  # requested by entrepreneurs and suppliers through the API (balance checks, ledger hold)
@@ -171,6 +171,23 @@ class WithdrawalRequestAdmin(admin.ModelAdmin):
             "withdrawals": waiting, "opts": self.model._meta,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "action": "finalize_with_otp",
         })
+
+
+    @admin.action(description="Resend OTP (withdrawals in otp_required: Paystack sends a new one)")
+    def resend_otp(self, request, queryset):
+        """``POST /transfer/resend_otp``: the OTP expired or never reached the business phone; then finalize with it."""
+        waiting = list(queryset.filter(status=WithdrawalRequest.Status.OTP_REQUIRED).order_by("pk"))
+        if not waiting:
+            self.message_user(request, "None of the selected withdrawals is waiting for an OTP.", level=messages.WARNING)
+            return
+        for withdrawal in waiting:
+            try:
+                services.withdrawal_resend_otp(withdrawal_id=withdrawal.pk, admin=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{withdrawal.reference_id}: {exc.message}", level=messages.ERROR)
+                continue
+            self.message_user(request, f"{withdrawal.reference_id}: Paystack sent a new OTP to the business phone; "
+                              "finalize with it.", level=messages.SUCCESS)
 
 
 class LedgerLineInline(admin.TabularInline):

@@ -113,6 +113,13 @@ class PaystackClient(HttpClient):
                                        json={"transfer_code": transfer_code, "otp": otp}))
         return _transfer_result(data, "")
 
+    def resend_transfer_otp(self, *, transfer_code: str) -> None:
+        """``POST /transfer/resend_otp`` (reason ``transfer``): a new OTP for a transfer waiting for one (the first
+        expired, or never reached the business phone). The answer carries no ``data``: ``status`` true is the yes."""
+        body = self.request("POST", "/transfer/resend_otp", json={"transfer_code": transfer_code, "reason": "transfer"})
+        if body.get("status") is not True:
+            raise GatewayError(f"Paystack: {body.get('message') or 'unexpected answer'}")
+
     def verify_transfer(self, reference: str) -> dict:
         """``GET /transfer/verify/:reference``: where a payout is (success, failed, reversed, pending, otp…)."""
         return _transfer_result(self._data(self.request("GET", f"/transfer/verify/{reference}")), reference)

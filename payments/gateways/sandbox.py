@@ -61,6 +61,9 @@ class SandboxTransferClient:
     def finalize_transfer(self, *, transfer_code: str, otp: str) -> dict:
         return {"status": "success", "transfer_code": transfer_code, "reference": "", "reason": ""}
 
+    def resend_transfer_otp(self, *, transfer_code: str) -> None:
+        return None  # a sandbox transfer never waits for an OTP
+
     def verify_transfer(self, reference: str) -> dict:
         return {"status": "success", "transfer_code": f"TRF_sandbox_{reference}", "reference": reference,
                 "reason": ""}

@@ -26,7 +26,7 @@ from .earnings import (
 )
 from .initialize import new_payment_reference, payment_initialize
 from .payment_methods import payment_method_create, payment_method_deactivate, payment_method_update
-from .payouts import payouts_check, withdrawal_finalize_otp, withdrawal_payout_execute
+from .payouts import payouts_check, withdrawal_finalize_otp, withdrawal_payout_execute, withdrawal_resend_otp
 from .reconciliation import payments_reconcile
 from .refunds import (
     payment_refund_process,
@@ -57,6 +57,6 @@ __all__ = [
     "payments_reconcile", "refund_schedule", "sandbox_checkout_complete", "supplier_wallet_post", "wallet_add",
     "wallet_journal_post", "wallet_lock",
     "withdrawal_approve", "withdrawal_can_move", "withdrawal_complete", "withdrawal_create", "withdrawal_fail",
-    "withdrawal_fee", "withdrawal_payout_execute", "withdrawal_reject", "withdrawal_start_transfer",
+    "withdrawal_fee", "withdrawal_payout_execute", "withdrawal_reject", "withdrawal_resend_otp", "withdrawal_start_transfer",
     "payouts_check", "withdrawal_finalize_otp", "refund_apply_result", "refund_for_gateway_event", "refund_retry",
 ]

@@ -239,6 +239,26 @@ def withdrawal_finalize_otp(*, withdrawal_id, otp: str, admin=None) -> Withdrawa
     return _apply_transfer_status(withdrawal.pk, result, source="finalize")
 
 
+def withdrawal_resend_otp(*, withdrawal_id, admin=None) -> WithdrawalRequest:
+    """Django admin's "Resend OTP": Paystack sends the business phone a new OTP for a transfer waiting for one (the
+    first expired or never arrived), to finalize it with. A refusal is a 400 with Paystack's message — a transfer
+    no longer waiting for an OTP is then settled by ``payouts_check`` from what Paystack says of it."""
+    withdrawal = WithdrawalRequest.objects.get(pk=withdrawal_id)
+    if withdrawal.status != Status.OTP_REQUIRED or not withdrawal.transfer_code:
+        raise InvalidTransition(f"Withdrawal {withdrawal.reference_id} is {withdrawal.status}, not waiting for an OTP.")
+    try:
+        _with_backoff(lambda: transfer_client().resend_transfer_otp(transfer_code=withdrawal.transfer_code),
+                      what=f"resend OTP {withdrawal.reference_id}")
+    except GatewayUnavailable:
+        raise
+    except GatewayError as exc:
+        raise ValidationFailed(f"Paystack refused to resend the OTP: {exc.message}",
+                               details={"transfer_code": [exc.message]})
+    logger.info("withdrawal %s: Paystack sent a new OTP (asked by %s)", withdrawal.reference_id,
+                getattr(admin, "pk", None))
+    return withdrawal
+
+
 def payouts_check(*, now=None) -> dict:
     """Periodic (``manage.py check_payouts``): withdrawals still processing — or waiting for their OTP —
     PAYOUT_CHECK_AFTER_MINUTES after their last change (0 = all) are verified by our reference

@@ -494,3 +494,34 @@ def test_check_payouts_settles_a_withdrawal_waiting_for_its_otp(
     assert withdrawal.status == final
     assert wallet(entrepreneur) == (Decimal(balance), Decimal(withdrawn))
     assert ledger_audit() == []
+
+
+def test_admin_resends_the_otp_of_a_withdrawal_waiting_for_one(entrepreneur, withdrawal, auth_client, admin_user,
+                                                               client, rsps, django_capture_on_commit_callbacks):
+    """The OTP expired or never reached the business phone: "Resend OTP" asks Paystack for a new one
+    (``POST /transfer/resend_otp``, reason ``transfer``); a refusal is shown, the withdrawal stays waiting."""
+    mock_payout(rsps, transfer_status="otp")
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    resend = rsps.post(f"{PAYSTACK}/transfer/resend_otp", json={"status": True, "message": "OTP has been resent"})
+    page = client.post("/admin/payments/withdrawalrequest/", {"action": "resend_otp",
+                                                              "_selected_action": [withdrawal.pk]}, follow=True)
+    assert json.loads(resend.calls[0].request.body) == {"transfer_code": "TRF_1ptvuv321ahaa7q", "reason": "transfer"}
+    assert "Paystack sent a new OTP" in page.content.decode()
+
+    rsps.replace("POST", f"{PAYSTACK}/transfer/resend_otp", status=400,
+                 json={"status": False, "message": "Transfer is not currently awaiting OTP"})
+    page = client.post("/admin/payments/withdrawalrequest/", {"action": "resend_otp",
+                                                              "_selected_action": [withdrawal.pk]}, follow=True)
+    assert "Paystack refused to resend the OTP: Paystack: Transfer is not currently awaiting OTP" in page.content.decode()
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "otp_required"
+    assert wallet(entrepreneur) == (Decimal("3000.00"), Decimal("0.00"))
+
+    WithdrawalRequest.objects.filter(pk=withdrawal.pk).update(status="processing")
+    page = client.post("/admin/payments/withdrawalrequest/", {"action": "resend_otp",
+                                                              "_selected_action": [withdrawal.pk]}, follow=True)
+    assert "None of the selected withdrawals is waiting for an OTP." in page.content.decode()
+    assert len([c for c in rsps.calls if c.request.url.endswith("/transfer/resend_otp")]) == 2  # none the third time
