@@ -7,8 +7,8 @@ money in from a gateway is negative there (it is owed onwards), money out (refun
 Accounts and the wallet figures they back (per user; ``WALLET_FIELD``, ``wallet_deltas``):
 - entrepreneur_pending, supplier_payable      = Wallet.pending_balance (paid orders not yet past the return
                                                 window; supplier_payable is the supplier's pending share)
-- entrepreneur_available, supplier_available  = Wallet.balance (released, withdrawable; a supplier's may be
-                                                negative: SPEC §10)
+- entrepreneur_available, supplier_available  = Wallet.balance (released, withdrawable; negative when a share
+                                                released is taken back, SPEC §6.3, or a supplier owes COD cash, §10)
 - payouts_in_flight      = withdrawals taken from the balance and not yet paid or returned
 - Wallet.total_earned    = Σ available lines in release, supplier_release and reversal journals
 - Wallet.total_withdrawn = −Σ payouts_in_flight lines in payout_completed and payout_reversed journals

@@ -55,7 +55,8 @@ def process_withdrawal_payout(withdrawal_id: int) -> str:
 
 @shared_task
 def check_payouts() -> dict:
-    """Verify withdrawals still processing after PAYOUT_CHECK_AFTER_MINUTES with the gateway; settle them."""
+    """Verify withdrawals still processing (or waiting for their OTP) after PAYOUT_CHECK_AFTER_MINUTES with the
+    gateway; settle them."""
     from .services import payouts_check
 
     return payouts_check()

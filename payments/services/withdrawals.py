@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.money import percent_of, quantize, to_decimal
 from core.notifications import notify
 from entrepreneurs.models import EntrepreneurProfile
@@ -97,8 +97,8 @@ def _owner_profile(user):
 
 def withdrawal_create(*, user, amount, payment_method_id) -> WithdrawalRequest:
     """Take ``amount`` out of the available balance into a pending withdrawal (one locked transaction).
-    Entrepreneurs and suppliers alike; a wallet whose balance is negative (a supplier owing COD cash) cannot
-    withdraw until it is positive again."""
+    Entrepreneurs and suppliers alike; a wallet whose balance is negative (a supplier owing COD cash, a share taken
+    back after release) cannot withdraw until it is positive again."""
     profile = _owner_profile(user)
     try:
         amount = quantize(to_decimal(amount))
@@ -142,10 +142,20 @@ def withdrawal_create(*, user, amount, payment_method_id) -> WithdrawalRequest:
 
 
 def withdrawal_approve(*, withdrawal_id, admin, notes: str = "") -> WithdrawalRequest:
+    """pending → approved, and the payout task after commit. Refused (409) while the owner's wallet is negative: a
+    share it was paid was taken back (a cancel or return after release, SPEC §6.3) — or a supplier owes COD cash —
+    after this request held its amount, so paying it out would pay that share out after all. Rejecting it returns
+    the funds (and settles what is owed); the owner may then ask again for what is theirs."""
     with transaction.atomic():
         withdrawal = _lock(withdrawal_id)
         if withdrawal.status != Status.PENDING:
             raise InvalidTransition(f"Only pending withdrawals can be approved (this one is {withdrawal.status}).")
+        wallet = wallet_lock(user_id=withdrawal.user_id)  # lock order: WithdrawalRequest → Wallet
+        if wallet.balance < 0:
+            raise Conflict(
+                f"The owner's balance is negative (₦{wallet.balance}): something they were paid was taken back after "
+                "this request. Reject it — the funds return to the balance — or wait until the balance is positive.",
+                details={"balance": str(wallet.balance)}, code="balance_negative")
         _transition(withdrawal, Status.APPROVED, by=admin, notes=notes or "Approved", processed_by=admin,
                     processed_at=timezone.now(), admin_notes=notes or withdrawal.admin_notes)
         pk = withdrawal.pk

@@ -8,7 +8,7 @@ from django.utils import timezone
 from orders.models import Order
 from orders.services import order_transition
 from payments.ledger import ledger_audit
-from payments.models import Earnings, JournalEntry, Transaction, Wallet
+from payments.models import Earnings, JournalEntry, Transaction, Wallet, WithdrawalRequest
 from payments.services import sandbox_checkout_complete
 from payments.tasks import release_matured_earnings
 from tests.factories import EntrepreneurFactory, SupplierUserFactory
@@ -241,6 +241,11 @@ def test_return_after_release_takes_the_share_back_even_while_it_sits_in_a_withd
     response = auth_client(user).post("/api/payments/withdrawals/", {"amount": "1000.00", "payment_method": bank.pk},
                                       format="json")
     assert response.status_code == 400 and "negative" in response.json()["error"]
+    # The held request would pay the taken-back share out after all: approving it is refused while the wallet owes.
+    response = auth_client(admin_user).post(f"/api/payments/withdrawals/{held.pk}/approve/")
+    assert response.status_code == 409, response.content
+    assert response.json()["details"] == {"balance": "-520.00"}
+    assert WithdrawalRequest.objects.get(pk=held.pk).status == "pending"
     assert ledger_audit() == []
     withdrawal_reject(withdrawal_id=held.pk, admin=admin_user)
     wallet = wallet_of(order)
