@@ -275,10 +275,10 @@ def payouts_check(*, now=None) -> dict:
     cutoff = now - timedelta(minutes=settings.PAYOUT_CHECK_AFTER_MINUTES)
     due = (WithdrawalRequest.objects.filter(status__in=(Status.PROCESSING, Status.OTP_REQUIRED), updated_at__lte=cutoff)
            .order_by(F("checked_at").asc(nulls_first=True), "updated_at", "pk")
-           .values_list("pk", "reference_id", "transfer_code")[:PAYOUTS_CHECK_PER_RUN])
+           .values_list("pk", "reference_id", "transfer_code", "status")[:PAYOUTS_CHECK_PER_RUN])
     counts = {"checked": 0, "completed": 0, "failed": 0, "otp_required": 0, "pending": 0, "errors": 0}
     client = transfer_client()
-    for withdrawal_id, reference, transfer_code in list(due):
+    for withdrawal_id, reference, transfer_code, status in list(due):
         # Stamped first, whatever comes of it (an answer, a refusal, an error): its turn comes again after the others'.
         # Only this column: updated_at is reconciliation's clock for a resend.
         WithdrawalRequest.objects.filter(pk=withdrawal_id).update(checked_at=timezone.now())
@@ -287,6 +287,12 @@ def payouts_check(*, now=None) -> dict:
             if not transfer_code:
                 _record_transfer_code(WithdrawalRequest(pk=withdrawal_id, reference_id=reference),
                                       result.get("transfer_code", ""))
+            if status == Status.OTP_REQUIRED and result.get("status") == "otp":
+                # Still waiting, as it was: nothing to apply — and nothing may be, for an admin may have finalized it
+                # since it was read (back to processing: "otp" read before that must not undo it).
+                counts["checked"] += 1
+                counts["otp_required"] += 1
+                continue
             withdrawal = _apply_transfer_status(withdrawal_id, result, source="verify")
         except GatewayError as exc:
             logger.warning("check_payouts: %s not verified: %s", reference, exc.message)

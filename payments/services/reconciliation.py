@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 # the run (the periodic task's own time limit is 300 s; refunds and payouts come first).
 LATE_SUCCESS_SCAN = 1000
 LATE_SUCCESS_SECONDS = 120
+# Pending payment attempts, and pending refunds, looked at by one run (each kind the least recently looked at first).
+RECONCILE_PER_RUN = 200
 
 TxStatus = Transaction.Status
 TxType = Transaction.TransactionType
@@ -47,9 +49,11 @@ def payments_reconcile(*, now=None) -> dict:
     # The least recently looked at first (a verification that leaves a payment pending stamps updated_at): attempts
     # that stay pending take their turn instead of filling every run's 200 ahead of newer ones.
     work = [("payments", txn.transaction_id, payment_confirm, {"reference": txn.transaction_id})
-            for txn in stale.filter(transaction_type=TxType.PAYMENT).order_by("updated_at", "pk")[:200]]
+            for txn in stale.filter(transaction_type=TxType.PAYMENT).order_by("updated_at", "pk")[:RECONCILE_PER_RUN]]
+    # Refunds the same way: one still pending at the gateway is stamped each time it is asked about (its status
+    # saved), so 200 of them cannot hold the head while one whose task was never enqueued waits behind them.
     work += [("refunds", txn.transaction_id, payment_refund_process, {"refund_id": txn.pk})
-             for txn in stale.filter(transaction_type=TxType.REFUND).order_by("created_at")[:200]]
+             for txn in stale.filter(transaction_type=TxType.REFUND).order_by("updated_at", "pk")[:RECONCILE_PER_RUN]]
     stuck = WithdrawalRequest.objects.filter(
         Q(status=WithdrawalStatus.APPROVED) | Q(status=WithdrawalStatus.PROCESSING, transfer_code=""),
         updated_at__lt=cutoff,

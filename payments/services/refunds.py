@@ -198,7 +198,7 @@ def _note_error(refund_id: int, message: str) -> None:
     with transaction.atomic():
         refund = Transaction.objects.select_for_update().get(pk=refund_id)
         refund.metadata = {**refund.metadata, "last_error": message[:500]}
-        save_fields(refund, ["metadata"])
+        save_fields(refund, ["metadata", "updated_at"])  # looked at: reconciliation's next turn goes to the others
 
 
 def _after_refused_resend(refund: Transaction, payment: Transaction, refusal: GatewayError) -> Transaction:

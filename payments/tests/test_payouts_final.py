@@ -525,3 +525,30 @@ def test_admin_resends_the_otp_of_a_withdrawal_waiting_for_one(entrepreneur, wit
                                                               "_selected_action": [withdrawal.pk]}, follow=True)
     assert "None of the selected withdrawals is waiting for an OTP." in page.content.decode()
     assert len([c for c in rsps.calls if c.request.url.endswith("/transfer/resend_otp")]) == 2  # none the third time
+
+
+def test_check_payouts_never_undoes_an_otp_finalized_while_it_verified(
+        entrepreneur, withdrawal, auth_client, admin_user, rsps, settings, django_capture_on_commit_callbacks,
+        monkeypatch):
+    """A run reads a withdrawal waiting for its OTP and Paystack answers "otp"; meanwhile an admin finalizes it (back
+    to processing): the run's "otp", read before, must not put it back to otp_required."""
+    from payments.services import payouts
+    from payments.services.withdrawal_outcomes import withdrawal_otp_accepted
+
+    settings.PAYOUT_CHECK_AFTER_MINUTES = 0
+    mock_payout(rsps, transfer_status="otp")
+    withdrawal = approve(auth_client, admin_user, withdrawal, django_capture_on_commit_callbacks)
+    rsps.get(f"{PAYSTACK}/transfer/verify/{withdrawal.reference_id}",
+             json=transfer_verify_body(withdrawal.reference_id, "otp"))
+    real_verify = payouts.transfer_client().__class__.verify_transfer
+
+    def verify_while_the_admin_finalizes(self, reference):
+        answer = real_verify(self, reference)
+        withdrawal_otp_accepted(withdrawal_id=withdrawal.pk, by=admin_user)  # the admin's finalize, accepted
+        return answer
+
+    monkeypatch.setattr(payouts.transfer_client().__class__, "verify_transfer", verify_while_the_admin_finalizes)
+    assert payouts.payouts_check()["otp_required"] == 1
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == "processing"
+    assert history(withdrawal)[-2:] == ["otp_required", "processing"]

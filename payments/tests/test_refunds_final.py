@@ -255,3 +255,33 @@ def test_an_unavailable_gateway_never_puts_back_an_older_claim(cancelled_paid_or
     refund.refresh_from_db()
     assert refund.metadata["sent_at"] == claimed[0]
     assert refund.metadata["last_error"]  # noted all the same
+
+
+def test_pending_refunds_take_turns_in_reconciliation(cancelled_paid_order, rsps, monkeypatch):
+    """More refunds wait at the gateway than one run looks at: each asked about is stamped (its status saved), so the
+    next run asks about the others — one whose task was never enqueued is not stuck behind the same 200 for ever."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.services import payments_reconcile, reconciliation
+
+    order, txn, cancel = cancelled_paid_order
+    rsps.post(f"{PAYSTACK}/refund", json=refund_body("pending", refund_id=1))
+    first = cancel()
+    others = [Transaction.objects.create(
+        transaction_id=f"RF-TURN-{n}", order=order, user=order.customer, transaction_type="refund",
+        amount=Decimal("1.00"), provider="paystack", provider_reference=str(n), status="pending",
+        metadata={"payment_reference": txn.transaction_id}) for n in (2, 3)]
+    refunds = [first, *others]
+    hour_ago = timezone.now() - timedelta(hours=1)
+    for n, refund in enumerate(refunds):  # created (and last looked at) in this order
+        Transaction.objects.filter(pk=refund.pk).update(created_at=hour_ago + timedelta(seconds=n),
+                                                        updated_at=hour_ago + timedelta(seconds=n))
+    asked = {str(n): rsps.get(f"{PAYSTACK}/refund/{n}", json=refund_body("pending", refund_id=n)) for n in (1, 2, 3)}
+    monkeypatch.setattr(reconciliation, "RECONCILE_PER_RUN", 2)
+    payments_reconcile()
+    assert [asked[n].call_count for n in ("1", "2", "3")] == [1, 1, 0]
+    payments_reconcile()
+    assert asked["3"].call_count == 1  # its turn, before the two asked about in the first run
+    assert Transaction.objects.filter(transaction_type="refund", status="pending").count() == 3
