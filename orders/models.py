@@ -136,8 +136,9 @@ class Order(TimeStampedModel):
     commission_amount = models.DecimalField(**_MONEY)
     # The supplier's commission rate (the platform's take, percent) the order was priced with — its commission cap
     # at placement, its money split at payment (SPEC §6.5): fixed here, so an admin changing the supplier's rate
-    # while the order is unpaid, or after, never splits it with a rate it was not priced with.
-    supplier_commission_rate = models.DecimalField(max_digits=5, decimal_places=2, editable=False)
+    # while the order is unpaid, or after, never splits it with a rate it was not priced with. Null only for an order
+    # placed by code older than the column (a deploy's old workers): ``platform_rate`` then reads the supplier's.
+    supplier_commission_rate = models.DecimalField(max_digits=5, decimal_places=2, null=True, editable=False)
     shipping_fee = models.DecimalField(**_MONEY, default=Decimal("0.00"))
     total_amount = models.DecimalField(**_MONEY)
     payment_status = models.CharField(
@@ -174,8 +175,11 @@ class Order(TimeStampedModel):
             models.CheckConstraint(condition=models.Q(commission_amount__gte=0), name="order_commission_gte_0"),
             models.CheckConstraint(condition=models.Q(shipping_fee__gte=0), name="order_shipping_fee_gte_0"),
             models.CheckConstraint(condition=models.Q(total_amount__gte=0), name="order_total_gte_0"),
-            models.CheckConstraint(condition=models.Q(supplier_commission_rate__gte=0, supplier_commission_rate__lte=50),
-                                   name="order_supplier_commission_rate_range"),
+            models.CheckConstraint(
+                condition=models.Q(supplier_commission_rate__isnull=True)
+                | models.Q(supplier_commission_rate__gte=0, supplier_commission_rate__lte=50),
+                name="order_supplier_commission_rate_range",
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=[s.value for s in OrderStatus]), name="order_status_valid"
             ),
@@ -189,6 +193,13 @@ class Order(TimeStampedModel):
 
     def __str__(self):
         return self.order_id
+
+    @property
+    def platform_rate(self) -> Decimal:
+        """The supplier commission rate this order's money is split with: the one it was priced with
+        (``supplier_commission_rate``), or — for an order placed before that was kept — its supplier's."""
+        rate = self.supplier_commission_rate
+        return rate if rate is not None else self.supplier.commission_rate
 
     @property
     def is_cod(self) -> bool:

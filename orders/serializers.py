@@ -249,7 +249,7 @@ class SupplierOrderSerializer(_OrderBaseSerializer):
     def get_supplier_share(self, obj) -> str:
         """subtotal − the platform's commission on it (SPEC §6.5), at the rate the order was priced with — what the
         payment books to the supplier's wallet."""
-        return str(supplier_share(subtotal=obj.subtotal, supplier_commission_rate=obj.supplier_commission_rate))
+        return str(supplier_share(subtotal=obj.subtotal, supplier_commission_rate=obj.platform_rate))
 
 
 class OrderSerializer(_OrderBaseSerializer):

@@ -61,7 +61,7 @@ def order_split(order) -> OrderSplit:
     supplier's rate of today). The three shares sum to ``total_amount`` exactly."""
     total = quantize(order.total_amount)
     entrepreneur = entrepreneur_share(markup_amount=order.markup_amount, commission_amount=order.commission_amount)
-    supplier = supplier_share(subtotal=order.subtotal, supplier_commission_rate=order.supplier_commission_rate)
+    supplier = supplier_share(subtotal=order.subtotal, supplier_commission_rate=order.platform_rate)
     return OrderSplit(entrepreneur=entrepreneur, supplier=supplier, platform=total - entrepreneur - supplier, total=total)
 
 

@@ -381,3 +381,28 @@ def test_the_supplier_sees_the_share_its_wallet_was_booked(auth_client):
     response = auth_client(supplier.user).get(f"/api/orders/orders/{order.pk}/")
     assert response.status_code == 200, response.content
     assert Decimal(response.json()["supplier_share"]) == ledger.booked_split(order).supplier == Decimal("900.00")
+
+
+def test_orders_placed_before_the_rate_was_kept_get_the_rate_their_sale_booked():
+    """Migration orders 0007: a sold order gets the rate that booked its supplier share (the supplier's rate was
+    changed since), an unsold one its supplier's rate of today; the supplier's view then shows the booked share."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("orders.migrations.0007_backfill_supplier_commission_rate")
+    sold = pay(_priced_order(selling_price=Decimal("1200.00"), quantity=3))  # booked at 10 %: 3000 − 300
+    unsold = _priced_order(selling_price=Decimal("1200.00"), quantity=1)
+    for order, rate in ((sold, "17.50"), (unsold, "12.25")):
+        order.supplier.commission_rate = Decimal(rate)
+        order.supplier.save()
+    Order.objects.filter(pk__in=[sold.pk, unsold.pk]).update(supplier_commission_rate=None)  # as placed before
+    sold.refresh_from_db()
+    assert sold.platform_rate == Decimal("17.50")  # the fallback until the backfill
+    migration.backfill(apps, None)
+    rates = dict(Order.objects.filter(pk__in=[sold.pk, unsold.pk]).values_list("pk", "supplier_commission_rate"))
+    assert rates == {sold.pk: Decimal("10.00"), unsold.pk: Decimal("12.25")}
+    assert ledger.booked_split(sold).supplier == Decimal("2700.00")
+    assert migration.rate_for(Decimal("3000.00"), Decimal("2700.00"), Decimal("17.50")) == Decimal("10.00")
+    assert migration.rate_for(Decimal("333.33"), Decimal("300.00"), Decimal("5.00")) == Decimal("10.00")  # 33.33
+    assert migration.rate_for(Decimal("0.00"), Decimal("0.00"), Decimal("5.00")) == Decimal("5.00")
