@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from rest_framework.throttling import BaseThrottle
 
 from .models import AnalyticsEvent, DailyMetrics
 
@@ -21,11 +22,10 @@ _REDACTED = "[redacted]"
 
 
 def client_ip(request) -> str:
-    """The client's address; behind our proxy, the last hop nginx appended to X-Forwarded-For."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and getattr(settings, "USE_X_FORWARDED_FOR", False):
-        return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "") or ""
+    """The client's address as the API throttles see it: ``REMOTE_ADDR``, or the hop the ``NUM_PROXIES`` trusted
+    proxies (nginx, a load balancer before it) put in X-Forwarded-For — never a client-chosen value, and not the
+    load balancer's own address when there are two."""
+    return BaseThrottle().get_ident(request) or ""
 
 
 def visitor_id_for(request) -> str:

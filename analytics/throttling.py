@@ -11,8 +11,8 @@ class TrackingRateThrottle(ScopedRateThrottle):
 
     DRF copies ``DEFAULT_THROTTLE_RATES`` onto the class at import, so a changed setting (an
     ``override_settings`` in a test, say) would be ignored. The client is identified like
-    ``visitor_id``: REMOTE_ADDR, or the last proxy hop when ``USE_X_FORWARDED_FOR`` is on — a client
-    cannot dodge the limit by sending its own X-Forwarded-For.
+    ``visitor_id``: REMOTE_ADDR, or the hop the ``NUM_PROXIES`` trusted proxies added to X-Forwarded-For — a
+    client cannot dodge the limit by sending its own X-Forwarded-For.
     """
 
     scope_attr = "throttle_scope"

@@ -87,7 +87,6 @@ print(json.dumps({
     "CSRF_COOKIE_SECURE": settings.CSRF_COOKIE_SECURE,
     "STORAGES": settings.STORAGES,
     "NUM_PROXIES": rf["NUM_PROXIES"],
-    "USE_X_FORWARDED_FOR": settings.USE_X_FORWARDED_FOR,
     "THROTTLE_CLASSES": rf["DEFAULT_THROTTLE_CLASSES"],
     "THROTTLE_RATES": rf["DEFAULT_THROTTLE_RATES"],
     "PAYMENTS_SANDBOX": settings.PAYMENTS_SANDBOX,
@@ -185,7 +184,6 @@ def test_production_settings_values():
     assert values["STORAGES"]["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
     assert values["STORAGES"]["staticfiles"]["BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert values["NUM_PROXIES"] == 1
-    assert values["USE_X_FORWARDED_FOR"] is True
     assert values["THROTTLE_CLASSES"] == [
         "core.throttling.AnonRateThrottle", "core.throttling.UserRateThrottle",
     ]

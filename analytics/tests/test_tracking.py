@@ -188,6 +188,20 @@ def test_visitor_id_is_a_salted_hash_of_ip_and_user_agent(rf, settings):
     assert IP not in first
 
 
+@pytest.mark.parametrize("num_proxies,forwarded,expected", [
+    (0, "41.58.1.1", IP),  # no proxy trusted: the connection's address
+    (1, "6.6.6.6, 41.58.1.1", "41.58.1.1"),  # nginx appends the client: what the client sent before it is ignored
+    (2, "6.6.6.6, 41.58.1.1, 10.0.0.5", "41.58.1.1"),  # a load balancer before nginx: not the balancer's address
+])
+def test_the_client_address_is_the_one_the_trusted_proxies_saw(rf, settings, num_proxies, forwarded, expected):
+    """analytics (visitor ids, the HTML checkout's and COD code's per-address limits, tracking) reads the client as
+    the API throttles do, NUM_PROXIES hops of X-Forwarded-For trusted."""
+    from analytics.services import client_ip
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
+    assert client_ip(rf.get("/", REMOTE_ADDR=IP, HTTP_X_FORWARDED_FOR=forwarded)) == expected
+
+
 # --- Throttling -----------------------------------------------------------------------------------
 
 @pytest.fixture

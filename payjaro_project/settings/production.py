@@ -110,8 +110,7 @@ CORS_ALLOW_ALL_ORIGINS = False
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
-# --- Client addresses behind nginx: the last NUM_PROXIES hops of X-Forwarded-For are ours ---
-USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR", True)  # analytics.services.client_ip
+# --- Client addresses behind nginx: the last NUM_PROXIES hops of X-Forwarded-For are ours (throttles, analytics) ---
 REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": env_int("NUM_PROXIES", 1)}
 
 # --- Static files: collected at image build, served by whitenoise (and by nginx from the shared volume) ---
