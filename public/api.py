@@ -18,6 +18,7 @@ from core.exceptions import error_body
 from core.links import product_url, storefront_url
 from core.pagination import StandardPagination
 from core.throttling import AnonRateThrottle
+from core.validators import parse_id
 from social.channels import ShareChannel
 from social.links import share_links, with_source
 from social.selectors import (
@@ -203,9 +204,8 @@ class PublicShareLinksView(CachedPublicView):
         handle = str((storefront.social_links or {}).get("instagram", ""))[:100]
         product = None
         if raw_product_id not in (None, ""):
-            try:
-                product_id = int(raw_product_id)
-            except ValueError:
+            product_id = parse_id(raw_product_id)  # ASCII digits within a database key (SQLite: 64 bits)
+            if product_id is None:
                 raise ValidationFailed("product_id: A valid integer is required.",
                                        details={"product_id": ["A valid integer is required."]})
             product = public_store_product_by_product_id(storefront=storefront, product_id=product_id).product

@@ -16,6 +16,7 @@ from django.db.models import Prefetch
 
 from core.errors import NotFound, ValidationFailed
 from core.money import ZERO, quantize, to_decimal
+from core.validators import parse_id
 from orders.pricing import unit_prices
 from products.models import ProductVariation
 from social.selectors import public_store_products
@@ -105,11 +106,16 @@ def clear(session, storefront_id: int) -> None:
     _save(session, storefront_id, {})
 
 
-def _parse_int(raw, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+def _parse_int(raw, name: str, *, minimum: int = 1, maximum: int | None = None,
+               unknown: str = "This product is not sold in this store.") -> int:
+    """A whole number from a form; an id (no ``maximum``) past a database key's range (``parse_id``) is ``unknown``:
+    no such row (SQLite cannot even compare it)."""
     try:
         value = int(str(raw).strip())
     except (TypeError, ValueError):
         raise ValidationFailed(f"{name}: a whole number is required.", details={name: ["A whole number is required."]})
+    if maximum is None and value >= minimum and parse_id(value) is None:  # past a 64-bit key: no such row
+        raise NotFound(unknown)
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
         raise ValidationFailed(f"{name}: must be {bound}.", details={name: [f"Must be {bound}."]})
@@ -143,7 +149,7 @@ def cart_add(session, *, storefront, product, variation=None, quantity=1) -> tup
     if options:
         if variation in (None, ""):
             raise ValidationFailed("Please choose an option.", details={"variation": ["Please choose an option."]})
-        chosen = options.get(_parse_int(variation, "variation"))
+        chosen = options.get(_parse_int(variation, "variation", unknown="That option is not available."))
         if chosen is None:
             raise ValidationFailed("That option is not available.", details={"variation": ["Not available."]})
     stock = chosen.stock_quantity if chosen else listing.product.stock_quantity

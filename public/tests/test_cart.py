@@ -76,6 +76,8 @@ def test_adding_twice_adds_up_and_stock_is_the_limit(shopper, store):
 @pytest.mark.parametrize(("data", "message"), [
     ({"product": "abc"}, "product: a whole number is required."),
     ({"product": 999999}, "This product is not sold in this store."),
+    ({"product": "99999999999999999999"}, "This product is not sold in this store."),  # past a 64-bit key
+    ({"product": "9223372036854775808"}, "This product is not sold in this store."),
     ({"quantity": 0}, "quantity: must be between 1 and 99."),
     ({"quantity": "lots"}, "quantity: a whole number is required."),
     ({"action": "explode"}, "Unknown cart action."),
@@ -102,6 +104,9 @@ def test_variations_must_be_chosen_and_priced_with_their_modifier(shopper, store
     assert "Sorry, this is sold out." in cart(shopper, store)
     foreign = VariationFactory(product=ProductFactory())
     add(shopper, store, store.product, variation=foreign)
+    assert "That option is not available." in cart(shopper, store)
+    shopper.post(cart_url(store), {"action": "add", "product": store.product.pk, "quantity": 1,
+                                   "variation": "99999999999999999999"})  # past a 64-bit key: never a 500
     assert "That option is not available." in cart(shopper, store)
     add(shopper, store, store.product, variation=large, quantity=2)
     page = cart(shopper, store)

@@ -171,8 +171,9 @@ def test_share_product_not_in_store_is_404(api_client, store):
     assert api_client.get("/ada-gadgets/share/?product_id=999999").status_code == 404
 
 
-def test_share_bad_product_id_is_400(api_client, store):
-    response = api_client.get("/ada-gadgets/share/?product_id=abc")
+@pytest.mark.parametrize("raw", ["abc", "99999999999999999999", "9223372036854775808", "-1", "²"])
+def test_share_bad_product_id_is_400(api_client, store, raw):
+    response = api_client.get(f"/ada-gadgets/share/?product_id={raw}")
     assert response.status_code == 400
     assert response.json()["details"] == {"product_id": ["A valid integer is required."]}
 
