@@ -30,7 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from analytics.services import client_ip, event_record
-from core.errors import ApplicationError, GatewayError
+from core.errors import ApplicationError, GatewayError, ValidationFailed
 from core.links import storefront_url
 from core.notifications import notify
 from orders.models import COD
@@ -134,8 +134,16 @@ def _send_cod_code(request, data: dict) -> tuple[str, int]:
     return "", 200
 
 
+ACCOUNT_EMAIL = ("This email already has a Payjaro account. Sign in with it to order from that account, or "
+                 "use another email here.")
+
+
 def _customer_for(request, email: str):
-    """The logged-in customer, else the customer account of this email (created without a password)."""
+    """The logged-in customer, else the guest account of this email (a customer account with no password, created
+    here the first time). A guest checkout never lands in an account someone can sign in to: whoever registered
+    this email — not necessarily its owner; registration does not prove it — would read the shopper's name,
+    phone and address in its orders, and could cancel them. Such an email is refused with the same words whatever
+    the account is (a supplier's or an admin's is not told apart)."""
     User = get_user_model()
     user = request.user
     if user.is_authenticated:
@@ -146,6 +154,8 @@ def _customer_for(request, email: str):
                         user_type=User.UserType.CUSTOMER)
         customer.set_unusable_password()
         customer.save()
+    elif customer.has_usable_password() or customer.user_type != User.UserType.CUSTOMER or not customer.is_active:
+        raise ValidationFailed(ACCOUNT_EMAIL, details={"email": [ACCOUNT_EMAIL]})
     return customer
 
 

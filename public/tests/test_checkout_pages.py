@@ -181,6 +181,30 @@ def test_an_existing_guest_account_is_reused(shopper, store, django_capture_on_c
     assert len(ids) == 2
 
 
+@pytest.mark.parametrize("account", ["customer", "supplier"])
+def test_a_guest_checkout_never_lands_in_an_account_someone_can_sign_in_to(
+        shopper, store, django_capture_on_commit_callbacks, account):
+    """Anyone may register an email they do not own: a guest checkout under that email is refused (sign in, or use
+    another email) rather than put in that account, where its holder would read the shopper's name, phone and
+    address — and a staff or business account's email gets the very same words."""
+    from tests.factories import UserFactory
+
+    holder = (CustomerFactory if account == "customer" else UserFactory)(email="chinedu@example.com")
+    if account == "supplier":
+        holder.user_type = "supplier"
+        holder.save()
+    assert holder.has_usable_password()
+    fill_cart(shopper, store)
+    response = place(shopper, store, django_capture_on_commit_callbacks)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This email already has a Payjaro account. Sign in with it to order from that account" in page
+    assert "Only customer accounts" not in page
+    assert Checkout.objects.count() == 0 and not mail.outbox
+    assert place(shopper, store, django_capture_on_commit_callbacks, email="chinedu.o@example.com").status_code == 303
+    assert Checkout.objects.get().customer.email == "chinedu.o@example.com"
+
+
 def test_checkout_is_throttled_per_address(shopper, store, settings, django_capture_on_commit_callbacks):
     settings.PUBLIC_CHECKOUT_ATTEMPTS = 2
     fill_cart(shopper, store)
