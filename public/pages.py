@@ -153,11 +153,15 @@ def _record(request, event_type: str, page: StorePage) -> None:
                       entrepreneur_id=page.entrepreneur_id, product_id=page.product_id)
 
 
-def _remember_source(request) -> None:
-    """The share channel of the visit, kept for the order (``source_channel``); written only when it changes."""
+def _remember_source(request, response: HttpResponse) -> HttpResponse:
+    """The share channel of the visit, kept for the order (``source_channel``); written only when it changes. A
+    response that writes it sets this visitor's session cookie: it is made ``private``, so that no shared cache
+    (a CDN, a proxy) keeps it and hands that one session — its cart — to every later visitor."""
     source = source_of(request)
     if source and request.session.get("payjaro_src") != source:
         request.session["payjaro_src"] = source
+        response["Cache-Control"] = f"private, {HTML_CACHE_CONTROL}"
+    return response
 
 
 def _html(page: StorePage, request, *, personal: bool) -> HttpResponse:
@@ -204,8 +208,7 @@ def storefront_page(request, custom_url: str):
         )
     except NotFound as exc:
         return not_found_page(request, exc.message)
-    _remember_source(request)
-    return response
+    return _remember_source(request, response)
 
 
 def _storefront_html(storefront, page_number: str) -> bytes:
@@ -273,8 +276,7 @@ def product_page(request, custom_url: str, product_slug: str):
         )
     except NotFound as exc:
         return not_found_page(request, exc.message)
-    _remember_source(request)
-    return response
+    return _remember_source(request, response)
 
 
 def _product_html(storefront, product_slug: str) -> tuple[bytes, int]:

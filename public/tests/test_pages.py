@@ -106,6 +106,20 @@ def test_storefront_page(store, browser):
     assert f'href="http://testserver/{store.custom_url}/cart/"' in page
 
 
+@pytest.mark.parametrize("path", ["/{store}/", "/{store}/product/{slug}/"])
+def test_a_page_that_sets_the_session_cookie_is_never_publicly_cacheable(store, browser, path):
+    """A share link's ``?src=`` is kept in the visitor's session: that response carries its session cookie, so it is
+    ``private`` — a shared cache in front would otherwise hand that one session (its cart) to every later visitor.
+    The same page without anything to remember stays ``public``, with no cookie."""
+    url = path.format(store=store.custom_url, slug=store.product.slug)
+    plain = browser.get(url)
+    assert plain.status_code == 200 and "sessionid" not in plain.cookies
+    assert plain["Cache-Control"].startswith("public") or url.endswith(f"{store.product.slug}/")
+    shared = Client(HTTP_ACCEPT=BROWSER_ACCEPT, HTTP_USER_AGENT=PHONE_UA).get(url + "?src=whatsapp")
+    assert shared.status_code == 200 and "sessionid" in shared.cookies
+    assert shared["Cache-Control"].startswith("private") and "public" not in shared["Cache-Control"]
+
+
 def test_storefront_pagination(browser):
     store = make_store(products=23)
     first = html(browser.get(f"/{store.custom_url}/"))
