@@ -304,3 +304,47 @@ def test_pay_on_delivery_path(api_client, auth_client, capsys, django_capture_on
     out = StringIO()
     call_command("audit_ledger", stdout=out)
     assert "Ledger OK" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_deactivated_user_account_stops_selling(api_client, auth_client):
+    """A supplier's or an entrepreneur's user account deactivated (they can no longer sign in to ship or to answer
+    shoppers): their profile follows, so the products leave the catalog and the store's pages, and an order for
+    them is refused — no money flows to an account nobody can use."""
+    from django.core.cache import cache
+
+    from entrepreneurs.models import EntrepreneurProfile
+    from orders.tests.factories import VALID_ADDRESS, make_store
+    from suppliers.models import SupplierProfile
+    from tests.factories import CustomerFactory
+
+    cache.clear()
+    store = make_store(base_price=Decimal("1000.00"), selling_price=Decimal("1200.00"))
+    other = make_store()  # another store, selling the same supplier's product
+    customer = auth_client(CustomerFactory())
+
+    def order(custom_url, product):
+        return customer.post("/api/orders/orders/", {"entrepreneur_custom_url": custom_url, "shipping_address":
+                                                     dict(VALID_ADDRESS), "items": [{"product_id": product.pk,
+                                                                                     "quantity": 1}]}, format="json")
+
+    assert api_client.get(f"/api/products/products/{store.product.pk}/").status_code == 200
+    supplier_user = store.supplier.user
+    supplier_user.is_active = False
+    supplier_user.save()
+    assert SupplierProfile.objects.get(pk=store.supplier.pk).is_active is False
+    assert api_client.get(f"/api/products/products/{store.product.pk}/").status_code == 404
+    assert store.product.pk not in [p["id"] for p in api_client.get("/api/products/products/").json()["results"]]
+    assert order(store.custom_url, store.product).status_code in (400, 404, 409)
+
+    assert api_client.get(f"/{other.custom_url}/", HTTP_ACCEPT="application/json").status_code == 200
+    owner = other.entrepreneur.user
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    assert EntrepreneurProfile.objects.get(pk=other.entrepreneur.pk).is_active is False
+    assert api_client.get(f"/{other.custom_url}/", HTTP_ACCEPT="application/json").status_code == 404
+    assert order(other.custom_url, other.product).status_code in (400, 404)
+
+    owner.is_active = True  # back: the profile is the admin's to reactivate
+    owner.save()
+    assert EntrepreneurProfile.objects.get(pk=other.entrepreneur.pk).is_active is False
