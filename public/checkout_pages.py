@@ -134,8 +134,8 @@ def _send_cod_code(request, data: dict) -> tuple[str, int]:
     return "", 200
 
 
-ACCOUNT_EMAIL = ("This email already has a Payjaro account. Sign in with it to order from that account, or "
-                 "use another email here.")
+ACCOUNT_EMAIL = ("This email belongs to a Payjaro account, so it cannot be used to check out as a guest. "
+                 "Please use another email.")
 
 
 def _customer_for(request, email: str):

@@ -3,9 +3,9 @@ from django.conf import settings
 from django.db.models.signals import post_save
 
 
-def _on_user_saved(sender, instance, created=False, update_fields=None, **kwargs) -> None:
+def _on_user_saved(sender, instance, created=False, update_fields=None, raw=False, **kwargs) -> None:
     """A user account deactivated (admin, API, shell): its profile follows (``services.supplier_deactivate_with_user``)."""
-    if created or instance.is_active or (update_fields is not None and "is_active" not in update_fields):
+    if raw or created or instance.is_active or (update_fields is not None and "is_active" not in update_fields):
         return
     from .services import supplier_deactivate_with_user
 

@@ -169,6 +169,7 @@ def payment_refund_process(*, refund_id: int) -> Transaction:
             if sent_before and not _resend_due(refund, sent_before, now):
                 logger.info("refund %s: sent at %s, its answer not in yet; looked at again on the next run",
                             refund.transaction_id, sent_before)
+                _looked_at(refund.pk)
                 return refund
             claimed = _claim_send(refund.pk, sent_before, now)
             if claimed is None:
@@ -184,11 +185,20 @@ def payment_refund_process(*, refund_id: int) -> Transaction:
     except GatewayError as exc:
         if refund.provider_reference:  # the status check failed, not the refund: try again next run
             logger.warning("refund %s: status check refused: %s", refund.transaction_id, exc.message)
+            _looked_at(refund.pk)
             return refund
         if sent_before:  # a refusal of a second copy may mean the first one is there ("fully reversed")
             return _after_refused_resend(refund, payment, exc)
         return _refund_failed(refund.pk, reason=f"Refund refused: {exc.message}")
     return refund_apply_result(refund_id=refund.pk, result=result)
+
+
+def _looked_at(refund_id: int) -> None:
+    """A look at a pending refund that changed nothing (its answer not in yet, a refused status check, the gateway's
+    list unreadable): stamped, so that reconciliation's next turn goes to the others (it takes the least recently
+    looked at first) instead of this one holding the head run after run. ``updated_at`` only: no run's claim
+    (``metadata.sent_at``) is touched."""
+    Transaction.objects.filter(pk=refund_id, status=TxStatus.PENDING).update(updated_at=timezone.now())
 
 
 def _note_error(refund_id: int, message: str) -> None:
@@ -209,6 +219,7 @@ def _after_refused_resend(refund: Transaction, payment: Transaction, refusal: Ga
     except GatewayError as exc:
         logger.warning("refund %s refused (%s) and the gateway's refunds unreadable (%s): left pending",
                        refund.transaction_id, refusal.message, exc.message)
+        _looked_at(refund.pk)
         return Transaction.objects.get(pk=refund.pk)
     if held is not None:
         logger.warning("refund %s refused when sent again (%s): adopting refund %s the gateway holds",

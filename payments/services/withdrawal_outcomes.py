@@ -14,7 +14,7 @@ from core.notifications import notify
 
 from ..ledger import Line
 from ..models import JournalEntry, LedgerAccount, Provider, Transaction, WithdrawalRequest
-from .wallets import wallet_journal_post
+from .wallets import wallet_journal_post, wallet_lock
 from .withdrawals import _lock, _return_funds, _transition, withdrawal_can_move
 
 logger = logging.getLogger(__name__)
@@ -118,11 +118,20 @@ def withdrawal_start_transfer(*, withdrawal_id,
     """approved → processing, with the pending payout Transaction, just before the transfer call. Returns the
     withdrawal and whether this call made that move: a caller that did not (another run started it, or an earlier
     attempt whose answer was lost) must treat the transfer as possibly sent. Anything else (already processing,
-    settled meanwhile) is returned unchanged."""
+    settled meanwhile) is returned unchanged.
+
+    The owner's wallet gone negative since the approval (a share taken back on a cancel or return, COD cash owed):
+    no transfer — it would pay that share out after all. The withdrawal fails instead and its amount goes back to
+    the balance, settling what is owed (the owner may ask again for what is left)."""
     with transaction.atomic():
         withdrawal = _lock(withdrawal_id)
         if withdrawal.status != Status.APPROVED or withdrawal.transfer_code:
             return withdrawal, False
+        if wallet_lock(user_id=withdrawal.user_id).balance < 0:  # lock order: WithdrawalRequest → Wallet
+            failed = withdrawal_fail(withdrawal_id=withdrawal.pk, only_from=(Status.APPROVED,),
+                                     reason="Not paid out: the balance went negative after the approval (a sale was "
+                                            "cancelled or returned); the amount is back in the balance")
+            return failed, False
         _transition(withdrawal, Status.PROCESSING, notes="Transfer initiated")
         Transaction.objects.get_or_create(
             transaction_id=withdrawal.reference_id,

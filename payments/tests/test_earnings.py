@@ -255,6 +255,31 @@ def test_return_after_release_takes_the_share_back_even_while_it_sits_in_a_withd
     assert ledger_audit() == []
 
 
+def test_an_approved_withdrawal_is_not_paid_out_once_its_wallet_went_negative(order, admin_user, rsps):
+    """Approved while the wallet held it; before the transfer (the task delayed: broker down, reconciliation later)
+    the order is returned and its released share taken back: the payout would pay that share out after all. It is
+    failed instead, no transfer sent, and its amount is back in the balance (settling what is owed)."""
+    from payments.services import withdrawal_approve, withdrawal_create, withdrawal_payout_execute
+
+    from .factories import BankMethodFactory, fund_wallet, mock_payout
+
+    user = order.entrepreneur.user
+    fund_wallet(user, Decimal("1000.00"))
+    pay(order)
+    deliver(order, days_ago=8)
+    release_matured_earnings.delay().get()
+    held = withdrawal_create(user=user, amount=Decimal("1520.00"), payment_method_id=BankMethodFactory(user=user).pk)
+    withdrawal_approve(withdrawal_id=held.pk, admin=admin_user)  # its task not run yet
+    order_transition(order_id=order.pk, to_status="returned", actor=admin_user)
+    assert wallet_of(order).balance == Decimal("-520.00")
+    mock_payout(rsps)
+    withdrawal = withdrawal_payout_execute(withdrawal_id=held.pk)
+    assert withdrawal.status == "failed" and "balance went negative" in withdrawal.failure_reason
+    assert not [c for c in rsps.calls if c.request.method == "POST" and c.request.url.endswith("/transfer")]
+    assert wallet_of(order).balance == Decimal("1000.00")
+    assert ledger_audit() == []
+
+
 def test_return_before_release_reverses_pending(order, admin_user):
     pay(order)
     deliver(order)

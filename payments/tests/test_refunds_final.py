@@ -278,7 +278,10 @@ def test_pending_refunds_take_turns_in_reconciliation(cancelled_paid_order, rsps
     for n, refund in enumerate(refunds):  # created (and last looked at) in this order
         Transaction.objects.filter(pk=refund.pk).update(created_at=hour_ago + timedelta(seconds=n),
                                                         updated_at=hour_ago + timedelta(seconds=n))
-    asked = {str(n): rsps.get(f"{PAYSTACK}/refund/{n}", json=refund_body("pending", refund_id=n)) for n in (1, 2, 3)}
+    asked = {"3": rsps.get(f"{PAYSTACK}/refund/3", json=refund_body("pending", refund_id=3))}
+    # The first two's status checks are refused every time: a look that changes nothing still gives the others a turn.
+    asked.update({str(n): rsps.get(f"{PAYSTACK}/refund/{n}", status=404,
+                                   json={"status": False, "message": "Refund not found"}) for n in (1, 2)})
     monkeypatch.setattr(reconciliation, "RECONCILE_PER_RUN", 2)
     payments_reconcile()
     assert [asked[n].call_count for n in ("1", "2", "3")] == [1, 1, 0]

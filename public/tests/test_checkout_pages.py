@@ -198,7 +198,7 @@ def test_a_guest_checkout_never_lands_in_an_account_someone_can_sign_in_to(
     response = place(shopper, store, django_capture_on_commit_callbacks)
     assert response.status_code == 400
     page = response.content.decode()
-    assert "This email already has a Payjaro account. Sign in with it to order from that account" in page
+    assert "This email belongs to a Payjaro account, so it cannot be used to check out as a guest." in page
     assert "Only customer accounts" not in page
     assert Checkout.objects.count() == 0 and not mail.outbox
     assert place(shopper, store, django_capture_on_commit_callbacks, email="chinedu.o@example.com").status_code == 303
