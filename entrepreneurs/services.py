@@ -111,16 +111,3 @@ def entrepreneur_image_set(*, user, image_type: str, uploaded_file) -> Entrepren
         delete_stored_file(new_name)  # the row never pointed at it
         raise
     return locked
-
-
-def entrepreneur_deactivate_with_user(*, user_id: int) -> bool:
-    """The entrepreneur's user account was deactivated: its profile is deactivated too, through ``save()``, so that
-    its storefront stops selling (the public pages' signals drop them from the cache) — no money flows to a store
-    whose owner can no longer sign in. Reactivating the user leaves the profile to an admin. Returns whether a
-    profile was deactivated."""
-    profile = EntrepreneurProfile.objects.filter(user_id=user_id, is_active=True).first()
-    if profile is None:
-        return False
-    profile.is_active = False
-    profile.save(update_fields=["is_active", "updated_at"])
-    return True

@@ -102,16 +102,3 @@ def supplier_verify(*, supplier_id: int, status: str, notes: str = "", actor: Us
     SupplierVerificationLog.objects.create(supplier=supplier, status=status, notes=notes or "", decided_by=actor)
     notify(f"supplier_{status}", supplier_id=supplier.pk)
     return supplier
-
-
-def supplier_deactivate_with_user(*, user_id: int) -> bool:
-    """The supplier's user account was deactivated: its profile is deactivated too, through ``save()``, so that its
-    products leave the catalog and every page showing them (the profile's signals), and nothing more is sold from
-    an account that can no longer sign in to ship it. Reactivating the user leaves the profile to an admin.
-    Returns whether a profile was deactivated."""
-    profile = SupplierProfile.objects.filter(user_id=user_id, is_active=True).first()
-    if profile is None:
-        return False
-    profile.is_active = False
-    profile.save(update_fields=["is_active", "updated_at"])
-    return True
