@@ -10,7 +10,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from rest_framework.throttling import BaseThrottle
+
+from core.throttling import client_address
 
 from .models import AnalyticsEvent, DailyMetrics
 
@@ -21,17 +22,10 @@ _IP_KEYS = frozenset({"ip", "ip_address", "ipaddress", "visitor_ip", "client_ip"
 _REDACTED = "[redacted]"
 
 
-def client_ip(request) -> str:
-    """The client's address as the API throttles see it: ``REMOTE_ADDR``, or the hop the ``NUM_PROXIES`` trusted
-    proxies (nginx, a load balancer before it) put in X-Forwarded-For — never a client-chosen value, and not the
-    load balancer's own address when there are two."""
-    return BaseThrottle().get_ident(request) or ""
-
-
 def visitor_id_for(request) -> str:
     """sha256(salt | ip | user agent): stable per visitor, not reversible to the IP without the salt."""
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:500]
-    raw = f"{settings.VISITOR_ID_SALT}|{client_ip(request)}|{user_agent}".encode()
+    raw = f"{settings.VISITOR_ID_SALT}|{client_address(request)}|{user_agent}".encode()
     return hashlib.sha256(raw).hexdigest()
 
 

@@ -29,6 +29,13 @@ logger = logging.getLogger(__name__)
 CACHE_ERRORS = (RedisError, OSError)
 
 
+def client_address(request) -> str:
+    """The client's address as every throttle and per-address limit here reads it: ``REMOTE_ADDR``, or the hop the
+    ``NUM_PROXIES`` trusted proxies (nginx, a load balancer before it) put in X-Forwarded-For — never a
+    client-chosen value; "" when there is none."""
+    return throttling.BaseThrottle().get_ident(request) or ""
+
+
 def window_hits(cache, windows: list[tuple[str, int]]) -> list[tuple[int, int]]:
     """Count one request in each ``(key, period)`` window: ``(requests so far in it, seconds left)`` for each, in
     one Redis round trip however many windows (one pipeline of ``INCR``, ``EXPIRE … NX``, ``TTL`` per key)."""

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from core.errors import NotFound, PermissionDenied
 from core.openapi import paginated
 from core.permissions import has_role, is_admin
-from core.throttling import AnonRateThrottle, OneRoundTripThrottlesMixin
+from core.throttling import OneRoundTripThrottlesMixin, client_address
 from core.validators import parse_id
 
 from . import selectors
@@ -235,6 +235,6 @@ class CodSendCodeView(APIView):
         serializer = CodSendCodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         row = cod_code_send(phone=serializer.validated_data["phone"],
-                            client_address=AnonRateThrottle().get_ident(request) or "")
+                            client_address=client_address(request))
         return Response({"message": "Code sent.", "phone": f"…{row.phone[-4:]}",
                          "expires_at": row.expires_at}, status=status.HTTP_202_ACCEPTED)

@@ -29,10 +29,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from analytics.services import client_ip, event_record
+from analytics.services import event_record
 from core.errors import ApplicationError, GatewayError, ValidationFailed
 from core.links import storefront_url
 from core.notifications import notify
+from core.throttling import client_address
 from orders.models import COD
 from orders.services import OrderLine, checkout_create, cod_code_send, cod_code_verify, cod_offer_problem, cod_phone_clean
 from orders.shipping import NIGERIAN_STATES
@@ -80,7 +81,7 @@ def order_page_path(custom_url: str, token: str) -> str:
 
 def _throttled(request) -> bool:
     """At most CHECKOUT_ATTEMPTS checkout posts per client address per window (fails open without a cache)."""
-    key = "public-checkout:" + hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+    key = "public-checkout:" + hashlib.sha256(client_address(request).encode()).hexdigest()[:32]
     try:
         window = int(getattr(settings, "PUBLIC_CHECKOUT_WINDOW_SECONDS", CHECKOUT_WINDOW_SECONDS))
         if cache.add(key, 1, window):
@@ -126,7 +127,7 @@ def _send_cod_code(request, data: dict) -> tuple[str, int]:
     """The "Send code" button: text the code to the form's phone; the form comes back with its fields kept."""
     try:
         phone = cod_phone_clean(data["phone"])
-        cod_code_send(phone=phone, client_address=client_ip(request))
+        cod_code_send(phone=phone, client_address=client_address(request))
     except ApplicationError as exc:
         return exc.message, exc.status_code if exc.status_code < 500 else 400
     messages.info(request, f"We sent a 6-digit code to the phone ending {phone[-4:]}. Enter it below to place "

@@ -11,13 +11,14 @@ per-username lockout on the API would let anybody lock any customer out of the a
 """
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
-from rest_framework.throttling import BaseThrottle
+
+from core.throttling import client_address
 
 
 def client_ip(request) -> str | None:
-    """The client address as the API throttles see it: ``REMOTE_ADDR``, or the hop added by the
-    ``NUM_PROXIES`` trusted proxies in ``X-Forwarded-For`` (never a client-chosen value)."""
-    return BaseThrottle().get_ident(request) or None
+    """``AXES_CLIENT_IP_CALLABLE``: the client address as the API throttles see it (``core.throttling``), None
+    when there is none."""
+    return client_address(request) or None
 
 
 class AdminLoginHandler(AxesDatabaseHandler):

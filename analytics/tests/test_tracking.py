@@ -196,10 +196,10 @@ def test_visitor_id_is_a_salted_hash_of_ip_and_user_agent(rf, settings):
 def test_the_client_address_is_the_one_the_trusted_proxies_saw(rf, settings, num_proxies, forwarded, expected):
     """analytics (visitor ids, the HTML checkout's and COD code's per-address limits, tracking) reads the client as
     the API throttles do, NUM_PROXIES hops of X-Forwarded-For trusted."""
-    from analytics.services import client_ip
+    from core.throttling import client_address
 
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
-    assert client_ip(rf.get("/", REMOTE_ADDR=IP, HTTP_X_FORWARDED_FOR=forwarded)) == expected
+    assert client_address(rf.get("/", REMOTE_ADDR=IP, HTTP_X_FORWARDED_FOR=forwarded)) == expected
 
 
 # --- Throttling -----------------------------------------------------------------------------------
