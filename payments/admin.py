@@ -148,12 +148,18 @@ class WithdrawalRequestAdmin(admin.ModelAdmin):
     def reject_selected(self, request, queryset):
         self._decide(request, queryset, services.withdrawal_reject, "Rejected")
 
-    @admin.action(description="Finalize with OTP (withdrawals in otp_required)")
-    def finalize_with_otp(self, request, queryset):
-        """Asks for the OTP Paystack sent to the business phone, then ``POST /transfer/finalize_transfer``."""
+    def _waiting_for_otp(self, request, queryset) -> list:
+        """The selected withdrawals waiting for an OTP (a warning when there is none)."""
         waiting = list(queryset.filter(status=WithdrawalRequest.Status.OTP_REQUIRED).order_by("pk"))
         if not waiting:
             self.message_user(request, "None of the selected withdrawals is waiting for an OTP.", level=messages.WARNING)
+        return waiting
+
+    @admin.action(description="Finalize with OTP (withdrawals in otp_required)")
+    def finalize_with_otp(self, request, queryset):
+        """Asks for the OTP Paystack sent to the business phone, then ``POST /transfer/finalize_transfer``."""
+        waiting = self._waiting_for_otp(request, queryset)
+        if not waiting:
             return None
         if request.POST.get("otp") is not None and request.POST.get("confirm") == "yes":
             for withdrawal in waiting:
@@ -172,13 +178,11 @@ class WithdrawalRequestAdmin(admin.ModelAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME, "action": "finalize_with_otp",
         })
 
-
     @admin.action(description="Resend OTP (withdrawals in otp_required: Paystack sends a new one)")
     def resend_otp(self, request, queryset):
         """``POST /transfer/resend_otp``: the OTP expired or never reached the business phone; then finalize with it."""
-        waiting = list(queryset.filter(status=WithdrawalRequest.Status.OTP_REQUIRED).order_by("pk"))
+        waiting = self._waiting_for_otp(request, queryset)
         if not waiting:
-            self.message_user(request, "None of the selected withdrawals is waiting for an OTP.", level=messages.WARNING)
             return
         for withdrawal in waiting:
             try:

@@ -217,6 +217,14 @@ def _apply_transfer_status(withdrawal_id: int, result: dict, *, source: str) -> 
     return withdrawal_otp_accepted(withdrawal_id=withdrawal_id)
 
 
+def _waiting_for_otp(withdrawal_id) -> WithdrawalRequest:
+    """The withdrawal, which must be waiting for its OTP with Paystack's transfer code (else 409)."""
+    withdrawal = WithdrawalRequest.objects.get(pk=withdrawal_id)
+    if withdrawal.status != Status.OTP_REQUIRED or not withdrawal.transfer_code:
+        raise InvalidTransition(f"Withdrawal {withdrawal.reference_id} is {withdrawal.status}, not waiting for an OTP.")
+    return withdrawal
+
+
 def withdrawal_finalize_otp(*, withdrawal_id, otp: str, admin=None) -> WithdrawalRequest:
     """Django admin's "Finalize with OTP": ``POST /transfer/finalize_transfer`` with the OTP Paystack sent.
     A refused OTP leaves the withdrawal in otp_required (400 with Paystack's message); an accepted one
@@ -224,9 +232,7 @@ def withdrawal_finalize_otp(*, withdrawal_id, otp: str, admin=None) -> Withdrawa
     otp = "".join(str(otp or "").split())
     if not (otp.isascii() and otp.isdigit()) or not 4 <= len(otp) <= 10:
         raise ValidationFailed("otp: Enter the OTP Paystack sent (digits).", details={"otp": ["Digits only."]})
-    withdrawal = WithdrawalRequest.objects.get(pk=withdrawal_id)
-    if withdrawal.status != Status.OTP_REQUIRED or not withdrawal.transfer_code:
-        raise InvalidTransition(f"Withdrawal {withdrawal.reference_id} is {withdrawal.status}, not waiting for an OTP.")
+    withdrawal = _waiting_for_otp(withdrawal_id)
     client = transfer_client()
     try:
         result = _with_backoff(lambda: client.finalize_transfer(transfer_code=withdrawal.transfer_code, otp=otp),
@@ -243,9 +249,7 @@ def withdrawal_resend_otp(*, withdrawal_id, admin=None) -> WithdrawalRequest:
     """Django admin's "Resend OTP": Paystack sends the business phone a new OTP for a transfer waiting for one (the
     first expired or never arrived), to finalize it with. A refusal is a 400 with Paystack's message — a transfer
     no longer waiting for an OTP is then settled by ``payouts_check`` from what Paystack says of it."""
-    withdrawal = WithdrawalRequest.objects.get(pk=withdrawal_id)
-    if withdrawal.status != Status.OTP_REQUIRED or not withdrawal.transfer_code:
-        raise InvalidTransition(f"Withdrawal {withdrawal.reference_id} is {withdrawal.status}, not waiting for an OTP.")
+    withdrawal = _waiting_for_otp(withdrawal_id)
     try:
         _with_backoff(lambda: transfer_client().resend_transfer_otp(transfer_code=withdrawal.transfer_code),
                       what=f"resend OTP {withdrawal.reference_id}")
