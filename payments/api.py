@@ -161,7 +161,10 @@ class WithdrawalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         withdrawal.refresh_from_db()
         return Response(WithdrawalSerializer(withdrawal).data)
 
-    @swagger_auto_schema(request_body=WithdrawalDecisionSerializer, responses={200: WithdrawalSerializer})
+    @swagger_auto_schema(request_body=WithdrawalDecisionSerializer, responses={
+        200: WithdrawalSerializer,
+        409: "Not pending, or the owner's wallet is negative (code balance_negative: a share was taken back after the "
+             "request; reject it and the funds return)"})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         return self._decide(request, pk, services.withdrawal_approve)
